@@ -1,0 +1,91 @@
+"""The cache store: hot coordination state shared by every worker (DESIGN §2.4, §5).
+
+Three backends give the same answers: Redis (Lua where a check and a write must be one step),
+SQL (single statements inside short transactions) and memory (one process; tests and `sync`).
+Everything here either expires or is owned, so a crashed worker never leaves state behind
+forever (DESIGN §9.1).
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from types import TracebackType
+
+
+class CacheStore(ABC):
+    """Keys, counters and owner-token locks with TTLs. Keys are namespaced by `prefix`."""
+
+    def __init__(self, prefix: str = "lq:") -> None:
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @abstractmethod
+    def get(self, name: str) -> str | None:
+        """The value stored under `name`, or None when absent or expired."""
+
+    @abstractmethod
+    def put(self, name: str, value: str, ttl: float | None = None) -> None:
+        """Store `value`; `ttl=None` keeps it until forgotten."""
+
+    @abstractmethod
+    def add(self, name: str, value: str, ttl: float | None) -> bool:
+        """Store `value` only if `name` is absent (or expired); True if it was stored."""
+
+    @abstractmethod
+    def forget(self, name: str) -> None:
+        """Remove `name` whatever it holds."""
+
+    @abstractmethod
+    def forget_if(self, name: str, value: str) -> bool:
+        """Remove `name` only while it still holds `value` (compare-and-delete)."""
+
+    @abstractmethod
+    def increment(self, name: str, amount: int = 1, ttl: float | None = None) -> int:
+        """Add `amount` atomically and return the new count.
+
+        `ttl` starts when the counter is created (or re-created after expiring) and is not
+        extended by later increments: a fixed window, like Laravel's cache `add` + `increment`.
+        """
+
+    def lock(self, name: str, ttl: float, owner: str | None = None) -> Lock:
+        """An owner-token lock on `name` that expires after `ttl` seconds."""
+        return Lock(self, name, ttl, owner)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections; the store may be used again afterwards."""
+
+
+class Lock:
+    """A lock held by whoever knows its owner token (Laravel: Cache::lock, with an owner).
+
+    Release is compare-and-delete, so a job whose lock already expired can never free a lock
+    that another job took since (DESIGN §9.3).
+    """
+
+    def __init__(self, store: CacheStore, name: str, ttl: float, owner: str | None = None):
+        if ttl <= 0:
+            raise ValueError("every lock needs a positive ttl (DESIGN §9.1)")
+        self.store = store
+        self.name = name
+        self.ttl = ttl
+        self.owner = owner or secrets.token_hex(16)
+
+    def acquire(self) -> bool:
+        return self.store.add(self.name, self.owner, self.ttl)
+
+    def release(self) -> bool:
+        return self.store.forget_if(self.name, self.owner)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -1,0 +1,60 @@
+"""Redis cache store: every check-and-write is one Lua script, so one round trip and atomic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from .base import CacheStore
+
+# Create-or-add; the TTL is set only when the counter is created (fixed window).
+_INCREMENT = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return count
+"""
+
+_FORGET_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _ms(ttl: float | None) -> int | None:
+    return None if ttl is None else max(1, int(ttl * 1000))
+
+
+class RedisStore(CacheStore):
+    def __init__(self, url: str, prefix: str = "lq:", client: redis.Redis | None = None):
+        super().__init__(prefix)
+        self.url = url
+        self.client: redis.Redis = client or redis.Redis.from_url(url, decode_responses=True)
+        self._increment = self.client.register_script(_INCREMENT)
+        self._forget_if = self.client.register_script(_FORGET_IF)
+
+    def get(self, name: str) -> str | None:
+        value: Any = self.client.get(self.key(name))
+        return None if value is None else str(value)
+
+    def put(self, name: str, value: str, ttl: float | None = None) -> None:
+        self.client.set(self.key(name), value, px=_ms(ttl))
+
+    def add(self, name: str, value: str, ttl: float | None) -> bool:
+        return bool(self.client.set(self.key(name), value, px=_ms(ttl), nx=True))
+
+    def forget(self, name: str) -> None:
+        self.client.delete(self.key(name))
+
+    def forget_if(self, name: str, value: str) -> bool:
+        return bool(self._forget_if(keys=[self.key(name)], args=[value]))
+
+    def increment(self, name: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(self._increment(keys=[self.key(name)], args=[amount, _ms(ttl) or 0]))
+
+    def close(self) -> None:
+        self.client.connection_pool.disconnect()

@@ -1,0 +1,91 @@
+"""SQL cache store (table `lq_cache`), for setups without Redis.
+
+Each operation is one short transaction. The counter upsert takes the row's write lock, and
+the read that follows is in the same transaction, so concurrent increments never lose a count
+on PostgreSQL, MySQL/MariaDB or SQLite (which locks the whole file for the transaction).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db.schema import lq_cache
+from ..db.upsert import upsert
+from .base import CacheStore
+
+c = lq_cache.c
+
+
+def _live(now: float) -> Any:
+    return or_(c.expires_at.is_(None), c.expires_at > now)
+
+
+class SqlStore(CacheStore):
+    def __init__(self, engine: Engine, prefix: str = "lq:") -> None:
+        super().__init__(prefix)
+        self.engine = engine
+
+    @staticmethod
+    def _expiry(ttl: float | None) -> float | None:
+        return None if ttl is None else time.time() + ttl
+
+    def get(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(c.value, c.counter).where(c.key == self.key(name), _live(time.time()))
+            ).first()
+        if row is None:
+            return None
+        return row.value if row.value is not None else str(row.counter)
+
+    def put(self, name: str, value: str, ttl: float | None = None) -> None:
+        values = {"key": self.key(name), "value": value, "counter": 0}
+        values["expires_at"] = self._expiry(ttl)
+        with self.engine.begin() as conn:
+            upsert(conn, lq_cache, values, {"value": value, "expires_at": values["expires_at"]})
+
+    def add(self, name: str, value: str, ttl: float | None) -> bool:
+        key = self.key(name)
+        with self.engine.begin() as conn:
+            conn.execute(delete(lq_cache).where(c.key == key, ~_live(time.time())))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(lq_cache).values(
+                        key=key, value=value, counter=0, expires_at=self._expiry(ttl)
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def forget(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(lq_cache).where(c.key == self.key(name)))
+
+    def forget_if(self, name: str, value: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(lq_cache).where(c.key == self.key(name), c.value == value))
+        return result.rowcount > 0
+
+    def increment(self, name: str, amount: int = 1, ttl: float | None = None) -> int:
+        key, now = self.key(name), time.time()
+        expired = and_(c.expires_at.is_not(None), c.expires_at <= now)
+        with self.engine.begin() as conn:
+            # Reset an expired counter first, inside the same transaction.
+            conn.execute(
+                update(lq_cache)
+                .where(c.key == key, expired)
+                .values(counter=0, value=None, expires_at=self._expiry(ttl))
+            )
+            upsert(
+                conn,
+                lq_cache,
+                {"key": key, "value": None, "counter": amount, "expires_at": self._expiry(ttl)},
+                {"counter": c.counter + amount},
+            )
+            return int(conn.execute(select(c.counter).where(c.key == key)).scalar_one())

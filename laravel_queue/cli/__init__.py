@@ -1,0 +1,67 @@
+"""The `lq` command (Laravel: artisan queue:*), with colon names like artisan."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from ..manager import QueueManager, current_manager, manager_for_app
+
+
+class Context:
+    def __init__(self, app_path: str | None) -> None:
+        self.app_path = app_path
+        self._manager: QueueManager | None = None
+
+    @property
+    def manager(self) -> QueueManager:
+        if self._manager is None:
+            self._manager = load_manager(self.app_path)
+        return self._manager
+
+
+def load_manager(app_path: str | None) -> QueueManager:
+    """`module[:attribute]`: importing the module makes its manager current; `:attribute`
+    names a QueueManager or a Celery app explicitly. Neither: the embedded default."""
+    if not app_path:
+        return current_manager()
+    module_name, _, attribute = app_path.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise click.UsageError(
+            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
+        ) from exc
+    if not attribute:
+        return current_manager()
+    target = getattr(module, attribute, None)
+    if isinstance(target, QueueManager):
+        return target
+    if target is not None and hasattr(target, "conf") and hasattr(target, "Worker"):
+        return manager_for_app(target)
+    raise click.UsageError(f"'{app_path}' is neither a QueueManager nor a Celery app")
+
+
+@click.group()
+@click.option(
+    "--app",
+    "app_path",
+    envvar="LQ_APP",
+    metavar="MODULE[:ATTR]",
+    help="Module that creates your QueueManager (env LQ_APP).",
+)
+@click.pass_context
+def cli(ctx: click.Context, app_path: str | None) -> None:
+    """laravel_queue: Laravel's queue commands for Celery."""
+    ctx.obj = Context(app_path)
+
+
+def main() -> None:
+    from . import demo, migrate, queue, work  # noqa: F401 - registers the commands
+
+    cli(prog_name="lq")

@@ -1,0 +1,57 @@
+"""`lq demo`: dispatch the example jobs, run a worker until the work is done, report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import cli
+
+
+@cli.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the demo's SQLite file and print its path.")
+def demo(keep: bool) -> None:
+    """Run three example jobs on the embedded SQLite queue (no server needed)."""
+    home = Path(tempfile.mkdtemp(prefix="lq-demo-"))
+    os.environ["LQ_HOME"] = str(home)
+    from ..demo import ChargeExpiredCard, SendWelcomeEmail, SyncInventory
+    from ..manager import QueueManager
+    from ..worker.options import WorkerOptions
+    from ..worker.run import run_worker
+
+    console = Console()
+    manager = QueueManager()
+    # Keep the console for the report: no Celery log lines, no stdout redirection.
+    manager.app.conf.worker_redirect_stdouts = False
+    manager.app.conf.worker_hijack_root_logger = False
+    log = str(home / "demo.log")
+    console.print(f"[bold]laravel_queue demo[/] — embedded SQLite at {home}")
+    for job in (
+        SendWelcomeEmail("ada@example.com", log),
+        SyncInventory("north", log),
+        ChargeExpiredCard(1042, log),
+    ):
+        console.print(f"  dispatched {type(job).__name__:18} id={job.dispatch()}")
+    console.print("Running a worker until the queue is empty...\n")
+    options = WorkerOptions(
+        pool="solo", stop_when_empty=True, wait_for_delayed=True, sleep=0.1, max_time=60
+    )
+    run_worker(manager, None, options, loglevel="CRITICAL")
+    console.print("[bold]What happened[/]")
+    for line in Path(log).read_text().splitlines():
+        console.print(f"  {line}")
+    table = Table("ID", "Job", "Exception", title="lq failed")
+    for failed in manager.failed.all():
+        table.add_row(str(failed.id), failed.name, failed.exception.splitlines()[-1])
+    console.print(table)
+    if keep:
+        console.print(f"Kept {home}")
+    else:
+        for path in sorted(home.glob("*"), reverse=True):
+            path.unlink()
+        home.rmdir()

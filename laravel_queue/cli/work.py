@@ -1,0 +1,118 @@
+"""`lq work` (Laravel: queue:work)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..worker.options import WorkerOptions
+from ..worker.run import run_worker
+from . import Context, cli
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected seconds like 10 or 10,60,300, got {text!r}") from None
+
+
+@cli.command("work")
+@click.argument("connection", required=False)
+@click.option(
+    "--queue",
+    "queues",
+    default="default",
+    show_default=True,
+    help="Queues in strict priority order, comma-separated.",
+)
+@click.option("--concurrency", "-c", type=int, default=1, show_default=True)
+@click.option(
+    "--pool",
+    "-P",
+    default="prefork",
+    show_default=True,
+    type=click.Choice(["prefork", "solo", "threads"]),
+)
+@click.option("--once", is_flag=True, help="Process one job, then exit.")
+@click.option("--stop-when-empty", is_flag=True, help="Exit once the queues are empty.")
+@click.option("--max-jobs", type=int, default=0, help="Exit after this many jobs (0 = off).")
+@click.option("--max-time", type=float, default=0, help="Exit after this many seconds (0 = off).")
+@click.option(
+    "--sleep",
+    type=float,
+    default=3,
+    show_default=True,
+    help="Polling interval of polling transports, seconds.",
+)
+@click.option("--rest", type=float, default=0, help="Seconds to rest after each job.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=60,
+    show_default=True,
+    help="Seconds a job may run when it sets no timeout (0 = no limit).",
+)
+@click.option(
+    "--tries",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Attempts for jobs that set no tries (0 = unlimited).",
+)
+@click.option(
+    "--backoff",
+    default="0",
+    show_default=True,
+    help="Seconds before retrying a failed job that sets no backoff, e.g. 10,60.",
+)
+@click.option(
+    "--memory",
+    type=int,
+    default=128,
+    show_default=True,
+    help="Exit with code 12 when a worker process uses this many MB.",
+)
+@click.option("--name", default="default", show_default=True, help="Worker name.")
+@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.pass_obj
+def work(
+    ctx: Context,
+    connection: str | None,
+    queues: str,
+    concurrency: int,
+    pool: str,
+    once: bool,
+    stop_when_empty: bool,
+    max_jobs: int,
+    max_time: float,
+    sleep: float,
+    rest: float,
+    timeout: float,
+    tries: int,
+    backoff: str,
+    memory: int,
+    name: str,
+    loglevel: str,
+) -> None:
+    """Process jobs from the queues, in strict priority order."""
+    if once:
+        concurrency = 1
+    options = WorkerOptions(
+        name=name,
+        queues=[q.strip() for q in queues.split(",") if q.strip()],
+        concurrency=concurrency,
+        pool=pool,
+        once=once,
+        stop_when_empty=stop_when_empty,
+        max_jobs=max_jobs,
+        max_time=max_time,
+        sleep=sleep,
+        rest=rest,
+        timeout=timeout,
+        tries=tries,
+        backoff=_ints(backoff) or [0],
+        memory=memory,
+    )
+    sys.exit(run_worker(ctx.manager, connection, options, loglevel=loglevel))

@@ -1,0 +1,212 @@
+"""Queue connections: where jobs are pushed and how big the queues are (Laravel: Queue drivers).
+
+`CeleryConnection` publishes Celery task messages through a Celery app (one per broker URL);
+`SyncConnection` runs each job at once in the calling process, through the same pipeline a
+worker uses (Laravel: SyncQueue) — not Celery's `task_always_eager`, which skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import events
+from .dispatching import build_message
+from .durations import Delay, to_seconds
+from .exceptions import QueueConnectionError, UnregisteredJobError
+from .payload import JobMessage
+from .registry import job_class
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from .job import Job
+    from .manager import QueueManager
+
+# "No time limit" for a job with timeout = 0 (Celery treats 0 as "use the default").
+NO_LIMIT_SECONDS = 10 * 365 * 24 * 3600
+
+PUBLISH_ERRORS = (KombuOperationalError, RedisError, SQLAlchemyError, OSError)
+
+
+def hard_limit(timeout: float) -> float:
+    """Celery's hard time limit: a backstop a little after the soft limit the job sees."""
+    return timeout + max(5.0, timeout * 0.1)
+
+
+class Connection(ABC):
+    """One named queue connection; the `Queue` facade forwards to the default one."""
+
+    def __init__(self, manager: QueueManager, name: str) -> None:
+        self.manager = manager
+        self.name = name
+
+    # -- pushing -----------------------------------------------------------------------------
+
+    def push(self, job: Job, queue: str | None = None, delay: Delay | None = None) -> str:
+        """Queue `job` (on `queue`, else the job's queue, else "default"); returns its uuid."""
+        target = self._queue_for(job, queue)
+        message = build_message(job, self.name, target)
+        seconds = to_seconds(delay if delay is not None else job.options.delay)
+        self.publish(message, seconds)
+        events.dispatch(events.JobQueued(self.name, target, message.id, job, seconds))
+        return message.id
+
+    def later(self, delay: Delay, job: Job, queue: str | None = None) -> str:
+        return self.push(job, queue=queue, delay=delay)
+
+    def bulk(self, jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        return [self.push(job, queue=queue) for job in jobs]
+
+    def _queue_for(self, job: Job, queue: str | None) -> str:
+        return queue or job.options.queue or job.queue or self.manager.default_queue
+
+    @abstractmethod
+    def publish(self, message: JobMessage, delay: float = 0.0) -> None:
+        """Put an already-built message on its queue (used by release and failed:retry)."""
+
+    # -- sizes (Laravel: Queue::size and friends) --------------------------------------------
+
+    def size(self, queue: str | None = None) -> int:
+        """Pending + delayed + reserved, as in Laravel."""
+        q = queue or self.manager.default_queue
+        return self.pending_size(q) + self.delayed_size(q) + self.reserved_size(q)
+
+    def pending_size(self, queue: str | None = None) -> int:
+        return 0
+
+    def delayed_size(self, queue: str | None = None) -> int:
+        return 0
+
+    def reserved_size(self, queue: str | None = None) -> int:
+        return 0
+
+    def clear(self, queue: str | None = None) -> int:
+        """Delete the queue's pending and delayed jobs; returns how many were deleted."""
+        return 0
+
+
+class CeleryConnection(Connection):
+    def __init__(self, manager: QueueManager, name: str, app: Celery) -> None:
+        super().__init__(manager, name)
+        self.app = app
+
+    @property
+    def url(self) -> str:
+        return str(self.app.conf.broker_url or "")
+
+    def publish(self, message: JobMessage, delay: float = 0.0) -> None:
+        if delay > 0:
+            self._guard(lambda: self.manager.delayed.park(message, time.time() + delay))
+        else:
+            self._guard(lambda: self._send(message))
+
+    def bulk(self, jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
+        built: list[tuple[Job, JobMessage, float]] = []
+        for job in jobs:
+            target = self._queue_for(job, queue)
+            built.append(
+                (job, build_message(job, self.name, target), to_seconds(job.options.delay))
+            )
+
+        def send_all() -> None:
+            with self.app.producer_or_acquire() as producer, producer.batch():
+                for _, message, delay in built:
+                    if delay > 0:
+                        self.manager.delayed.park(message, time.time() + delay)
+                    else:
+                        self._send(message, producer=producer)
+
+        self._guard(send_all)
+        for job, message, delay in built:
+            events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
+        return [message.id for _, message, _ in built]
+
+    def _send(self, message: JobMessage, producer: Any = None) -> None:
+        options: dict[str, Any] = {}
+        header = message.lq
+        if header is not None and header.timeout is not None:
+            timeout = header.timeout or NO_LIMIT_SECONDS
+            options = {"soft_time_limit": timeout, "time_limit": hard_limit(timeout)}
+        self.app.send_task(
+            message.task,
+            args=message.args,
+            kwargs=message.kwargs,
+            task_id=message.id,
+            queue=message.queue,
+            headers=message.headers,
+            ignore_result=True,
+            producer=producer,
+            **options,
+        )
+
+    def _guard(self, action: Any) -> None:
+        try:
+            action()
+        except PUBLISH_ERRORS as exc:
+            raise QueueConnectionError(
+                f"cannot queue the job on connection '{self.name}' "
+                f"({self.manager.mask(self.url)}): {exc}"
+            ) from exc
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    def pending_size(self, queue: str | None = None) -> int:
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            try:
+                return int(channel.queue_declare(queue=q, passive=True).message_count)
+            except Exception:
+                return 0  # a queue never declared holds nothing
+
+    def delayed_size(self, queue: str | None = None) -> int:
+        return self.manager.delayed.size(self.name, queue or self.manager.default_queue)
+
+    def reserved_size(self, queue: str | None = None) -> int:
+        """Jobs taken by a worker and not yet acknowledged (known on Redis; else 0)."""
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            if conn.transport_cls not in ("redis", "rediss") and not self.url.startswith(
+                ("redis", "rediss")
+            ):
+                return 0
+            channel = conn.default_channel
+            count = 0
+            for raw in channel.client.hvals(channel.unacked_key):
+                try:
+                    _payload, _exchange, routing_key = json.loads(raw)
+                except (ValueError, TypeError):
+                    continue
+                count += routing_key == q
+            return count
+
+    def clear(self, queue: str | None = None) -> int:
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_write() as conn:
+            try:
+                purged = int(conn.default_channel.queue_purge(q) or 0)
+            except Exception:
+                purged = 0
+        return purged + self.manager.delayed.clear(self.name, q)
+
+
+class SyncConnection(Connection):
+    """Runs the job inside `push` (Laravel: the `sync` driver): no retries, no failed_jobs row;
+    the first exception fails the job and is raised to the caller. A delay is ignored."""
+
+    def publish(self, message: JobMessage, delay: float = 0.0) -> None:
+        from .runtime import JobRun
+
+        cls = job_class(message.task)
+        if cls is None:
+            raise UnregisteredJobError(f"no job class is registered as {message.task}")
+        JobRun(self.manager, self, cls, message, sync=True).process()

@@ -1,0 +1,65 @@
+"""SQLAlchemy engines for the store, made safe for several worker processes.
+
+SQLite gets WAL and a busy timeout so workers and the dispatcher can write the same file at
+once; every engine pings before use so a database restart is survived; and `dispose_after_fork`
+keeps forked pool children from sharing their parent's sockets.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "isolation_level": None}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    # WAL is a property of the file: switch once. Asking again on every connection would
+    # need a lock the other processes may be holding ("database is locked").
+    try:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass  # another process holds the file right now; it switches it (or already has)
+    finally:
+        cursor.close()
+
+
+def use_wal(path: Path) -> None:
+    """Put a SQLite file in WAL mode before any other process opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when the transaction starts, so two read-then-write transactions
+    # cannot deadlock on the upgrade from a shared to a write lock.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -1,0 +1,34 @@
+"""Turn the ways a user can say "how long" or "until when" into seconds.
+
+Laravel accepts seconds, `DateInterval` and `DateTime` wherever a delay is taken; we accept
+seconds, `timedelta` and (timezone-aware or naive-UTC) `datetime` the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+Delay = float | int | timedelta | datetime
+
+
+def to_seconds(value: Delay | None) -> float:
+    """Seconds from now that `value` stands for; never negative."""
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, datetime):
+        seconds = to_timestamp(value) - time.time()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise TypeError(f"expected seconds, a timedelta or a datetime, got {value!r}")
+    return max(0.0, seconds)
+
+
+def to_timestamp(moment: datetime) -> float:
+    """Unix time of `moment`; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -1,0 +1,130 @@
+"""Laravel's queue events (Illuminate\\Queue\\Events) and the listener registry.
+
+Listen with `Queue.listen(JobFailed, fn)` or the shortcuts (`Queue.failing(fn)`, ...), or
+connect to the Celery-style signal of the same name in `laravel_queue.signals`. Listeners are
+process-global, like Laravel's event dispatcher: register them at import time of your app
+module and they run in every worker process. A listener that raises is logged and ignored,
+so it can never break a job or a worker (DESIGN §9.7).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+logger = logging.getLogger("laravel_queue.events")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event; `connection_name` is the queue connection it happened on."""
+
+    connection_name: str
+
+
+@dataclass(frozen=True)
+class JobQueued(Event):
+    queue: str
+    id: str
+    job: Any
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class JobProcessing(Event):
+    job: Any  # the JobRun: .job_id, .name, .attempts, .message
+
+
+@dataclass(frozen=True)
+class JobProcessed(Event):
+    job: Any
+
+
+@dataclass(frozen=True)
+class JobExceptionOccurred(Event):
+    job: Any
+    exception: BaseException
+
+
+@dataclass(frozen=True)
+class JobReleasedAfterException(Event):
+    job: Any
+    backoff: float
+
+
+@dataclass(frozen=True)
+class JobFailed(Event):
+    job: Any
+    exception: BaseException
+
+
+@dataclass(frozen=True)
+class JobAttempted(Event):
+    job: Any
+    exception_occurred: bool
+
+
+@dataclass(frozen=True)
+class JobTimedOut(Event):
+    job: Any
+
+
+@dataclass(frozen=True)
+class JobRetryRequested:
+    job: Any  # the FailedJob record being retried
+
+
+@dataclass(frozen=True)
+class WorkerStarting(Event):
+    queue: str
+    options: Any
+
+
+@dataclass(frozen=True)
+class WorkerStopping:
+    status: int
+    options: Any
+    reason: str = ""
+
+
+E = TypeVar("E")
+Listener = Callable[[Any], Any]
+
+
+@dataclass
+class Dispatcher:
+    """Calls the listeners of an event class (and of its base classes)."""
+
+    listeners: dict[type, list[Listener]] = field(default_factory=lambda: defaultdict(list))
+
+    def listen(self, event: type[E], listener: Callable[[E], Any]) -> Callable[[E], Any]:
+        self.listeners[event].append(listener)
+        return listener
+
+    def forget(self, event: type, listener: Listener | None = None) -> None:
+        if listener is None:
+            self.listeners.pop(event, None)
+        elif listener in self.listeners.get(event, []):
+            self.listeners[event].remove(listener)
+
+    def dispatch(self, event: object) -> None:
+        for cls in type(event).__mro__:
+            for listener in self.listeners.get(cls, ()):
+                try:
+                    listener(event)
+                except Exception:
+                    logger.exception("listener %r of %s raised; ignored", listener, cls.__name__)
+
+
+dispatcher = Dispatcher()
+
+
+def dispatch(event: object) -> None:
+    """Fire `event` to its listeners and to the signal of the same name."""
+    dispatcher.dispatch(event)
+    from . import signals
+
+    signals.send(event)

@@ -1,0 +1,43 @@
+"""Exceptions a user of laravel_queue can meet, named after Laravel's where one exists."""
+
+from __future__ import annotations
+
+
+class LaravelQueueError(Exception):
+    """Base class of every error raised by laravel_queue itself."""
+
+
+class MaxAttemptsExceededError(LaravelQueueError):
+    """A job was reserved more times than it may be (Laravel: MaxAttemptsExceededException).
+
+    Raised *instead of* running `handle`, which is how a release, a timeout or a worker crash
+    on the last attempt ends up failing the job.
+    """
+
+
+class TimeoutExceededError(LaravelQueueError):
+    """A job ran longer than its `timeout` (Laravel: TimeoutExceededException)."""
+
+
+class ManuallyFailedError(LaravelQueueError):
+    """`job.fail()` was called without an exception (Laravel: ManuallyFailedException)."""
+
+
+class QueueConnectionError(LaravelQueueError):
+    """The broker of a connection could not be reached; the job was *not* queued."""
+
+
+class UnregisteredJobError(LaravelQueueError):
+    """A message names a task this worker does not know, so it cannot run."""
+
+
+class JobDecodeError(LaravelQueueError):
+    """A message's body or `lq` header could not be decoded into a job."""
+
+
+class JobEncodeError(LaravelQueueError, TypeError):
+    """A job attribute cannot be encoded as JSON, so the job cannot be dispatched."""
+
+
+class ConfigurationError(LaravelQueueError, ValueError):
+    """A URL, connection name or option given to laravel_queue is not usable."""

@@ -1,0 +1,251 @@
+"""`QueueManager`: configuration, connections, stores, and the current manager (DESIGN §3.1).
+
+With no arguments everything runs on one SQLite file (Kombu's SQLAlchemy transport as the
+broker, the same file as the store), in `$LQ_HOME` or the working directory. Give a Celery app
+and URLs to use Redis, RabbitMQ, PostgreSQL or MySQL instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+from sqlalchemy import Engine, event
+
+from .cache.base import CacheStore
+from .connection import CeleryConnection, Connection, SyncConnection
+from .db.engine import make_engine, mask_url, use_wal
+from .db.failed import FailedJobRepository
+from .db.schema import metadata
+from .delayed.base import DelayedStore
+from .dispatching import header_for
+from .exceptions import ConfigurationError
+from .payload import LqHeader
+from .worker.options import WorkerOptions
+
+if TYPE_CHECKING:
+    from .job import Job
+
+DEFAULT_CONNECTION = "default"
+SQLITE_FILE = "laravel_queue.sqlite"
+
+_current: QueueManager | None = None
+_current_lock = threading.Lock()
+
+
+def current_manager() -> QueueManager:
+    """The most recently created manager, or the embedded default (made on first use)."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = QueueManager()
+        return _current
+
+
+def manager_for_app(app: Celery) -> QueueManager:
+    """The manager bound to `app`; a Celery app nobody bound gets a default one."""
+    manager = getattr(app, "laravel_queue", None)
+    if manager is None:
+        manager = QueueManager(app, make_current=False)
+    return manager
+
+
+def lq_home() -> Path:
+    return Path(os.environ.get("LQ_HOME") or os.getcwd())
+
+
+class QueueManager:
+    def __init__(
+        self,
+        celery_app: Celery | None = None,
+        *,
+        database_url: str | None = None,
+        cache_url: str | None = None,
+        connections: dict[str, str] | None = None,
+        default_queue: str = "default",
+        prefix: str = "lq:",
+        make_current: bool = True,
+    ) -> None:
+        home_file = lq_home() / SQLITE_FILE
+        self.app = celery_app or _embedded_app(home_file)
+        self.default_queue = default_queue
+        self.prefix = prefix
+        self.database_url = database_url or f"sqlite:///{home_file}"
+        self.cache_url = cache_url or self._default_cache_url()
+        self.worker_options = WorkerOptions()
+        self._connections: dict[str, Connection] = {
+            DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)
+        }
+        for name, url in (connections or {}).items():
+            self._connections[name] = self._make_connection(name, url)
+        for connection in self._connections.values():
+            if isinstance(connection, CeleryConnection):
+                _bind_app(connection.app, self)
+        self._schema_ready = False
+        if make_current:
+            global _current
+            with _current_lock:
+                _current = self
+
+    @classmethod
+    def from_env(cls, celery_app: Celery | None = None, **kwargs: Any) -> QueueManager:
+        """Read LQ_BROKER_URL, LQ_DATABASE_URL and LQ_CACHE_URL (each optional)."""
+        broker = os.environ.get("LQ_BROKER_URL")
+        if celery_app is None and broker:
+            celery_app = Celery("laravel_queue", broker=broker, set_as_current=False)
+        kwargs.setdefault("database_url", os.environ.get("LQ_DATABASE_URL") or None)
+        kwargs.setdefault("cache_url", os.environ.get("LQ_CACHE_URL") or None)
+        return cls(celery_app, **kwargs)
+
+    # -- connections -------------------------------------------------------------------------
+
+    def connection(self, name: str | None = None) -> Connection:
+        key = name or DEFAULT_CONNECTION
+        if key == "sync" and key not in self._connections:
+            self._connections[key] = SyncConnection(self, key)
+        try:
+            return self._connections[key]
+        except KeyError:
+            known = ", ".join(sorted(self._connections))
+            raise ConfigurationError(
+                f"no queue connection named '{key}'; configured: {known} "
+                "(add it with QueueManager(connections={...}))"
+            ) from None
+
+    @property
+    def connections(self) -> dict[str, Connection]:
+        return dict(self._connections)
+
+    def connection_for_app(self, app: Celery) -> Connection:
+        for connection in self._connections.values():
+            if isinstance(connection, CeleryConnection) and connection.app is app:
+                return connection
+        return self._connections[DEFAULT_CONNECTION]
+
+    def _make_connection(self, name: str, url: str) -> Connection:
+        if url == "sync":
+            return SyncConnection(self, name)
+        app = Celery(self.app.main, set_as_current=False)
+        app.conf.update({k: v for k, v in self.app.conf.changes.items() if k != "broker_url"})
+        app.conf.broker_url = url
+        app.conf.broker_transport_options = {}
+        return CeleryConnection(self, name, app)
+
+    # -- dispatching -------------------------------------------------------------------------
+
+    def dispatch(self, job: Job) -> str | None:
+        """Push `job` on its connection (Laravel: Dispatcher::dispatchToQueue)."""
+        session = job.options.after_commit
+        if session is not None and session.in_transaction():
+            job.options.job_id = job_id = str(uuid.uuid4())
+            _push_after_commit(self, job, session)
+            return job_id
+        return self.connection(job.options.connection or job.connection).push(job)
+
+    def dispatch_sync(self, job: Job) -> str | None:
+        return self.connection("sync").push(job)
+
+    def header_for_class(self, cls: type[Job], job_id: str) -> LqHeader:
+        return header_for(cls, job_id)
+
+    # -- stores ------------------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.database_url)
+        return engine
+
+    def ensure_schema(self) -> None:
+        if not self._schema_ready:
+            metadata.create_all(self.engine)
+            self._schema_ready = True
+
+    @cached_property
+    def cache(self) -> CacheStore:
+        url = self.cache_url
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            from .cache.redis import RedisStore
+
+            return RedisStore(url, self.prefix)
+        if url.startswith("memory://"):
+            from .cache.memory import MemoryStore
+
+            return MemoryStore(self.prefix)
+        from .cache.sql import SqlStore
+
+        self.ensure_schema()
+        engine = self.engine if url == self.database_url else make_engine(url)
+        return SqlStore(engine, self.prefix)
+
+    @cached_property
+    def delayed(self) -> DelayedStore:
+        cache = self.cache
+        from .cache.redis import RedisStore
+
+        if isinstance(cache, RedisStore):
+            from .delayed.redis import RedisDelayedStore
+
+            return RedisDelayedStore(cache.client, self.prefix)
+        from .delayed.sql import SqlDelayedStore
+
+        self.ensure_schema()
+        return SqlDelayedStore(self.engine)
+
+    @cached_property
+    def failed(self) -> FailedJobRepository:
+        self.ensure_schema()
+        return FailedJobRepository(self.engine)
+
+    def after_fork(self) -> None:
+        """Drop connections inherited from a parent process (prefork pool children)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose(close=False)
+        if "cache" in self.__dict__:
+            self.cache.close()
+
+    @staticmethod
+    def mask(url: str) -> str:
+        return mask_url(url)
+
+    def _default_cache_url(self) -> str:
+        broker = str(self.app.conf.broker_url or "")
+        if broker.startswith(("redis://", "rediss://")):
+            return broker
+        return self.database_url
+
+
+def _embedded_app(sqlite_file: Path) -> Celery:
+    use_wal(sqlite_file)  # several processes share the file: readers must not block writers
+    app = Celery("laravel_queue", set_as_current=False)
+    app.conf.broker_url = f"sqla+sqlite:///{sqlite_file}"
+    # Kombu's SQLAlchemy transport hands every transport option to create_engine(), so only
+    # engine arguments may go here (a `polling_interval` would crash it).
+    app.conf.broker_transport_options = {"connect_args": {"timeout": 30}}
+    return app
+
+
+def _bind_app(app: Celery, manager: QueueManager) -> None:
+    from .worker.setup import configure_app
+
+    app.laravel_queue = manager
+    configure_app(app)
+
+
+def _push_after_commit(manager: QueueManager, job: Job, session: Any) -> None:
+    """Laravel's afterCommit: push when the transaction commits, drop the job on rollback."""
+
+    def on_commit(_session: Any) -> None:
+        event.remove(session, "after_soft_rollback", on_rollback)
+        job.options.after_commit = None
+        manager.dispatch(job)
+
+    def on_rollback(_session: Any, _previous: Any) -> None:
+        event.remove(session, "after_commit", on_commit)
+
+    event.listen(session, "after_commit", on_commit, once=True)
+    event.listen(session, "after_soft_rollback", on_rollback, once=True)

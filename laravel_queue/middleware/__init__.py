@@ -1,0 +1,10 @@
+"""Job middleware (Laravel: Illuminate\\Queue\\Middleware).
+
+A middleware is any object with `handle(job, next)`; calling `next(job)` continues to the
+next middleware and finally to the job's `handle()`. Returning without calling `next` ends
+the job as a success (Laravel's rule).
+"""
+
+from .base import Middleware, Next
+
+__all__ = ["Middleware", "Next"]

@@ -1,0 +1,95 @@
+"""The message a job travels in: Celery task message + the `lq` header (DESIGN §4).
+
+Body: the job's encoded state as the task's kwargs (readable in Flower, runnable by a stock
+Celery worker). Header `lq`: the Laravel metadata, frozen at dispatch. `JobMessage` is the
+complete message as the failed-jobs store keeps it, so a failure can be replayed verbatim.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .exceptions import JobDecodeError
+
+HEADER = "lq"
+
+
+@dataclass(frozen=True)
+class LqHeader:
+    """Laravel's payload fields, frozen at dispatch (Laravel: Queue::createPayload).
+
+    `attempts` counts the reservations this job already used up before this message was
+    published (a release republishes with the new count); `exceptions` counts unhandled
+    exceptions for `max_exceptions`. Both reset on `lq failed:retry`.
+    """
+
+    uuid: str
+    display_name: str
+    max_tries: int | None = None
+    max_exceptions: int | None = None
+    backoff: list[int] | None = None
+    timeout: float | None = None
+    fail_on_timeout: bool = False
+    retry_until: float | None = None
+    encrypted: bool = False
+    pushed_at: float = field(default_factory=time.time)
+    attempts: int = 0
+    exceptions: int = 0
+    chain: list[dict[str, Any]] | None = None
+    chain_catch: list[dict[str, Any]] | None = None
+    batch_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LqHeader:
+        if not isinstance(data, dict):
+            raise JobDecodeError(f"the '{HEADER}' header is missing or not an object: {data!r}")
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        try:
+            return cls(**known)
+        except TypeError as exc:
+            raise JobDecodeError(f"the '{HEADER}' header is incomplete: {exc}") from exc
+
+    def republished(self, **changes: Any) -> LqHeader:
+        """The header of the same job published again (release, retry): a new `pushed_at`."""
+        return replace(self, pushed_at=time.time(), **changes)
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """Everything needed to publish a job message again, exactly as it was."""
+
+    task: str
+    id: str
+    kwargs: dict[str, Any]
+    queue: str
+    connection: str
+    headers: dict[str, Any] = field(default_factory=dict)
+    args: list[Any] = field(default_factory=list)
+
+    @property
+    def lq(self) -> LqHeader | None:
+        raw = self.headers.get(HEADER)
+        return LqHeader.from_dict(raw) if raw is not None else None
+
+    def with_lq(self, header: LqHeader) -> JobMessage:
+        return replace(self, headers={**self.headers, HEADER: header.to_dict()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobMessage:
+        return cls(
+            task=data["task"],
+            id=data["id"],
+            kwargs=dict(data.get("kwargs") or {}),
+            queue=data["queue"],
+            connection=data["connection"],
+            headers=dict(data.get("headers") or {}),
+            args=list(data.get("args") or []),
+        )

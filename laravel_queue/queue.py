@@ -1,0 +1,84 @@
+"""The `Queue` facade (Laravel: the Queue facade): the current manager's default connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from . import events
+from .connection import Connection
+from .durations import Delay
+from .job import Job
+from .manager import current_manager
+
+E = TypeVar("E")
+
+
+class Queue:
+    """Class-level shortcuts; `Queue.connection("rabbit")` gives the same API per connection."""
+
+    @staticmethod
+    def connection(name: str | None = None) -> Connection:
+        return current_manager().connection(name)
+
+    @staticmethod
+    def push(job: Job, queue: str | None = None) -> str:
+        return Queue.connection(job.options.connection or job.connection).push(job, queue=queue)
+
+    @staticmethod
+    def later(delay: Delay, job: Job, queue: str | None = None) -> str:
+        return Queue.connection(job.options.connection or job.connection).later(delay, job, queue)
+
+    @staticmethod
+    def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        return Queue.connection().bulk(jobs, queue=queue)
+
+    @staticmethod
+    def size(queue: str | None = None) -> int:
+        return Queue.connection().size(queue)
+
+    @staticmethod
+    def pending_size(queue: str | None = None) -> int:
+        return Queue.connection().pending_size(queue)
+
+    @staticmethod
+    def delayed_size(queue: str | None = None) -> int:
+        return Queue.connection().delayed_size(queue)
+
+    @staticmethod
+    def reserved_size(queue: str | None = None) -> int:
+        return Queue.connection().reserved_size(queue)
+
+    @staticmethod
+    def clear(queue: str | None = None) -> int:
+        return Queue.connection().clear(queue)
+
+    # -- events (Laravel: Queue::before, after, failing, ...) --------------------------------
+
+    @staticmethod
+    def listen(event: type[E], listener: Callable[[E], Any]) -> Callable[[E], Any]:
+        return events.dispatcher.listen(event, listener)
+
+    @staticmethod
+    def before(listener: Callable[[events.JobProcessing], Any]) -> Any:
+        return events.dispatcher.listen(events.JobProcessing, listener)
+
+    @staticmethod
+    def after(listener: Callable[[events.JobProcessed], Any]) -> Any:
+        return events.dispatcher.listen(events.JobProcessed, listener)
+
+    @staticmethod
+    def failing(listener: Callable[[events.JobFailed], Any]) -> Any:
+        return events.dispatcher.listen(events.JobFailed, listener)
+
+    @staticmethod
+    def exception_occurred(listener: Callable[[events.JobExceptionOccurred], Any]) -> Any:
+        return events.dispatcher.listen(events.JobExceptionOccurred, listener)
+
+    @staticmethod
+    def starting(listener: Callable[[events.WorkerStarting], Any]) -> Any:
+        return events.dispatcher.listen(events.WorkerStarting, listener)
+
+    @staticmethod
+    def stopping(listener: Callable[[events.WorkerStopping], Any]) -> Any:
+        return events.dispatcher.listen(events.WorkerStopping, listener)

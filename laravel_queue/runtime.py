@@ -1,0 +1,322 @@
+"""The worker-side pipeline for one job (Laravel: Worker::process + CallQueuedHandler::call).
+
+Read top to bottom, `JobRun.process` is the whole flow: count the attempt → `JobProcessing` →
+fail without running if attempts are used up → decode → middleware → `handle` → settle
+(success, release with backoff, or failure) → `JobAttempted`. Everything that must outlive
+the message (a release, a `failed_jobs` row) is written before the task returns, and the
+message is acknowledged only after the task returns (`acks_late`).
+
+Attempts are counted as in Laravel — every reservation spends one — but without a store write
+per job: a release republishes the message with the attempts so far in its `lq` header, and
+only a *redelivered* message (its worker died, or its visibility timeout ran out) bumps a
+counter in the cache store. See docs/internals/attempts.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from . import events
+from .durations import Delay, to_seconds
+from .exceptions import (
+    JobDecodeError,
+    ManuallyFailedError,
+    MaxAttemptsExceededError,
+    TimeoutExceededError,
+)
+from .payload import HEADER, JobMessage, LqHeader
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .job import Job
+    from .manager import QueueManager
+    from .registry import JobTask
+
+logger = logging.getLogger("laravel_queue.worker")
+
+# A redelivery counter only needs to outlive the redeliveries of one publication.
+REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
+
+
+def process_message(task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Entry point of every job task: build the run from Celery's request and process it."""
+    from .manager import manager_for_app
+
+    manager = manager_for_app(task.app)
+    request = task.request
+    delivery = request.delivery_info or {}
+    message = JobMessage(
+        task=task.name,
+        id=request.id,
+        kwargs=kwargs,
+        args=list(args),
+        queue=delivery.get("routing_key") or task.job_class.queue or manager.default_queue,
+        connection=manager.connection_for_app(task.app).name,
+        headers={HEADER: getattr(request, HEADER, None)} if getattr(request, HEADER, None) else {},
+    )
+    if HEADER not in message.headers:
+        # Sent by plain Celery (`task.delay(...)`): settle the Laravel fields the way a
+        # dispatch would have, so the job still follows its class's rules.
+        message = message.with_lq(manager.header_for_class(task.job_class, request.id))
+    redelivered = bool(delivery.get("redelivered") or getattr(request, "redelivered", False))
+    run = JobRun(
+        manager,
+        manager.connection_for_app(task.app),
+        task.job_class,
+        message,
+        redelivered=redelivered,
+    )
+    try:
+        run.process()
+    finally:
+        if manager.worker_options.rest:
+            time.sleep(manager.worker_options.rest)  # Laravel: --rest, between jobs
+
+
+class JobRun:
+    """One reservation of one job message (Laravel: the queue Job object a worker pops).
+
+    Listeners receive it as `event.job`: `job_id`, `name`, `attempts`, `message`, `instance`.
+    """
+
+    def __init__(
+        self,
+        manager: QueueManager,
+        connection: Connection,
+        job_class: type[Job],
+        message: JobMessage,
+        *,
+        redelivered: bool = False,
+        sync: bool = False,
+    ) -> None:
+        self.manager = manager
+        self.connection = connection
+        self.job_class = job_class
+        self.message = message
+        header = message.lq
+        assert header is not None, "a JobRun needs a message with an lq header"
+        self.header: LqHeader = header
+        self.redelivered = redelivered
+        self.sync = sync
+        self.attempts = 0
+        self.exceptions = self.header.exceptions
+        self.instance: Job | None = None
+        self.released = self.failed = self.deleted = False
+
+    @property
+    def job_id(self) -> str:
+        return self.header.uuid
+
+    @property
+    def name(self) -> str:
+        return self.header.display_name
+
+    @property
+    def connection_name(self) -> str:
+        return self.connection.name
+
+    # -- the flow ----------------------------------------------------------------------------
+
+    def process(self) -> None:
+        self.attempts = self._count_attempt()
+        events.dispatch(events.JobProcessing(self.connection_name, self))
+        exception_occurred = False
+        try:
+            self._fail_if_already_exceeds_max_attempts()
+            self.instance = self._decode()
+            self._run_through_middleware(self.instance)
+            events.dispatch(events.JobProcessed(self.connection_name, self))
+        except SoftTimeLimitExceeded:
+            exception_occurred = True
+            self._handle_timeout()
+        except Exception as exc:
+            exception_occurred = True
+            self._handle_exception(exc)
+        finally:
+            if self.instance is not None:
+                self.instance._lq_run = None
+            events.dispatch(events.JobAttempted(self.connection_name, self, exception_occurred))
+        self._forget_counters_when_done()
+
+    def _count_attempt(self) -> int:
+        attempts = self.header.attempts + 1
+        if self.redelivered and not self.sync:
+            # The message came back without being settled: its earlier reservation(s) died.
+            key = f"redeliveries:{self.job_id}:{self.header.pushed_at}"
+            attempts += self.manager.cache.increment(key, ttl=REDELIVERY_COUNTER_TTL)
+        return attempts
+
+    def _fail_if_already_exceeds_max_attempts(self) -> None:
+        deadline = self.header.retry_until
+        if deadline is not None:
+            exceeded = time.time() > deadline
+        else:
+            max_tries = self.max_tries
+            exceeded = max_tries != 0 and self.attempts > max_tries
+        if exceeded:
+            exc = MaxAttemptsExceededError(
+                f"{self.name} has been attempted too many times "
+                f"({self.attempts} reservations, tries={self.max_tries}"
+                f"{', retry_until passed' if deadline is not None else ''})"
+            )
+            self.fail(exc)
+            raise exc
+
+    def _decode(self) -> Job:
+        try:
+            job = self.job_class.from_state(self.message.kwargs)
+        except Exception as exc:
+            # Deterministic: retrying cannot help, so the job fails at once with the reason.
+            error = (
+                exc
+                if isinstance(exc, JobDecodeError)
+                else JobDecodeError(f"cannot rebuild {self.name} from its message: {exc!r}")
+            )
+            self.fail(error)
+            raise error from exc
+        job._lq_uuid = self.job_id
+        job._lq_run = self
+        return job
+
+    def _run_through_middleware(self, job: Job) -> None:
+        """Middleware outermost first; not calling `next` ends the job as a success."""
+        pipeline = list(job.middleware())
+
+        def call(index: int, current: Job) -> None:
+            if index == len(pipeline):
+                current.handle()
+            else:
+                pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
+
+        call(0, job)
+
+    # -- settling ----------------------------------------------------------------------------
+
+    def _handle_exception(self, exc: Exception) -> None:
+        """Laravel: Worker::handleJobException."""
+        try:
+            if not self.failed:
+                if self.sync or self._will_exceed_max_attempts():
+                    self.fail(exc)
+                else:
+                    self._fail_if_will_exceed_max_exceptions(exc)
+            events.dispatch(events.JobExceptionOccurred(self.connection_name, self, exc))
+        finally:
+            if not (self.deleted or self.released or self.failed):
+                backoff = self._backoff()
+                self.release(backoff)
+                events.dispatch(
+                    events.JobReleasedAfterException(self.connection_name, self, backoff)
+                )
+                logger.warning(
+                    "%s[%s] raised %r on attempt %d; released for %ss",
+                    self.name,
+                    self.job_id,
+                    exc,
+                    self.attempts,
+                    backoff,
+                    exc_info=exc,
+                )
+        if self.sync or self.failed:
+            raise exc  # Celery reports it as the task's failure; the row is already written
+
+    def _handle_timeout(self) -> None:
+        """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
+        exc = TimeoutExceededError(
+            f"{self.name} has timed out after {self.header.timeout or self.options.timeout}s"
+        )
+        if not self.failed:
+            if self._will_exceed_max_attempts():
+                self.fail(exc)
+            else:
+                self._fail_if_will_exceed_max_exceptions(exc)
+            if not self.failed and self.header.fail_on_timeout:
+                self.fail(exc)
+        events.dispatch(events.JobTimedOut(self.connection_name, self))
+        if not (self.failed or self.released or self.deleted):
+            # Laravel leaves the job reserved until retry_after; our equivalent is to put it
+            # back at once, without the exception backoff (docs/differences.md).
+            self.release(0)
+        if self.failed:
+            raise exc
+
+    def _will_exceed_max_attempts(self) -> bool:
+        deadline = self.header.retry_until
+        if deadline is not None:
+            return deadline <= time.time()
+        return self.max_tries > 0 and self.attempts >= self.max_tries
+
+    def _fail_if_will_exceed_max_exceptions(self, exc: BaseException) -> None:
+        limit = self.header.max_exceptions
+        if not limit:
+            return
+        self.exceptions += 1
+        if self.exceptions >= limit:
+            self.fail(exc)
+
+    def _backoff(self) -> float:
+        steps = self.header.backoff or self.options.backoff
+        if not steps:
+            return 0.0
+        index = self.attempts - 1
+        return float(steps[index] if index < len(steps) else steps[-1])
+
+    def _forget_counters_when_done(self) -> None:
+        if self.redelivered and not self.released and not self.sync:
+            self.manager.cache.forget(f"redeliveries:{self.job_id}:{self.header.pushed_at}")
+
+    # -- what a job may call while it runs (Laravel: InteractsWithQueue) ----------------------
+
+    def release(self, delay: Delay = 0) -> None:
+        """Publish the job again after `delay`; the next reservation is attempt + 1."""
+        if self.released or self.failed:
+            return
+        self.released = True
+        if self.sync:
+            return
+        header = self.header.republished(attempts=self.attempts, exceptions=self.exceptions)
+        self.connection.publish(self.message.with_lq(header), to_seconds(delay))
+
+    def delete(self) -> None:
+        self.deleted = True
+
+    def fail(self, exc: BaseException | str | None = None) -> None:
+        """Laravel: Job::fail — `failed()` on a fresh instance, `JobFailed`, the failed_jobs row."""
+        if self.failed:
+            return
+        self.failed = True
+        if not isinstance(exc, BaseException):
+            exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
+        self._call_failed_hook(exc)
+        events.dispatch(events.JobFailed(self.connection_name, self, exc))
+        if not self.sync:
+            # Laravel's sync driver stores no failures either (semantics §0.5).
+            self.manager.failed.log(self.message, exc)
+
+    def _call_failed_hook(self, exc: BaseException) -> None:
+        try:
+            fresh = self.job_class.from_state(self.message.kwargs)
+        except Exception:
+            return  # an undecodable job has no instance to call failed() on
+        fresh._lq_uuid = self.job_id
+        try:
+            fresh.failed(exc)
+        except Exception:
+            logger.exception("%s.failed() raised; the failure is recorded anyway", self.name)
+
+    # -- settings resolved against the worker's defaults -------------------------------------
+
+    @property
+    def options(self) -> Any:
+        return self.manager.worker_options
+
+    @property
+    def max_tries(self) -> int:
+        if self.sync:
+            return 1
+        tries = self.header.max_tries
+        return int(self.options.tries if tries is None else tries)

@@ -1,0 +1,1 @@
+"""`lq work`: a Celery worker with Laravel's worker options and defaults."""

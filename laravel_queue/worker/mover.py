@@ -1,0 +1,67 @@
+"""Bootstep: move due delayed jobs of the queues this worker consumes onto those queues.
+
+Runs in the worker's main process on the consumer's timer (every `mover_interval` seconds), in
+every worker of the app, stock `celery worker` included. A claim is atomic in the store, so
+with any number of workers each due job is published once (Laravel: RedisQueue::migrate).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import bootsteps
+
+logger = logging.getLogger("laravel_queue.worker")
+
+
+class DelayedJobMover(bootsteps.StartStopStep):  # type: ignore[misc]
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.tref: Any = None
+
+    def start(self, c: Any) -> None:
+        from ..manager import manager_for_app
+
+        manager = manager_for_app(c.app)
+        self.tref = c.timer.call_repeatedly(
+            manager.worker_options.mover_interval, move_due_jobs, (c,), priority=5
+        )
+
+    def stop(self, c: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
+def consumed_queues(c: Any) -> list[str]:
+    return [q.name for q in c.app.amqp.queues.consume_from.values()]
+
+
+def move_due_jobs(c: Any) -> int:
+    """One pass over the consumed queues; returns how many jobs were moved."""
+    from ..connection import CeleryConnection
+    from ..manager import manager_for_app
+
+    moved = 0
+    try:
+        manager = manager_for_app(c.app)
+        connection = manager.connection_for_app(c.app)
+        if not isinstance(connection, CeleryConnection):
+            return 0
+        for queue in consumed_queues(c):
+            claim = manager.delayed.claim_due(connection.name, queue, time.time())
+            if not claim.messages:
+                continue
+            for message in claim.messages:
+                connection.publish(message)
+            manager.delayed.settle(claim)
+            moved += len(claim.messages)
+    except Exception:
+        # The store or broker is down: the jobs stay parked (or their claim expires) and
+        # the next pass tries again.
+        logger.exception("moving due delayed jobs failed; will retry")
+    return moved

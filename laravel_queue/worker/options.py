@@ -1,0 +1,38 @@
+"""The options of `lq work` (Laravel: WorkerOptions), with Laravel's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WorkerOptions:
+    name: str = "default"
+    queues: list[str] = field(default_factory=lambda: ["default"])
+    concurrency: int = 1
+    pool: str = "prefork"
+    once: bool = False
+    stop_when_empty: bool = False
+    max_jobs: int = 0
+    max_time: float = 0
+    sleep: float = 3
+    rest: float = 0
+    timeout: float = 60
+    """Default for jobs whose `timeout` is None; 0 = no limit."""
+    tries: int = 1
+    """Default for jobs whose `tries` is None; 0 = unlimited."""
+    backoff: list[int] = field(default_factory=lambda: [0])
+    """Default for jobs whose `backoff` is None."""
+    memory: int = 128
+    """Megabytes; a worker process above it stops the worker with exit code 12."""
+    wait_for_delayed: bool = False
+    """With stop_when_empty: also wait for delayed jobs not yet due (used by `lq demo`)."""
+    managed: bool = False
+    """True when run by `lq work`: only then do the stop conditions apply."""
+    mover_interval: float = 0.5
+    """Seconds between two moves of due delayed jobs to their queues."""
+
+    @property
+    def job_limit(self) -> int:
+        """How many jobs to take before stopping (0 = no limit)."""
+        return 1 if self.once else self.max_jobs

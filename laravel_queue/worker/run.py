@@ -1,0 +1,88 @@
+"""Start a Celery worker the way `lq work` promises (Laravel: queue:work)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .. import events
+from ..connection import CeleryConnection, hard_limit
+from ..exceptions import ConfigurationError
+from ..registry import jobs
+from .options import WorkerOptions
+from .stop import stop_state
+
+if TYPE_CHECKING:
+    from ..manager import QueueManager
+
+logger = logging.getLogger("laravel_queue.worker")
+
+
+def run_worker(
+    manager: QueueManager, connection: str | None, options: WorkerOptions, loglevel: str = "INFO"
+) -> int:
+    """Run until stopped; returns the process exit code (12 when `--memory` was exceeded)."""
+    target = manager.connection(connection)
+    if not isinstance(target, CeleryConnection):
+        raise ConfigurationError(f"connection '{target.name}' runs jobs in-process; no worker")
+    options.managed = True
+    manager.worker_options = options
+    for warning in visibility_warnings(target, options):
+        logger.warning(warning)
+    apply_sleep(target, options.sleep)
+    worker = target.app.Worker(
+        hostname=f"{options.name}@%h",
+        queues=options.queues,
+        concurrency=options.concurrency,
+        pool_cls=options.pool,
+        loglevel=loglevel,
+        soft_time_limit=options.timeout or None,
+        time_limit=hard_limit(options.timeout) if options.timeout else None,
+        without_mingle=True,
+        without_gossip=True,
+        optimization="fair",
+    )
+    events.dispatch(events.WorkerStarting(target.name, ",".join(options.queues), options))
+    worker.start()
+    status = stop_state.exit_code or int(worker.exitcode or 0)
+    events.dispatch(events.WorkerStopping(status, options, stop_state.reason or "interrupted"))
+    return status
+
+
+def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) -> list[str]:
+    """Laravel's rule: `timeout` must stay below `retry_after`, or a job can run twice.
+
+    Our `retry_after` is the broker's visibility timeout (Redis, SQS); the hard limit Celery
+    enforces is a little after the timeout, so that is what is compared.
+    """
+    if not connection.url.startswith(("redis", "rediss", "sqs")):
+        return []
+    visibility = float(
+        (connection.app.conf.broker_transport_options or {}).get("visibility_timeout", 3600)
+    )
+    timeouts = {"the worker's --timeout": options.timeout}
+    timeouts.update({name: cls.timeout for name, cls in jobs().items() if cls.timeout})
+    return [
+        f"{who} ({timeout}s, killed at {hard_limit(timeout):.0f}s) is not below the broker's "
+        f"visibility_timeout ({visibility:.0f}s): a job still running then is delivered to "
+        "another worker and runs twice; raise visibility_timeout or lower the timeout"
+        for who, timeout in timeouts.items()
+        if timeout and hard_limit(timeout) >= visibility
+    ]
+
+
+def apply_sleep(connection: CeleryConnection, seconds: float) -> None:
+    """Laravel's `--sleep` is the pause after finding no job: Kombu's `polling_interval`.
+
+    Redis (BRPOP) and AMQP (push) never sleep, so jobs start at once there. Kombu's SQL
+    transport passes transport options to create_engine(), so its interval is set on the
+    transport class instead — this process runs one worker, so that is its own setting.
+    """
+    if connection.url.startswith("sqla+"):
+        from kombu.transport.sqlalchemy import Transport
+
+        Transport.polling_interval = seconds
+    else:
+        options = dict(connection.app.conf.broker_transport_options or {})
+        options["polling_interval"] = seconds
+        connection.app.conf.broker_transport_options = options

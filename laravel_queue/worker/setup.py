@@ -1,0 +1,49 @@
+"""What binding a manager does to a Celery app, so any worker of that app runs jobs right.
+
+The settings and bootsteps are put on the app itself, so a stock `celery -A shop worker`
+gets them too: JSON only, one message reserved at a time (strict queue order, no job held in
+memory by an idle process), strict queue order on Redis, our consumer (which records messages
+Celery cannot run) and the mover of due delayed jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, signals
+from celery._state import _get_active_apps
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
+
+
+def configure_app(app: Celery) -> None:
+    conf = app.conf
+    conf.accept_content = ["json"]
+    conf.task_serializer = "json"
+    conf.result_serializer = "json"
+    conf.result_accept_content = ["json"]
+    conf.worker_prefetch_multiplier = 1
+    conf.worker_consumer = "laravel_queue.worker.consumer:Consumer"
+    conf.broker_connection_retry_on_startup = True
+    if str(conf.broker_url or "").startswith(_REDIS_SCHEMES):
+        options = dict(conf.broker_transport_options or {})
+        options.setdefault("queue_order_strategy", "priority")
+        conf.broker_transport_options = options
+    if not getattr(app, "_lq_steps_added", False):
+        from .mover import DelayedJobMover
+        from .stop import StopConditions
+
+        app.steps["consumer"].add(DelayedJobMover)
+        app.steps["consumer"].add(StopConditions)
+        app._lq_steps_added = True
+
+
+def _after_fork(**_: Any) -> None:
+    """A prefork child must not reuse its parent's database or Redis sockets."""
+    for app in _get_active_apps():
+        manager = getattr(app, "laravel_queue", None)
+        if manager is not None:
+            manager.after_fork()
+
+
+signals.worker_process_init.connect(_after_fork)

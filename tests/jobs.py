@@ -1,0 +1,191 @@
+"""Job classes the tests dispatch; module-level so worker processes can import them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from laravel_queue import Job
+from laravel_queue.middleware import Next
+
+
+def note(path: str, line: str) -> None:
+    with Path(path).open("a") as handle:
+        handle.write(line + "\n")
+
+
+class Traced(Job):
+    """Writes "<name> attempt=<n> id=<uuid>" for every run of handle()."""
+
+    def __init__(self, trace: str, name: str = "job") -> None:
+        self.trace = trace
+        self.name = name
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} attempt={self.attempts()} id={self.job_id}")
+
+    def failed(self, exc: BaseException) -> None:
+        note(self.trace, f"{self.name} failed={type(exc).__name__} fresh={not hasattr(self, 'x')}")
+
+
+class FailsUntil(Traced):
+    """Raises until its `succeed_on` attempt."""
+
+    tries = 5
+    backoff = [1, 1]
+
+    def __init__(self, trace: str, succeed_on: int, name: str = "flaky") -> None:
+        super().__init__(trace, name)
+        self.succeed_on = succeed_on
+
+    def handle(self) -> None:
+        super().handle()
+        self.x = "changed in handle"
+        if self.attempts() < self.succeed_on:
+            raise RuntimeError(f"boom on attempt {self.attempts()}")
+
+
+class AlwaysFails(Traced):
+    tries = 2
+
+    def handle(self) -> None:
+        super().handle()
+        self.x = "changed in handle"
+        raise ValueError("always fails")
+
+
+class Unlimited(FailsUntil):
+    tries = 0
+    backoff = 0
+
+
+class Releases(Traced):
+    """Releases itself every time: each release spends an attempt (Laravel)."""
+
+    tries = 3
+
+    def handle(self) -> None:
+        super().handle()
+        self.release()
+
+
+class BackoffRecorder(Traced):
+    tries = 4
+    backoff = [1, 2]
+
+    def handle(self) -> None:
+        note(self.trace, f"at={time.time():.3f}")
+        raise RuntimeError("again")
+
+
+class Deadline(Traced):
+    """retry_until wins over tries: retried past tries=1 until the deadline passes."""
+
+    tries = 1
+    backoff = 0
+
+    def __init__(self, trace: str, seconds: float) -> None:
+        super().__init__(trace, "deadline")
+        self.until = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).timestamp()
+
+    def retry_until(self) -> datetime | None:
+        return datetime.fromtimestamp(self.until, timezone.utc)
+
+    def handle(self) -> None:
+        super().handle()
+        raise RuntimeError("not yet")
+
+
+class MaxExceptions(Traced):
+    """tries=10, but fails after 2 unhandled exceptions; releases do not count."""
+
+    tries = 10
+    max_exceptions = 2
+    backoff = 0
+
+    def handle(self) -> None:
+        super().handle()
+        if self.attempts() % 2 == 1:
+            self.release()
+            return
+        raise RuntimeError("counted")
+
+
+class ManualFail(Traced):
+    def handle(self) -> None:
+        super().handle()
+        self.fail("gave up")
+        note(self.trace, "handle went on after fail()")
+
+
+class Deletes(Traced):
+    tries = 3
+
+    def handle(self) -> None:
+        super().handle()
+        self.delete()
+        raise RuntimeError("deleted jobs are not retried")
+
+
+class Sleeps(Traced):
+    timeout = 1
+    tries = 2
+
+    def handle(self) -> None:
+        super().handle()
+        time.sleep(10)
+
+
+class KillsItsWorker(Traced):
+    """SIGKILLs the pool process running it: must fail after `tries`, not loop."""
+
+    tries = 2
+
+    def handle(self) -> None:
+        super().handle()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Color:
+    pass
+
+
+@dataclass
+class Address:
+    street: str
+    number: int
+
+
+class RichState(Job):
+    def __init__(self, trace: str, **values: Any) -> None:
+        self.trace = trace
+        self.values = values
+
+    def handle(self) -> None:
+        note(self.trace, repr(self.values))
+
+
+class CountingMiddleware:
+    def __init__(self, trace: str, label: str, call_next: bool = True) -> None:
+        self.trace, self.label, self.call_next = trace, label, call_next
+
+    def handle(self, job: Job, next: Next) -> None:
+        note(self.trace, f"before {self.label}")
+        if self.call_next:
+            next(job)
+        note(self.trace, f"after {self.label}")
+
+
+class WithMiddleware(Traced):
+    def __init__(self, trace: str, stop: bool = False) -> None:
+        super().__init__(trace, "mw")
+        self.stop = stop
+
+    def middleware(self) -> list[Any]:
+        return [CountingMiddleware(self.trace, "outer"),
+                CountingMiddleware(self.trace, "inner", call_next=not self.stop)]

@@ -1,0 +1,148 @@
+"""Laravel's attempt, retry and failure rules, on every broker (semantics §0.2–§0.5, §1.2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from laravel_queue import QueueManager
+from laravel_queue.exceptions import MaxAttemptsExceededError
+
+from . import jobs
+from .support import lines, wait_until, worker
+
+
+def failed_rows(manager: QueueManager) -> list[str]:
+    return [row.exception.splitlines()[-1] for row in manager.failed.all()]
+
+
+def test_a_job_runs_once_and_is_gone(manager: QueueManager, trace: Path) -> None:
+    job_id = jobs.Traced.dispatch(str(trace), "hello")
+    with worker(manager):
+        wait_until(lambda: lines(trace))
+    assert lines(trace) == [f"hello attempt=1 id={job_id}"]
+    assert manager.failed.all() == []
+
+
+def test_an_exception_retries_until_it_succeeds_with_the_same_uuid(
+    manager: QueueManager, trace: Path
+) -> None:
+    job_id = jobs.FailsUntil.dispatch(str(trace), 3)
+    with worker(manager):
+        wait_until(lambda: len(lines(trace)) == 3, timeout=30)
+    assert lines(trace) == [f"flaky attempt={n} id={job_id}" for n in (1, 2, 3)]
+    assert manager.failed.all() == []
+
+
+def test_exhausted_tries_fail_the_job_and_call_failed_on_a_fresh_instance(
+    manager: QueueManager, trace: Path
+) -> None:
+    job_id = jobs.AlwaysFails.dispatch(str(trace), "doomed")
+    with worker(manager):
+        wait_until(lambda: manager.failed.all(), timeout=30)
+    assert lines(trace) == [
+        f"doomed attempt=1 id={job_id}",
+        f"doomed attempt=2 id={job_id}",
+        "doomed failed=ValueError fresh=True",
+    ]
+    [row] = manager.failed.all()
+    assert row.uuid == job_id
+    assert "ValueError: always fails" in row.exception
+    payload = row.payload
+    assert payload["task"] == "tests.jobs.AlwaysFails"
+    assert payload["kwargs"] == {"trace": str(trace), "name": "doomed"}
+    assert payload["headers"]["lq"]["uuid"] == job_id
+    assert json.loads(json.dumps(payload)) == payload
+
+
+def test_a_release_spends_an_attempt_and_the_job_then_fails_without_running(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.Releases.dispatch(str(trace), "rel")
+    with worker(manager):
+        wait_until(lambda: manager.failed.all(), timeout=30)
+    runs = [line for line in lines(trace) if "attempt=" in line]
+    assert [line.split()[1] for line in runs] == ["attempt=1", "attempt=2", "attempt=3"]
+    assert lines(trace)[-1] == "rel failed=MaxAttemptsExceededError fresh=True"
+    assert MaxAttemptsExceededError.__name__ in failed_rows(manager)[0]
+
+
+def test_tries_zero_is_unlimited(manager: QueueManager, trace: Path) -> None:
+    jobs.Unlimited.dispatch(str(trace), 7)
+    with worker(manager):
+        wait_until(lambda: len(lines(trace)) == 7, timeout=40)
+    assert manager.failed.all() == []
+
+
+def test_retry_until_wins_over_tries(manager: QueueManager, trace: Path) -> None:
+    jobs.Deadline.dispatch(str(trace), 2.0)
+    with worker(manager):
+        wait_until(lambda: manager.failed.all(), timeout=30)
+    runs = [line for line in lines(trace) if "attempt=" in line]
+    assert len(runs) > 1  # tries = 1 would have stopped after one
+    # It fails either on the run that ends past the deadline or on the next pop.
+    assert lines(trace)[-1] in {
+        "deadline failed=RuntimeError fresh=True",
+        "deadline failed=MaxAttemptsExceededError fresh=True",
+    }
+
+
+def test_max_exceptions_counts_only_unhandled_exceptions(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.MaxExceptions.dispatch(str(trace), "mx")
+    with worker(manager):
+        wait_until(lambda: manager.failed.all(), timeout=30)
+    runs = [line for line in lines(trace) if "attempt=" in line]
+    # attempts 1 and 3 release (not counted), 2 and 4 raise: the second exception fails it.
+    assert [line.split()[1] for line in runs] == [f"attempt={n}" for n in (1, 2, 3, 4)]
+    assert "RuntimeError: counted" in failed_rows(manager)[0]
+
+
+def test_backoff_is_indexed_by_attempt_then_repeats_the_last(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.BackoffRecorder.dispatch(str(trace), "b")
+    with worker(manager):
+        wait_until(lambda: manager.failed.all(), timeout=40)
+    times = [float(line[3:]) for line in lines(trace) if line.startswith("at=")]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    # backoff [1, 2]: 1 s after attempt 1, then 2 s, then the last value again; the mover
+    # polls twice a second, so a release is back on its queue within ~0.6 s of being due.
+    assert len(gaps) == 3
+    assert all(want <= gap < want + 0.9 for gap, want in zip(gaps, [1, 2, 2])), gaps
+
+
+def test_fail_records_the_job_and_handle_still_returns(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.ManualFail.dispatch(str(trace), "manual")
+    with worker(manager):
+        wait_until(lambda: manager.failed.all())
+        wait_until(lambda: "handle went on after fail()" in lines(trace))
+    assert "ManuallyFailedError: gave up" in failed_rows(manager)[0]
+
+
+def test_a_deleted_job_is_neither_retried_nor_failed(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.Deletes.dispatch(str(trace), "del")
+    jobs.Traced.dispatch(str(trace), "after")
+    with worker(manager):
+        wait_until(lambda: any(line.startswith("after") for line in lines(trace)))
+    assert [line.split()[0] for line in lines(trace)] == ["del", "after"]
+    assert manager.failed.all() == []
+
+
+def test_middleware_wraps_handle_and_short_circuit_is_a_success(
+    manager: QueueManager, trace: Path
+) -> None:
+    jobs.WithMiddleware.dispatch(str(trace))
+    jobs.WithMiddleware.dispatch(str(trace), stop=True)
+    with worker(manager):
+        wait_until(lambda: len(lines(trace)) == 9)
+    assert lines(trace)[:5] == ["before outer", "before inner", lines(trace)[2],
+                                "after inner", "after outer"]
+    assert lines(trace)[2].startswith("mw attempt=1")
+    assert lines(trace)[5:] == ["before outer", "before inner", "after inner", "after outer"]
+    assert manager.failed.all() == []
