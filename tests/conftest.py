@@ -124,8 +124,9 @@ def rabbit_manager(amqp_url: str, redis_urls: ServiceUrls, lq_home: Path) -> Ite
 @pytest.fixture(params=["sqlite", "redis", "rabbitmq"])
 def manager(request: pytest.FixtureRequest) -> QueueManager:
     """The same behaviour on every broker: SQLite (default), Redis and RabbitMQ."""
-    fixture = {"sqlite": "sqlite_manager", "redis": "redis_manager",
-               "rabbitmq": "rabbit_manager"}[request.param]
+    fixture = {"sqlite": "sqlite_manager", "redis": "redis_manager", "rabbitmq": "rabbit_manager"}[
+        request.param
+    ]
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
 
 

@@ -187,5 +187,7 @@ class WithMiddleware(Traced):
         self.stop = stop
 
     def middleware(self) -> list[Any]:
-        return [CountingMiddleware(self.trace, "outer"),
-                CountingMiddleware(self.trace, "inner", call_next=not self.stop)]
+        return [
+            CountingMiddleware(self.trace, "outer"),
+            CountingMiddleware(self.trace, "inner", call_next=not self.stop),
+        ]

@@ -43,14 +43,21 @@ def lines(path: Path) -> list[str]:
 
 
 @contextmanager
-def worker(manager: QueueManager, queues: tuple[str, ...] = ("default",),
-           **options: Any) -> Iterator[None]:
+def worker(
+    manager: QueueManager, queues: tuple[str, ...] = ("default",), **options: Any
+) -> Iterator[None]:
     """A real Celery worker (solo pool) in a thread of this process, on the manager's broker."""
     manager.worker_options = WorkerOptions(queues=list(queues), **options)
     connection = manager.connection()
     apply_sleep(connection, 0.05)  # type: ignore[arg-type]
-    with start_worker(manager.app, pool="solo", perform_ping_check=False, queues=list(queues),
-                      shutdown_timeout=30, loglevel="WARNING"):
+    with start_worker(
+        manager.app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=list(queues),
+        shutdown_timeout=30,
+        loglevel="WARNING",
+    ):
         yield
 
 
@@ -59,6 +66,10 @@ def lq(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subproce
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "laravel_queue.cli", *args],
-        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=full_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         **kwargs,
     )

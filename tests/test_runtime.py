@@ -1,8 +1,9 @@
-"""Laravel's attempt, retry and failure rules, on every broker (semantics §0.2–§0.5, §1.2)."""
+"""Laravel's attempt, retry and failure rules, on every broker (semantics §0.2-§0.5, §1.2)."""
 
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 from laravel_queue import QueueManager
@@ -106,16 +107,14 @@ def test_backoff_is_indexed_by_attempt_then_repeats_the_last(
     with worker(manager):
         wait_until(lambda: manager.failed.all(), timeout=40)
     times = [float(line[3:]) for line in lines(trace) if line.startswith("at=")]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     # backoff [1, 2]: 1 s after attempt 1, then 2 s, then the last value again; the mover
     # polls twice a second, so a release is back on its queue within ~0.6 s of being due.
     assert len(gaps) == 3
-    assert all(want <= gap < want + 0.9 for gap, want in zip(gaps, [1, 2, 2])), gaps
+    assert all(want <= gap < want + 0.9 for gap, want in zip(gaps, [1, 2, 2], strict=True)), gaps
 
 
-def test_fail_records_the_job_and_handle_still_returns(
-    manager: QueueManager, trace: Path
-) -> None:
+def test_fail_records_the_job_and_handle_still_returns(manager: QueueManager, trace: Path) -> None:
     jobs.ManualFail.dispatch(str(trace), "manual")
     with worker(manager):
         wait_until(lambda: manager.failed.all())
@@ -123,9 +122,7 @@ def test_fail_records_the_job_and_handle_still_returns(
     assert "ManuallyFailedError: gave up" in failed_rows(manager)[0]
 
 
-def test_a_deleted_job_is_neither_retried_nor_failed(
-    manager: QueueManager, trace: Path
-) -> None:
+def test_a_deleted_job_is_neither_retried_nor_failed(manager: QueueManager, trace: Path) -> None:
     jobs.Deletes.dispatch(str(trace), "del")
     jobs.Traced.dispatch(str(trace), "after")
     with worker(manager):
@@ -141,8 +138,13 @@ def test_middleware_wraps_handle_and_short_circuit_is_a_success(
     jobs.WithMiddleware.dispatch(str(trace), stop=True)
     with worker(manager):
         wait_until(lambda: len(lines(trace)) == 9)
-    assert lines(trace)[:5] == ["before outer", "before inner", lines(trace)[2],
-                                "after inner", "after outer"]
+    assert lines(trace)[:5] == [
+        "before outer",
+        "before inner",
+        lines(trace)[2],
+        "after inner",
+        "after outer",
+    ]
     assert lines(trace)[2].startswith("mw attempt=1")
     assert lines(trace)[5:] == ["before outer", "before inner", "after inner", "after outer"]
     assert manager.failed.all() == []

@@ -10,7 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Float,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -46,7 +46,7 @@ lq_cache = Table(
     Column("key", String(191), primary_key=True),
     Column("value", Text, nullable=True),
     Column("counter", BigInteger, nullable=False, default=0),
-    Column("expires_at", Float, nullable=True),
+    Column("expires_at", Double, nullable=True),
 )
 
 lq_delayed_jobs = Table(
@@ -55,8 +55,8 @@ lq_delayed_jobs = Table(
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("connection", String(191), nullable=False),
     Column("queue", String(191), nullable=False),
-    Column("available_at", Float, nullable=False),
-    Column("claimed_until", Float, nullable=True),
+    Column("available_at", Double, nullable=False),
+    Column("claimed_until", Double, nullable=True),
     Column("claim", String(64), nullable=True),
     Column("message", LongText, nullable=False),
     Index("lq_delayed_jobs_due_index", "connection", "queue", "available_at"),

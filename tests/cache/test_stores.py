@@ -1,0 +1,127 @@
+"""The cache store gives the same answers on memory, Redis and SQL (SQLite, PostgreSQL, MySQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+
+from laravel_queue.cache.base import CacheStore
+from laravel_queue.cache.memory import MemoryStore
+from laravel_queue.cache.redis import RedisStore
+from laravel_queue.cache.sql import SqlStore
+from laravel_queue.db.engine import make_engine
+from laravel_queue.db.schema import metadata
+
+from ..support import ServiceUrls
+
+
+def _sql_store(url: str) -> SqlStore:
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    return SqlStore(engine, prefix="t:")
+
+
+@pytest.fixture(params=["memory", "redis", "sqlite", "postgresql", "mysql"])
+def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[CacheStore]:
+    kind = request.param
+    if kind == "memory":
+        yield MemoryStore(prefix="t:")
+    elif kind == "redis":
+        urls: ServiceUrls = request.getfixturevalue("redis_urls")
+        yield RedisStore(urls.cache, prefix="t:")
+    elif kind == "sqlite":
+        yield _sql_store(f"sqlite:///{tmp_path}/cache.sqlite")
+    else:
+        url = request.getfixturevalue(f"{kind}_url" if kind == "mysql" else "postgres_url")
+        sql = _sql_store(url)
+        yield sql
+        sql.engine.dispose()
+
+
+def test_put_get_forget(store: CacheStore) -> None:
+    assert store.get("k") is None
+    store.put("k", "v")
+    assert store.get("k") == "v"
+    store.forget("k")
+    assert store.get("k") is None
+
+
+def test_values_expire(store: CacheStore) -> None:
+    store.put("k", "v", ttl=0.2)
+    assert store.get("k") == "v"
+    time.sleep(0.3)
+    assert store.get("k") is None
+
+
+def test_add_only_stores_when_absent_or_expired(store: CacheStore) -> None:
+    assert store.add("k", "a", ttl=0.2)
+    assert not store.add("k", "b", ttl=10)
+    assert store.get("k") == "a"
+    time.sleep(0.3)
+    assert store.add("k", "c", ttl=10)
+    assert store.get("k") == "c"
+
+
+def test_forget_if_only_removes_the_given_value(store: CacheStore) -> None:
+    store.put("k", "mine")
+    assert not store.forget_if("k", "theirs")
+    assert store.get("k") == "mine"
+    assert store.forget_if("k", "mine")
+    assert store.get("k") is None
+
+
+def test_increment_starts_a_fixed_window(store: CacheStore) -> None:
+    assert store.increment("n", ttl=0.3) == 1
+    assert store.increment("n", 2, ttl=10) == 3
+    time.sleep(0.4)
+    assert store.increment("n", ttl=10) == 1
+
+
+def test_concurrent_increments_are_never_lost(store: CacheStore) -> None:
+    def work() -> None:
+        for _ in range(25):
+            store.increment("race", ttl=60)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.increment("race", 0) == 100
+
+
+def test_a_lock_is_released_only_by_its_owner(store: CacheStore) -> None:
+    first = store.lock("job", ttl=10)
+    assert first.acquire()
+    second = store.lock("job", ttl=10)
+    assert not second.acquire()
+    assert not second.release()  # not the owner: the first lock survives
+    assert not store.lock("job", ttl=10).acquire()
+    assert first.release()
+    assert second.acquire()
+
+
+def test_an_expired_lock_can_be_taken_and_the_old_owner_cannot_free_it(
+    store: CacheStore,
+) -> None:
+    old = store.lock("job", ttl=0.2)
+    assert old.acquire()
+    time.sleep(0.3)
+    new = store.lock("job", ttl=10)
+    assert new.acquire()
+    assert not old.release()
+    assert not store.lock("job", ttl=10).acquire()
+
+
+def test_a_lock_needs_a_ttl(store: CacheStore) -> None:
+    with pytest.raises(ValueError, match="positive ttl"):
+        store.lock("job", ttl=0)
+
+
+def test_redis_keys_carry_the_prefix(redis_urls: ServiceUrls) -> None:
+    RedisStore(redis_urls.cache, prefix="custom:").put("k", "v")
+    assert redis_lib.Redis.from_url(redis_urls.cache).get("custom:k") == b"v"
