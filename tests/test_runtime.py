@@ -148,3 +148,54 @@ def test_middleware_wraps_handle_and_short_circuit_is_a_success(
     assert lines(trace)[2].startswith("mw attempt=1")
     assert lines(trace)[5:] == ["before outer", "before inner", "after inner", "after outer"]
     assert manager.failed.all() == []
+
+
+def test_events_fire_in_laravels_order(redis_manager: QueueManager, trace: Path) -> None:
+    """On the last attempt JobFailed precedes JobExceptionOccurred (semantics §0.3)."""
+    from laravel_queue import Queue, events
+
+    seen: list[str] = []
+    kinds = (
+        events.JobProcessing,
+        events.JobProcessed,
+        events.JobExceptionOccurred,
+        events.JobReleasedAfterException,
+        events.JobFailed,
+        events.JobAttempted,
+    )
+    for kind in kinds:
+        Queue.listen(kind, lambda event: seen.append(type(event).__name__))
+    try:
+        jobs.AlwaysFails.dispatch(str(trace))
+        with worker(redis_manager):
+            wait_until(lambda: redis_manager.failed.all(), timeout=30)
+            wait_until(lambda: seen.count("JobAttempted") == 2)
+    finally:
+        for kind in kinds:
+            events.dispatcher.forget(kind)
+    assert seen == [
+        "JobProcessing",
+        "JobExceptionOccurred",
+        "JobReleasedAfterException",
+        "JobAttempted",
+        "JobProcessing",
+        "JobFailed",
+        "JobExceptionOccurred",
+        "JobAttempted",
+    ]
+
+
+def test_a_listener_that_raises_breaks_nothing(redis_manager: QueueManager, trace: Path) -> None:
+    from laravel_queue import Queue, events
+
+    def explode(event: object) -> None:
+        raise RuntimeError("listener bug")
+
+    Queue.before(explode)
+    try:
+        jobs.Traced.dispatch(str(trace))
+        with worker(redis_manager):
+            wait_until(lambda: lines(trace))
+    finally:
+        events.dispatcher.forget(events.JobProcessing)
+    assert redis_manager.failed.all() == []

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
+from kombu.exceptions import ContentDisallowed
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
 from ..payload import JobMessage
@@ -38,18 +39,11 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
         super().on_unknown_message(body, message)
 
     def on_invalid_task(self, body: Any, message: Any, exc: BaseException) -> None:
-        self._record(message, body, JobDecodeError(f"invalid task message: {exc!r}"))
+        self._record(message, body, _decode_error(message, exc))
         super().on_invalid_task(body, message, exc)
 
     def on_decode_error(self, message: Any, exc: BaseException) -> None:
-        self._record(
-            message,
-            None,
-            JobDecodeError(
-                f"cannot decode the message body ({message.content_type}): {exc!r}; "
-                "laravel_queue accepts JSON only"
-            ),
-        )
+        self._record(message, None, _decode_error(message, exc))
         super().on_decode_error(message, exc)
 
     def _record(self, message: Any, body: Any, exc: BaseException) -> None:
@@ -64,14 +58,33 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
             logger.exception("could not record the rejected message in failed_jobs")
 
 
+def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:
+    if isinstance(exc, ContentDisallowed):
+        return JobDecodeError(
+            f"refused a {message.content_type} message: laravel_queue accepts JSON only "
+            "(pickle is never accepted)"
+        )
+    return JobDecodeError(f"cannot decode the message ({message.content_type}): {exc!r}")
+
+
+def _decoded_body(message: Any, body: Any) -> Any:
+    if isinstance(body, (list, tuple)):
+        return body
+    try:
+        return message.decode()  # JSON only: the app accepts nothing else
+    except Exception:
+        return None
+
+
 def raw_message(message: Any, body: Any, connection: str) -> JobMessage:
     """The message as received, kept whole even when its body could not be decoded."""
     headers = dict(message.headers or {})
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
+    body = _decoded_body(message, body)
     if isinstance(body, (list, tuple)) and len(body) >= 2:
         args, kwargs = list(body[0]), dict(body[1])
-    elif body is None:
+    else:
         raw = message.body
         raw_bytes = raw if isinstance(raw, bytes) else str(raw).encode()
         headers["lq_raw_body"] = {
