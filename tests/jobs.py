@@ -191,3 +191,14 @@ class WithMiddleware(Traced):
             CountingMiddleware(self.trace, "outer"),
             CountingMiddleware(self.trace, "inner", call_next=not self.stop),
         ]
+
+
+class Sleepy(Job):
+    def __init__(self, trace: str, seconds: float) -> None:
+        self.trace = trace
+        self.seconds = seconds
+
+    def handle(self) -> None:
+        note(self.trace, "sleepy started")
+        time.sleep(self.seconds)
+        note(self.trace, "sleepy finished")

@@ -1,0 +1,181 @@
+"""`lq work` as real worker processes on Redis: order, stop conditions, signals, crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from laravel_queue import Queue, QueueManager
+
+from .. import jobs
+from ..support import ROOT, ServiceUrls, lines, lq, wait_until
+
+
+@dataclass
+class Setup:
+    manager: QueueManager
+    env: dict[str, str]
+
+
+@pytest.fixture
+def setup(redis_urls: ServiceUrls, tmp_path: Path) -> Iterator[Setup]:
+    database = f"sqlite:///{tmp_path}/store.sqlite"
+    env = {
+        "LQ_TEST_BROKER": redis_urls.broker,
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": database,
+    }
+    app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
+    app.conf.broker_transport_options = {"visibility_timeout": 30}
+    yield Setup(QueueManager(app, database_url=database, cache_url=redis_urls.cache), env)
+
+
+def work(setup: Setup, *args: str) -> subprocess.Popen[str]:
+    return lq("--app", "tests.apps", "work", "--sleep", "0.1", *args, env=setup.env)
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    output, _ = process.communicate(timeout=timeout)
+    return process.returncode, output
+
+
+def test_queues_are_consumed_in_strict_priority_order(setup: Setup, trace: Path) -> None:
+    for n in range(3):
+        jobs.Traced(str(trace), f"low{n}").on_queue("low").dispatch()
+    for n in range(3):
+        jobs.Traced(str(trace), f"high{n}").on_queue("high").dispatch()
+    code, output = finish(work(setup, "--queue", "high,low", "--stop-when-empty"))
+    assert code == 0, output
+    assert [line.split()[0] for line in lines(trace)] == [
+        "high0",
+        "high1",
+        "high2",
+        "low0",
+        "low1",
+        "low2",
+    ]
+
+
+def test_once_takes_exactly_one_job(setup: Setup, trace: Path) -> None:
+    for n in range(3):
+        jobs.Traced.dispatch(str(trace), f"j{n}")
+    code, output = finish(work(setup, "--once"))
+    assert code == 0, output
+    assert [line.split()[0] for line in lines(trace)] == ["j0"]
+    assert Queue.pending_size() == 2
+
+
+def test_max_jobs_stops_after_that_many(setup: Setup, trace: Path) -> None:
+    for n in range(5):
+        jobs.Traced.dispatch(str(trace), f"j{n}")
+    code, output = finish(work(setup, "--max-jobs", "3", "--concurrency", "2"))
+    assert code == 0, output
+    assert len(lines(trace)) == 3
+    assert Queue.pending_size() == 2
+
+
+def test_sigterm_finishes_the_running_job_and_exits_zero(setup: Setup, trace: Path) -> None:
+    jobs.Sleepy.dispatch(str(trace), 2.0)
+    process = work(setup)
+    wait_until(lambda: "sleepy started" in lines(trace), timeout=30)
+    process.send_signal(signal.SIGTERM)
+    code, output = finish(process)
+    assert code == 0, output
+    assert lines(trace) == ["sleepy started", "sleepy finished"]
+    assert Queue.size() == 0
+
+
+def test_memory_limit_exits_with_code_12(setup: Setup, trace: Path) -> None:
+    jobs.Traced.dispatch(str(trace))
+    code, output = finish(work(setup, "--memory", "1"))
+    assert code == 12, output
+
+
+def test_a_job_that_kills_its_worker_fails_after_tries_instead_of_looping(
+    setup: Setup, trace: Path
+) -> None:
+    job_id = jobs.KillsItsWorker.dispatch(str(trace), "killer")
+    process = work(setup, "--concurrency", "1")
+    try:
+        wait_until(lambda: setup.manager.failed.all(), timeout=90)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    assert lines(trace) == [
+        f"killer attempt=1 id={job_id}",
+        f"killer attempt=2 id={job_id}",
+        "killer failed=MaxAttemptsExceededError fresh=True",
+    ]
+    [row] = setup.manager.failed.all()
+    assert row.uuid == job_id
+
+
+def test_a_timeout_raises_in_the_job_and_fails_it_on_the_last_attempt(
+    setup: Setup, trace: Path
+) -> None:
+    job_id = jobs.Sleeps.dispatch(str(trace), "slow")
+    process = work(setup)
+    try:
+        wait_until(lambda: setup.manager.failed.all(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    assert lines(trace)[:2] == [f"slow attempt=1 id={job_id}", f"slow attempt=2 id={job_id}"]
+    assert lines(trace)[2] == "slow failed=TimeoutExceededError fresh=True"
+    assert "TimeoutExceededError" in setup.manager.failed.all()[0].exception
+
+
+def test_a_stock_celery_worker_runs_laravel_queue_jobs(setup: Setup, trace: Path) -> None:
+    jobs.FailsUntil.dispatch(str(trace), 2, "stock")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.apps",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            "default",
+            "-l",
+            "WARNING",
+        ],
+        env={**os.environ, **setup.env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(lambda: len(lines(trace)) == 2, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, output = finish(process)
+    assert [line.split()[1] for line in lines(trace)] == ["attempt=1", "attempt=2"], output
+
+
+def test_a_timeout_at_or_above_the_visibility_timeout_is_warned_about(
+    setup: Setup, trace: Path
+) -> None:
+    code, output = finish(work(setup, "--timeout", "40", "--stop-when-empty"))
+    assert code == 0, output
+    assert "is not below the broker's visibility_timeout (30s)" in output
+
+
+def test_jobs_run_once_each_across_several_worker_processes(setup: Setup, trace: Path) -> None:
+    ids = Queue.bulk([jobs.Traced(str(trace), f"j{n}") for n in range(200)])
+    workers = [work(setup, "--concurrency", "2", "--stop-when-empty") for _ in range(3)]
+    results = [finish(process, timeout=120) for process in workers]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    seen = [line.split()[2][3:] for line in lines(trace)]
+    assert sorted(seen) == sorted(ids)  # every job ran, and none twice
