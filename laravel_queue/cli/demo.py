@@ -26,9 +26,6 @@ def demo(keep: bool) -> None:
 
     console = Console()
     manager = QueueManager()
-    # Keep the console for the report: no Celery log lines, no stdout redirection.
-    manager.app.conf.worker_redirect_stdouts = False
-    manager.app.conf.worker_hijack_root_logger = False
     log = str(home / "demo.log")
     console.print(f"[bold]laravel_queue demo[/] — embedded SQLite at {home}")
     for job in (
@@ -41,7 +38,7 @@ def demo(keep: bool) -> None:
     options = WorkerOptions(
         pool="solo", stop_when_empty=True, wait_for_delayed=True, sleep=0.1, max_time=60
     )
-    run_worker(manager, None, options, loglevel="CRITICAL")
+    run_worker(manager, None, options, loglevel="CRITICAL", quiet=True)
     console.print("[bold]What happened[/]")
     for line in Path(log).read_text().splitlines():
         console.print(f"  {line}")

@@ -19,9 +19,17 @@ logger = logging.getLogger("laravel_queue.worker")
 
 
 def run_worker(
-    manager: QueueManager, connection: str | None, options: WorkerOptions, loglevel: str = "INFO"
+    manager: QueueManager,
+    connection: str | None,
+    options: WorkerOptions,
+    loglevel: str = "INFO",
+    quiet: bool = False,
 ) -> int:
-    """Run until stopped; returns the process exit code (12 when `--memory` was exceeded)."""
+    """Run until stopped; returns the process exit code (12 when `--memory` was exceeded).
+
+    `quiet` is for programs that run a worker and then print their own report (`lq demo`):
+    no banner, and stdout and logging are left as they were.
+    """
     target = manager.connection(connection)
     if not isinstance(target, CeleryConnection):
         raise ConfigurationError(f"connection '{target.name}' runs jobs in-process; no worker")
@@ -30,6 +38,9 @@ def run_worker(
     for warning in visibility_warnings(target, options):
         logger.warning(warning)
     apply_sleep(target, options.sleep)
+    if quiet:
+        target.app.conf.worker_hijack_root_logger = False
+        target.app.conf.worker_redirect_stdouts = False
     worker = target.app.Worker(
         hostname=f"{options.name}@%h",
         queues=options.queues,
@@ -41,6 +52,7 @@ def run_worker(
         without_mingle=True,
         without_gossip=True,
         optimization="fair",
+        quiet=quiet,
     )
     events.dispatch(events.WorkerStarting(target.name, ",".join(options.queues), options))
     worker.start()

@@ -2,17 +2,17 @@
 
 `--once` / `--max-jobs`: after the Nth job is *received* the worker stops consuming, so it
 takes exactly N; it exits once they finish. `--stop-when-empty`, `--max-time` and `--memory`
-are checked on the consumer's timer. Stopping is Celery's warm shutdown (SIGTERM to itself):
-running jobs finish and are acknowledged first.
+are checked on the consumer's timer. Stopping is Celery's warm shutdown: running jobs finish
+and are acknowledged first.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
 from dataclasses import dataclass
+from os import EX_OK
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,9 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
         if stop_state.reason in ("", "max_jobs"):
             stop_state.reason = reason
             logger.info("worker stopping: %s", reason)
-            os.kill(os.getpid(), signal.SIGTERM)
+            # What Celery's SIGTERM handler does: the consumer loop sees it and performs a
+            # warm shutdown (running jobs finish and are acknowledged first).
+            state.should_stop = EX_OK
             if self.tref is not None:
                 self.tref.cancel()
                 self.tref = None

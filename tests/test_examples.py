@@ -1,0 +1,60 @@
+"""The examples in examples/ run as documented."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .support import ROOT, ServiceUrls
+
+
+def run(script: str, home: Path, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, f"examples/{script}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LQ_HOME": str(home), "PYTHONPATH": str(ROOT), **env},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_quickstart_runs_three_jobs(tmp_path: Path) -> None:
+    assert run("quickstart.py", tmp_path).splitlines() == [
+        "Hello, Ada (attempt 1)",
+        "Hello, Grace (attempt 1)",
+        "Hello, Linus (attempt 1)",
+    ]
+
+
+def test_retries_end_in_failed_jobs(tmp_path: Path) -> None:
+    out = run("retries_and_failures.py", tmp_path).splitlines()
+    assert out == [
+        "failed() for order 7: card for order 7 declined",
+        "failed_jobs row 1: __main__.ChargeCard -> RuntimeError: card for order 7 declined",
+    ]
+
+
+def test_redis_app_module_loads_and_dispatches(redis_urls: ServiceUrls, tmp_path: Path) -> None:
+    code = (
+        "from examples.redis_app import ResizeImage; from laravel_queue import Queue; "
+        "ResizeImage.dispatch('a.png', 100); print(Queue.size('high'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LQ_BROKER_URL": redis_urls.broker,
+            "LQ_HOME": str(tmp_path),
+        },
+    )
+    assert result.stdout.strip() == "1", result.stderr
