@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # "No time limit" for a job with timeout = 0 (Celery treats 0 as "use the default").
 NO_LIMIT_SECONDS = 10 * 365 * 24 * 3600
 
+REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
+
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, SQLAlchemyError, OSError)
 
 
@@ -97,6 +99,7 @@ class CeleryConnection(Connection):
     def __init__(self, manager: QueueManager, name: str, app: Celery) -> None:
         super().__init__(manager, name)
         self.app = app
+        self._declared: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -145,8 +148,15 @@ class CeleryConnection(Connection):
             headers=message.headers,
             ignore_result=True,
             producer=producer,
+            # What Flower shows; repr() in C instead of Celery's pure-Python saferepr.
+            argsrepr=repr(message.args)[:REPR_LIMIT],
+            kwargsrepr=repr(message.kwargs)[:REPR_LIMIT],
+            # The queue, its exchange and binding live on the broker once declared, so this
+            # process declares each queue once instead of on every publish (~20% of a push).
+            declare=[] if message.queue in self._declared else None,
             **options,
         )
+        self._declared.add(message.queue)
 
     def _guard(self, action: Any) -> None:
         try:

@@ -21,8 +21,10 @@ from laravel_queue import QueueManager
 
 from .support import ServiceUrls
 
-REDIS_BROKER_DB = 11
-REDIS_CACHE_DB = 12
+# Two Redis DBs of the tests' own; LQ_TEST_REDIS_DBS="5,6" lets a second checkout run at once.
+REDIS_BROKER_DB, REDIS_CACHE_DB = (
+    int(n) for n in os.environ.get("LQ_TEST_REDIS_DBS", "11,12").split(",")
+)
 
 
 def _answers(port: int) -> bool:

@@ -1,0 +1,25 @@
+"""The app both sides of the benchmark use: a raw Celery task and a laravel_queue job."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from laravel_queue import Job, QueueManager
+
+BROKER = os.environ.get("LQ_BENCH_BROKER", "redis://127.0.0.1:6379/9")
+CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
+
+app = Celery("bench", broker=BROKER)
+manager = QueueManager(app, cache_url=CACHE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
+
+
+@app.task(name="bench.raw_noop", ignore_result=True, acks_late=True)
+def raw_noop() -> None:
+    """The raw Celery side: same acks_late as a job."""
+
+
+class NoopJob(Job):
+    def handle(self) -> None:
+        """The laravel_queue side: nothing to do, so only the framework is measured."""
