@@ -202,3 +202,21 @@ class Sleepy(Job):
         note(self.trace, "sleepy started")
         time.sleep(self.seconds)
         note(self.trace, "sleepy finished")
+
+
+class NoSettings(Traced):
+    """Sets neither tries nor backoff: the worker's --tries / --backoff apply."""
+
+    def handle(self) -> None:
+        super().handle()
+        raise RuntimeError("uses the worker defaults")
+
+
+class FailsOnTimeout(Traced):
+    timeout = 1
+    tries = 5
+    fail_on_timeout = True
+
+    def handle(self) -> None:
+        super().handle()
+        time.sleep(10)

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,9 +174,50 @@ def test_a_timeout_at_or_above_the_visibility_timeout_is_warned_about(
 
 
 def test_jobs_run_once_each_across_several_worker_processes(setup: Setup, trace: Path) -> None:
-    ids = Queue.bulk([jobs.Traced(str(trace), f"j{n}") for n in range(200)])
-    workers = [work(setup, "--concurrency", "2", "--stop-when-empty") for _ in range(3)]
-    results = [finish(process, timeout=120) for process in workers]
+    """Immediate and delayed jobs: every worker moves due delayed jobs, each exactly once."""
+    ids = Queue.bulk([jobs.Traced(str(trace), f"j{n}") for n in range(150)])
+    ids += Queue.bulk([jobs.Traced(str(trace), f"d{n}").delay(1) for n in range(100)])
+    workers = [work(setup, "--concurrency", "2") for _ in range(3)]
+    try:
+        wait_until(lambda: len(lines(trace)) >= 250, timeout=120)
+        time.sleep(1)  # a duplicate would show up here
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+    results = [finish(process) for process in workers]
     assert [code for code, _ in results] == [0, 0, 0], results
     seen = [line.split()[2][3:] for line in lines(trace)]
     assert sorted(seen) == sorted(ids)  # every job ran, and none twice
+
+
+def test_the_worker_defaults_apply_to_jobs_without_settings(setup: Setup, trace: Path) -> None:
+    jobs.NoSettings.dispatch(str(trace), "plain")
+    process = work(setup, "--tries", "3", "--backoff", "1")
+    try:
+        wait_until(lambda: setup.manager.failed.all(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    runs = [line for line in lines(trace) if "attempt=" in line]
+    assert [line.split()[1] for line in runs] == ["attempt=1", "attempt=2", "attempt=3"]
+
+
+def test_max_time_stops_the_worker(setup: Setup) -> None:
+    started = time.monotonic()
+    code, output = finish(work(setup, "--max-time", "2"))
+    assert code == 0, output
+    assert 2 <= time.monotonic() - started < 20
+
+
+def test_fail_on_timeout_fails_at_the_first_timeout(setup: Setup, trace: Path) -> None:
+    jobs.FailsOnTimeout.dispatch(str(trace), "strict")
+    process = work(setup)
+    try:
+        wait_until(lambda: setup.manager.failed.all(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    assert [line.split()[1] for line in lines(trace)] == [
+        "attempt=1",
+        "failed=TimeoutExceededError",
+    ]

@@ -1,0 +1,93 @@
+"""QueueManager: defaults, environment, named connections, and how the CLI finds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from laravel_queue import Queue, QueueManager
+from laravel_queue.cache.redis import RedisStore
+from laravel_queue.cache.sql import SqlStore
+from laravel_queue.exceptions import ConfigurationError
+from laravel_queue.manager import current_manager
+
+from . import jobs
+from .support import ROOT, ServiceUrls, lines, wait_until, worker
+
+
+def test_the_default_is_one_sqlite_file_in_lq_home(lq_home: Path) -> None:
+    manager = QueueManager()
+    assert manager.app.conf.broker_url == f"sqla+sqlite:///{lq_home}/laravel_queue.sqlite"
+    assert manager.database_url == f"sqlite:///{lq_home}/laravel_queue.sqlite"
+    assert isinstance(manager.cache, SqlStore)
+    assert current_manager() is manager
+
+
+def test_from_env_reads_the_urls(
+    redis_urls: ServiceUrls, lq_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LQ_BROKER_URL", redis_urls.broker)
+    monkeypatch.setenv("LQ_CACHE_URL", redis_urls.cache)
+    monkeypatch.setenv("LQ_DATABASE_URL", f"sqlite:///{lq_home}/env.sqlite")
+    manager = QueueManager.from_env()
+    assert manager.app.conf.broker_url == redis_urls.broker
+    assert isinstance(manager.cache, RedisStore)
+    assert manager.database_url.endswith("env.sqlite")
+
+
+def test_a_redis_broker_is_also_the_default_cache(redis_urls: ServiceUrls, lq_home: Path) -> None:
+    from celery import Celery
+
+    manager = QueueManager(Celery("x", broker=redis_urls.broker, set_as_current=False))
+    assert manager.cache_url == redis_urls.broker
+
+
+def test_an_unknown_connection_name_says_what_exists(sqlite_manager: QueueManager) -> None:
+    with pytest.raises(ConfigurationError, match=r"no queue connection named 'nope'.*default"):
+        Queue.connection("nope")
+
+
+def test_a_named_connection_queues_on_its_own_broker(
+    redis_urls: ServiceUrls, lq_home: Path, trace: Path
+) -> None:
+    manager = QueueManager(cache_url=redis_urls.cache, connections={"fast": redis_urls.broker})
+    job_id = jobs.Traced(str(trace), "named").on_connection("fast").dispatch()
+    fast = manager.connection("fast")
+    assert (fast.pending_size(), Queue.pending_size()) == (1, 0)
+    named = QueueManager(fast.app, cache_url=redis_urls.cache)  # what `lq work fast` runs
+    with worker(named):
+        wait_until(lambda: lines(trace))
+    assert lines(trace) == [f"named attempt=1 id={job_id}"]
+
+
+def test_lq_app_finds_the_manager_by_module_and_attribute(redis_urls: ServiceUrls) -> None:
+    env = {
+        "LQ_TEST_BROKER": redis_urls.broker,
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": "sqlite://",
+        "PYTHONPATH": str(ROOT),
+    }
+    for app in ("tests.apps", "tests.apps:manager", "tests.apps:app"):
+        result = subprocess.run(
+            [sys.executable, "-m", "laravel_queue.cli", "--app", app, "queue:size", "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert '"connection": "default"' in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "laravel_queue.cli", "--app", "tests.apps:nothing", "queue:size"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "neither a QueueManager nor a Celery app" in result.stderr
