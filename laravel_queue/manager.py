@@ -21,7 +21,7 @@ from .cache.base import CacheStore
 from .connection import CeleryConnection, Connection, SyncConnection
 from .db.engine import make_engine, mask_url, use_wal
 from .db.failed import FailedJobRepository
-from .db.schema import metadata
+from .db.migrate import migrate
 from .delayed.base import DelayedStore
 from .dispatching import header_for
 from .exceptions import ConfigurationError
@@ -35,7 +35,7 @@ DEFAULT_CONNECTION = "default"
 SQLITE_FILE = "laravel_queue.sqlite"
 
 _current: QueueManager | None = None
-_current_lock = threading.Lock()
+_current_lock = threading.RLock()  # current_manager() creates one, which sets itself
 
 
 def current_manager() -> QueueManager:
@@ -161,8 +161,9 @@ class QueueManager:
         return engine
 
     def ensure_schema(self) -> None:
+        """Run the migrations once per process (cheap when already at head)."""
         if not self._schema_ready:
-            metadata.create_all(self.engine)
+            migrate(self.engine)
             self._schema_ready = True
 
     @cached_property

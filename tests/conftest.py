@@ -138,3 +138,12 @@ def trace(tmp_path: Path) -> Path:
     path = tmp_path / "trace.log"
     path.touch()
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same store behaviour on every database: SQLite, PostgreSQL and MariaDB."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    fixture = {"postgresql": "postgres_url", "mariadb": "mysql_url"}[request.param]
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]

@@ -1,16 +1,18 @@
-"""`lq migrate`: create laravel_queue's tables; safe to run any time."""
+"""`lq migrate`: run laravel_queue's migrations; safe to run any time (Laravel: migrate)."""
 
 from __future__ import annotations
 
 import click
 
+from ..db.migrate import migrate as migrate_to_head
 from . import Context, cli
 
 
 @cli.command("migrate")
 @click.pass_obj
 def migrate(ctx: Context) -> None:
-    """Create the failed_jobs and lq_* tables if they do not exist."""
+    """Bring failed_jobs and the lq_* tables to the newest schema (idempotent)."""
     manager = ctx.manager
-    manager.ensure_schema()
-    click.echo(f"Tables ready in {manager.mask(manager.database_url)}.")
+    applied = migrate_to_head(manager.engine)
+    state = "migrated" if applied else "already up to date"
+    click.echo(f"Tables {state} in {manager.mask(manager.database_url)}.")

@@ -22,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.mysql import LONGTEXT
 
 metadata = MetaData()
+"""Include it in your own Alembic `target_metadata` to see laravel_queue's tables there."""
+
+VERSION_TABLE = "lq_alembic_version"
 
 LongText = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
 

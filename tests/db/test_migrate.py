@@ -1,0 +1,62 @@
+"""`lq migrate`: versioned, idempotent, and safe beside a project's own Alembic history."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from laravel_queue.db.engine import make_engine
+from laravel_queue.db.migrate import current_revision, head_revision, migrate
+from laravel_queue.db.schema import VERSION_TABLE, metadata
+
+from ..support import lq
+
+
+def test_migrate_creates_the_tables_once(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) is None
+        assert migrate(engine) is True
+        assert migrate(engine) is False
+        assert current_revision(engine) == head_revision()
+        tables = set(inspect(engine).get_table_names())
+        assert {"failed_jobs", "lq_cache", "lq_delayed_jobs", VERSION_TABLE} <= tables
+        assert "alembic_version" not in tables  # a project's own history stays its own
+        indexes = {ix["name"] for ix in inspect(engine).get_indexes("failed_jobs")}
+        assert "failed_jobs_connection_queue_failed_at_index" in indexes
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_migrations_from_several_processes_all_succeed(database_url: str) -> None:
+    script = (
+        "import sys; from laravel_queue.db.engine import make_engine; "
+        "from laravel_queue.db.migrate import migrate; migrate(make_engine(sys.argv[1]))"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, database_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr.decode()
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_metadata_is_exported_for_a_projects_own_alembic() -> None:
+    assert {"failed_jobs", "lq_cache", "lq_delayed_jobs"} <= set(metadata.tables)
+
+
+def test_lq_migrate_on_the_default_sqlite_file(lq_home: Path) -> None:
+    first = lq("migrate", env={"LQ_HOME": str(lq_home)})
+    assert first.communicate(timeout=60)[0].startswith("Tables migrated")
+    second = lq("migrate", env={"LQ_HOME": str(lq_home)})
+    assert "already up to date" in second.communicate(timeout=60)[0]
+    assert second.returncode == 0
