@@ -74,6 +74,11 @@ class Connection(ABC):
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
         """Put an already-built message on its queue (used by release and failed:retry)."""
 
+    def publish_many(self, messages: Iterable[JobMessage]) -> None:
+        """Publish already-built messages now (used by `failed:retry`)."""
+        for message in messages:
+            self.publish(message)
+
     # -- sizes (Laravel: Queue::size and friends) --------------------------------------------
 
     def size(self, queue: str | None = None) -> int:
@@ -119,19 +124,22 @@ class CeleryConnection(Connection):
             built.append(
                 (job, build_message(job, self.name, target), to_seconds(job.options.delay))
             )
-
-        def send_all() -> None:
-            with self.app.producer_or_acquire() as producer, producer.batch():
-                for _, message, delay in built:
-                    if delay > 0:
-                        self.manager.delayed.park(message, time.time() + delay)
-                    else:
-                        self._send(message, producer=producer)
-
-        self._guard(send_all)
+        self._guard(lambda: self._send_all([(message, delay) for _, message, delay in built]))
         for job, message, delay in built:
             events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
         return [message.id for _, message, _ in built]
+
+    def publish_many(self, messages: Iterable[JobMessage]) -> None:
+        """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
+        self._guard(lambda: self._send_all([(message, 0.0) for message in messages]))
+
+    def _send_all(self, messages: list[tuple[JobMessage, float]]) -> None:
+        with self.app.producer_or_acquire() as producer, producer.batch():
+            for message, delay in messages:
+                if delay > 0:
+                    self.manager.delayed.park(message, time.time() + delay)
+                else:
+                    self._send(message, producer=producer)
 
     def _send(self, message: JobMessage, producer: Any = None) -> None:
         options: dict[str, Any] = {}
@@ -154,6 +162,7 @@ class CeleryConnection(Connection):
             # The queue, its exchange and binding live on the broker once declared, so this
             # process declares each queue once instead of on every publish (~20% of a push).
             declare=[] if message.queue in self._declared else None,
+            **message.options,
             **options,
         )
         self._declared.add(message.queue)

@@ -7,6 +7,7 @@ and URLs to use Redis, RabbitMQ, PostgreSQL or MySQL instead.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import uuid
@@ -20,11 +21,11 @@ from sqlalchemy import Engine, event
 from .cache.base import CacheStore
 from .connection import CeleryConnection, Connection, SyncConnection
 from .db.engine import make_engine, mask_url, use_wal
-from .db.failed import FailedJobRepository
 from .db.migrate import migrate
 from .delayed.base import DelayedStore
 from .dispatching import header_for
 from .exceptions import ConfigurationError
+from .failed.store import FailedJobs
 from .payload import LqHeader
 from .worker.options import WorkerOptions
 
@@ -69,6 +70,8 @@ class QueueManager:
         connections: dict[str, str] | None = None,
         default_queue: str = "default",
         prefix: str = "lq:",
+        capture_plain_tasks: bool = True,
+        failed_spool: str | Path | None = None,
         make_current: bool = True,
     ) -> None:
         home_file = lq_home() / SQLITE_FILE
@@ -77,6 +80,8 @@ class QueueManager:
         self.prefix = prefix
         self.database_url = database_url or f"sqlite:///{home_file}"
         self.cache_url = cache_url or self._default_cache_url()
+        self.capture_plain_tasks = capture_plain_tasks
+        self.failed_spool = Path(failed_spool) if failed_spool else self._default_spool()
         self.worker_options = WorkerOptions()
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)
@@ -198,9 +203,9 @@ class QueueManager:
         return SqlDelayedStore(self.engine)
 
     @cached_property
-    def failed(self) -> FailedJobRepository:
-        self.ensure_schema()
-        return FailedJobRepository(self.engine)
+    def failed(self) -> FailedJobs:
+        """Failed jobs (Laravel: the queue.failer and the queue:retry family)."""
+        return FailedJobs(self, self.failed_spool)
 
     def after_fork(self) -> None:
         """Drop connections inherited from a parent process (prefork pool children)."""
@@ -212,6 +217,11 @@ class QueueManager:
     @staticmethod
     def mask(url: str) -> str:
         return mask_url(url)
+
+    def _default_spool(self) -> Path:
+        """One spool per database, so a failure is always drained into the right one."""
+        digest = hashlib.sha1(self.database_url.encode()).hexdigest()[:12]
+        return lq_home() / ".lq" / f"failed-spool-{digest}.jsonl"
 
     def _default_cache_url(self) -> str:
         broker = str(self.app.conf.broker_url or "")

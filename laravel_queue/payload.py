@@ -62,7 +62,12 @@ class LqHeader:
 
 @dataclass(frozen=True)
 class JobMessage:
-    """Everything needed to publish a job message again, exactly as it was."""
+    """Everything needed to publish a job message again, exactly as it was.
+
+    `headers` are the message's own headers (the `lq` header and any custom ones, not
+    Celery's bookkeeping); `options` are the Celery publish options worth keeping for a plain
+    task (`link`, `link_error`, `chain`); `exchange` and `routing_key` say how it was routed.
+    """
 
     task: str
     id: str
@@ -71,6 +76,9 @@ class JobMessage:
     connection: str
     headers: dict[str, Any] = field(default_factory=dict)
     args: list[Any] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    exchange: str = ""
+    routing_key: str | None = None
 
     @property
     def lq(self) -> LqHeader | None:
@@ -93,4 +101,7 @@ class JobMessage:
             connection=data["connection"],
             headers=dict(data.get("headers") or {}),
             args=list(data.get("args") or []),
+            options=dict(data.get("options") or {}),
+            exchange=str(data.get("exchange") or ""),
+            routing_key=data.get("routing_key"),
         )

@@ -49,29 +49,39 @@ def process_message(task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]
     manager = manager_for_app(task.app)
     request = task.request
     delivery = request.delivery_info or {}
+    routing_key = delivery.get("routing_key")
     message = JobMessage(
         task=task.name,
         id=request.id,
         kwargs=kwargs,
         args=list(args),
-        queue=delivery.get("routing_key") or task.job_class.queue or manager.default_queue,
+        queue=routing_key or task.job_class.queue or manager.default_queue,
         connection=manager.connection_for_app(task.app).name,
-        headers={HEADER: getattr(request, HEADER, None)} if getattr(request, HEADER, None) else {},
+        headers=dict(request.headers or {}),
+        exchange=delivery.get("exchange") or "",
+        routing_key=routing_key,
     )
     if HEADER not in message.headers:
         # Sent by plain Celery (`task.delay(...)`): settle the Laravel fields the way a
         # dispatch would have, so the job still follows its class's rules.
         message = message.with_lq(manager.header_for_class(task.job_class, request.id))
     redelivered = bool(delivery.get("redelivered") or getattr(request, "redelivered", False))
-    run = JobRun(
-        manager,
-        manager.connection_for_app(task.app),
-        task.job_class,
-        message,
-        redelivered=redelivered,
-    )
+    run: JobRun | None = None
     try:
+        run = JobRun(
+            manager,
+            manager.connection_for_app(task.app),
+            task.job_class,
+            message,
+            redelivered=redelivered,
+        )
         run.process()
+    except Exception as exc:
+        if run is None or not (run.failed or run.released):
+            # Not a failure the run settled (a malformed `lq` header, a store that broke
+            # mid-run): record it anyway, so the message is never acknowledged unrecorded.
+            manager.failed.log(message, exc)
+        raise
     finally:
         if manager.worker_options.rest:
             time.sleep(manager.worker_options.rest)  # Laravel: --rest, between jobs

@@ -3,28 +3,61 @@
 A row holds the complete original message, so `lq failed:retry` can publish it again exactly
 as it was. The uuid is unique; a job that fails a second time (a redelivered duplicate)
 updates its row instead of violating the constraint (Laravel users hit that: semantics §3.10).
+Reads go in keyset-paginated chunks, so listing or retrying any number of rows uses constant
+memory.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from ..payload import JobMessage
+from ..payload import HEADER, JobMessage
 from .schema import failed_jobs
 
 c = failed_jobs.c
 
+CHUNK = 1000  # Laravel's queue:prune-failed chunk
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """What is written for one final failure; also the line format of the spool file."""
+
+    uuid: str
+    connection: str
+    queue: str
+    payload: str  # the JobMessage as JSON
+    exception: str
+    failed_at: float  # unix time, kept from the moment of failure even when spooled
+
+    @classmethod
+    def of(cls, message: JobMessage, exception: BaseException | str) -> FailureRecord:
+        return cls(
+            uuid=message.id,
+            connection=message.connection,
+            queue=message.queue,
+            payload=json.dumps(message.to_dict()),
+            exception=describe_exception(exception),
+            failed_at=time.time(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
 
 @dataclass(frozen=True)
 class FailedJob:
+    """One `failed_jobs` row (Laravel: the failer's record, `$job` in JobRetryRequested)."""
+
     id: int
     uuid: str
     connection: str
@@ -39,8 +72,14 @@ class FailedJob:
 
     @property
     def name(self) -> str:
-        lq = self.payload.get("headers", {}).get("lq") or {}
+        lq = self.payload.get("headers", {}).get(HEADER) or {}
         return str(lq.get("display_name") or self.payload.get("task", "?"))
+
+    @property
+    def summary(self) -> str:
+        """The exception's last line, e.g. `ValueError: card declined`."""
+        lines = self.exception.strip().splitlines()
+        return lines[-1] if lines else ""
 
 
 def describe_exception(exc: BaseException | str) -> str:
@@ -50,23 +89,20 @@ def describe_exception(exc: BaseException | str) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+def _as_datetime(unix_time: float) -> datetime:
+    return datetime.fromtimestamp(unix_time, timezone.utc).replace(tzinfo=None)
+
+
+def _cutoff(hours: float) -> datetime:
+    return _as_datetime(time.time() - hours * 3600)
 
 
 class FailedJobRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def log(self, message: JobMessage, exception: BaseException | str) -> None:
-        row = {
-            "uuid": message.id,
-            "connection": message.connection,
-            "queue": message.queue,
-            "payload": json.dumps(message.to_dict()),
-            "exception": describe_exception(exception),
-            "failed_at": utcnow(),
-        }
+    def write(self, record: FailureRecord) -> None:
+        row = {**record.to_dict(), "failed_at": _as_datetime(record.failed_at)}
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(failed_jobs).values(**row))
@@ -74,29 +110,27 @@ class FailedJobRepository:
             with self.engine.begin() as conn:
                 conn.execute(update(failed_jobs).where(c.uuid == row["uuid"]).values(**row))
 
-    def all(
-        self, queue: str | None = None, connection: str | None = None, limit: int | None = None
-    ) -> list[FailedJob]:
-        return list(self.iterate(queue=queue, connection=connection, limit=limit))
-
     def iterate(
         self,
         queue: str | None = None,
         connection: str | None = None,
         limit: int | None = None,
-        chunk: int = 1000,
+        *,
+        oldest_first: bool = False,
+        chunk: int = CHUNK,
     ) -> Iterator[FailedJob]:
-        """Newest first, read in chunks so any number of rows uses constant memory."""
+        """Newest first (Laravel's `queue:failed` order) unless `oldest_first`."""
         last_id: int | None = None
         seen = 0
+        order = c.id.asc() if oldest_first else c.id.desc()
         while limit is None or seen < limit:
-            query = select(failed_jobs).order_by(c.id.desc())
+            query = select(failed_jobs).order_by(order)
             if queue is not None:
                 query = query.where(c.queue == queue)
             if connection is not None:
                 query = query.where(c.connection == connection)
             if last_id is not None:
-                query = query.where(c.id < last_id)
+                query = query.where(c.id > last_id if oldest_first else c.id < last_id)
             size = chunk if limit is None else min(chunk, limit - seen)
             with self.engine.connect() as conn:
                 rows = conn.execute(query.limit(size)).all()
@@ -116,16 +150,46 @@ class FailedJobRepository:
         with self.engine.begin() as conn:
             return conn.execute(delete(failed_jobs).where(self._match(id_or_uuid))).rowcount > 0
 
+    def forget_rows(self, jobs: Iterable[FailedJob]) -> int:
+        """Delete these rows unless they changed since they were read: a job that failed
+        again meanwhile (same uuid, new failed_at) keeps its new record."""
+        keys = [(job.id, job.failed_at) for job in jobs]
+        if not keys:
+            return 0
+        with self.engine.begin() as conn:
+            query = delete(failed_jobs).where(tuple_(c.id, c.failed_at).in_(keys))
+            return int(conn.execute(query).rowcount)
+
     def flush(self, hours: float | None = None) -> int:
+        """Laravel: queue:flush — every row, or those failed at least `hours` ago."""
         query = delete(failed_jobs)
         if hours is not None:
-            query = query.where(c.failed_at <= utcnow() - timedelta(hours=hours))
+            query = query.where(c.failed_at <= _cutoff(hours))
         with self.engine.begin() as conn:
             return int(conn.execute(query).rowcount)
 
-    def count(self) -> int:
+    def prune(self, hours: float, chunk: int = CHUNK) -> int:
+        """Laravel: queue:prune-failed — rows older than `hours`, deleted `chunk` at a time so
+        no statement holds a long lock on a big table (and MySQL needs no LIMIT in a subquery)."""
+        cutoff = _cutoff(hours)
+        deleted = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = (
+                    conn.execute(select(c.id).where(c.failed_at < cutoff).limit(chunk))
+                    .scalars()
+                    .all()
+                )
+                if not ids:
+                    return deleted
+                deleted += int(conn.execute(delete(failed_jobs).where(c.id.in_(ids))).rowcount)
+
+    def count(self, queue: str | None = None) -> int:
+        query = select(func.count()).select_from(failed_jobs)
+        if queue is not None:
+            query = query.where(c.queue == queue)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(failed_jobs)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     @staticmethod
     def _match(id_or_uuid: int | str) -> Any:

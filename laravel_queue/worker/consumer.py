@@ -101,4 +101,6 @@ def raw_message(message: Any, body: Any, connection: str) -> JobMessage:
         queue=str(delivery.get("routing_key") or "?"),
         connection=connection,
         headers=headers,
+        exchange=str(delivery.get("exchange") or ""),
+        routing_key=delivery.get("routing_key"),
     )

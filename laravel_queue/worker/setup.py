@@ -3,7 +3,7 @@
 The settings and bootsteps are put on the app itself, so a stock `celery -A shop worker`
 gets them too: JSON only, one message reserved at a time (strict queue order, no job held in
 memory by an idle process), strict queue order on Redis, our consumer (which records messages
-Celery cannot run) and the mover of due delayed jobs.
+Celery cannot run), the mover of due delayed jobs and the drainer of spooled failures.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 from celery import Celery, signals
 from celery._state import _get_active_apps
+
+from ..failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 
@@ -31,9 +33,11 @@ def configure_app(app: Celery) -> None:
         conf.broker_transport_options = options
     if not getattr(app, "_lq_steps_added", False):
         from .mover import DelayedJobMover
+        from .spool import SpoolDrainer
         from .stop import StopConditions
 
         app.steps["consumer"].add(DelayedJobMover)
+        app.steps["consumer"].add(SpoolDrainer)
         app.steps["consumer"].add(StopConditions)
         app._lq_steps_added = True
 

@@ -1,0 +1,172 @@
+"""`manager.failed`: record final failures durably; list, retry, forget, flush and prune them.
+
+Laravel's `queue.failer` plus `queue:retry`/`queue:forget`/`queue:flush`/`queue:prune-failed`.
+Recording never loses a failure: when the database cannot be written, the record goes to a
+local spool file (fsynced before the message is acknowledged) and is moved into the table by
+the next call that reaches the database — every method here, the worker's spool step, and
+so every `lq failed*` command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import events
+from ..db.failed import FailedJob, FailedJobRepository, FailureRecord
+from ..db.spool import Spool
+from ..payload import JobMessage
+from .replay import RetryReport, replay_message
+
+if TYPE_CHECKING:
+    from ..manager import QueueManager
+
+logger = logging.getLogger("laravel_queue.failed")
+
+# Rows published between two deletes: a crash in between re-publishes at most this many.
+RETRY_CHUNK = 500
+
+
+class FailedJobs:
+    def __init__(self, manager: QueueManager, spool_path: Path) -> None:
+        self.manager = manager
+        self.spool = Spool(spool_path)
+
+    @cached_property
+    def _repository(self) -> FailedJobRepository:
+        self.manager.ensure_schema()  # raises while the database is down: not cached then
+        return FailedJobRepository(self.manager.engine)
+
+    @property
+    def repository(self) -> FailedJobRepository:
+        """The table, with any spooled failures moved into it first."""
+        repository = self._repository
+        if self.spool.pending():
+            moved = self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
+            logger.warning("moved %d spooled failures into failed_jobs", moved)
+        return repository
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def log(self, message: JobMessage, exception: BaseException | str) -> None:
+        """Write the failure, or spool it if the database cannot be written right now."""
+        record = FailureRecord.of(message, exception)
+        try:
+            self._repository.write(record)
+        except SQLAlchemyError as exc:
+            self.spool.append(record.to_dict())
+            logger.warning(
+                "failed_jobs cannot be written (%s); %s spooled to %s until it can",
+                type(exc).__name__,
+                record.uuid,
+                self.spool.path,
+            )
+
+    def drain_spool(self) -> int:
+        """Move spooled failures into the table; 0 while the database is still down."""
+        if not self.spool.pending():
+            return 0
+        try:
+            repository = self._repository
+            return self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
+        except SQLAlchemyError:
+            return 0
+
+    # -- reading and deleting (Laravel: queue:failed, queue:forget, queue:flush, prune) -------
+
+    def all(
+        self, queue: str | None = None, connection: str | None = None, limit: int | None = None
+    ) -> list[FailedJob]:
+        """Newest first; for many rows prefer `iterate`, which reads in chunks."""
+        return list(self.iterate(queue=queue, connection=connection, limit=limit))
+
+    def iterate(
+        self, queue: str | None = None, connection: str | None = None, limit: int | None = None
+    ) -> Iterator[FailedJob]:
+        return self.repository.iterate(queue=queue, connection=connection, limit=limit)
+
+    def find(self, id_or_uuid: int | str) -> FailedJob | None:
+        """By the row's id or the job's uuid."""
+        return self.repository.find(id_or_uuid)
+
+    def forget(self, id_or_uuid: int | str) -> bool:
+        return self.repository.forget(id_or_uuid)
+
+    def flush(self, hours: float | None = None) -> int:
+        return self.repository.flush(hours)
+
+    def prune(self, hours: float = 24) -> int:
+        return self.repository.prune(hours)
+
+    def count(self, queue: str | None = None) -> int:
+        return self.repository.count(queue)
+
+    # -- retrying (Laravel: queue:retry) -----------------------------------------------------
+
+    def retry(
+        self,
+        ids: Iterable[int | str] | None = None,
+        *,
+        queue: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> RetryReport:
+        """Publish failed jobs again and delete their rows: the given ids (row id or uuid), or
+        every row (of `queue`) when `ids` is None. Each gets `JobRetryRequested` first, goes
+        to its original connection and queue with the same uuid, attempts reset and
+        `retry_until` recomputed. Rows are read and published in chunks, so any number of
+        them uses constant memory; `on_progress(n)` is called as each chunk is done.
+        """
+        report = RetryReport()
+        repository = self.repository
+        if ids is None:
+            rows: Iterator[FailedJob] = repository.iterate(queue=queue, oldest_first=True)
+        else:
+            rows = self._find_each(repository, ids, queue, report)
+        while chunk := list(islice(rows, RETRY_CHUNK)):
+            self._retry_chunk(repository, chunk, report)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        return report
+
+    def _find_each(
+        self,
+        repository: FailedJobRepository,
+        ids: Iterable[int | str],
+        queue: str | None,
+        report: RetryReport,
+    ) -> Iterator[FailedJob]:
+        for id_or_uuid in ids:
+            job = repository.find(id_or_uuid)
+            if job is None or (queue is not None and job.queue != queue):
+                report.missing.append(str(id_or_uuid))
+            else:
+                yield job
+
+    def _retry_chunk(
+        self, repository: FailedJobRepository, chunk: list[FailedJob], report: RetryReport
+    ) -> None:
+        by_connection: dict[str, list[JobMessage]] = {}
+        published: list[FailedJob] = []
+        for job in chunk:
+            try:
+                connection = self.manager.connection(job.connection)
+                message = replay_message(job)
+            except Exception as exc:  # NotRetryableError, an unknown connection, bad state
+                report.refuse(job, str(exc))
+                continue
+            events.dispatch(events.JobRetryRequested(job))
+            by_connection.setdefault(connection.name, []).append(message)
+            published.append(job)
+        for name, messages in by_connection.items():
+            self.manager.connection(name).publish_many(messages)
+        # Publish, then delete: a crash in between publishes these again on the next retry
+        # rather than losing them. A row that failed again meanwhile has a new failed_at and
+        # is kept.
+        repository.forget_rows(published)
+        report.retried += len(published)
