@@ -14,6 +14,7 @@ from typing import Any
 from .exceptions import JobDecodeError
 
 HEADER = "lq"
+RAW_BODY_HEADER = "lq_raw_body"  # where a body that could not be decoded is kept (base64)
 
 
 @dataclass(frozen=True)

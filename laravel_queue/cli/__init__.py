@@ -12,9 +12,12 @@ from ..manager import QueueManager, current_manager, manager_for_app
 
 
 class Context:
-    def __init__(self, app_path: str | None) -> None:
+    """What every command gets: the manager, loaded on first use (or given, when the
+    commands run inside another program: `cli.main(args, obj=Context(manager=...))`)."""
+
+    def __init__(self, app_path: str | None = None, manager: QueueManager | None = None) -> None:
         self.app_path = app_path
-        self._manager: QueueManager | None = None
+        self._manager = manager
 
     @property
     def manager(self) -> QueueManager:
@@ -58,10 +61,11 @@ def load_manager(app_path: str | None) -> QueueManager:
 @click.pass_context
 def cli(ctx: click.Context, app_path: str | None) -> None:
     """laravel_queue: Laravel's queue commands for Celery."""
-    ctx.obj = Context(app_path)
+    if not isinstance(ctx.obj, Context):
+        ctx.obj = Context(app_path)
 
 
 def main() -> None:
-    from . import demo, migrate, queue, work  # noqa: F401 - registers the commands
+    from . import demo, failed, migrate, queue, work  # noqa: F401 - registers the commands
 
     cli(prog_name="lq")

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 
 from ..db.failed import FailedJob
 from ..durations import to_timestamp
-from ..payload import JobMessage
+from ..payload import RAW_BODY_HEADER, JobMessage
 from ..registry import job_class
-
-RAW_BODY = "lq_raw_body"  # the header the consumer keeps an undecodable body in
 
 # How many refusals a report keeps in full; the count is always exact.
 REPORTED_REFUSALS = 100
@@ -47,7 +45,7 @@ class RetryReport:
 def replay_message(job: FailedJob) -> JobMessage:
     """The message to publish again, or `NotRetryableError` naming the problem."""
     message = job.message
-    raw = message.headers.get(RAW_BODY)
+    raw = message.headers.get(RAW_BODY_HEADER)
     if raw is not None:
         raise NotRetryableError(
             f"its body could not be decoded ({raw.get('content_type')}), so it cannot be "

@@ -16,7 +16,7 @@ from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu.exceptions import ContentDisallowed
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
-from ..payload import JobMessage
+from ..payload import RAW_BODY_HEADER, JobMessage
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -87,7 +87,7 @@ def raw_message(message: Any, body: Any, connection: str) -> JobMessage:
     else:
         raw = message.body
         raw_bytes = raw if isinstance(raw, bytes) else str(raw).encode()
-        headers["lq_raw_body"] = {
+        headers[RAW_BODY_HEADER] = {
             "content_type": message.content_type,
             "content_encoding": message.content_encoding,
             "base64": base64.b64encode(raw_bytes).decode("ascii"),

@@ -1,0 +1,195 @@
+"""`lq failed`, `failed:show`, `failed:retry`, `failed:forget`, `failed:flush`, `failed:prune`
+(Laravel: queue:failed, queue:retry, queue:forget, queue:flush, queue:prune-failed).
+
+Exit codes: 0 done; 1 an ID matched no row, or some rows could not be retried (each is
+listed with the reason); 3 the database cannot be reached (new failures are being spooled
+and will be written when it is back); 2 is click's usage error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.syntax import Syntax
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db.failed import FailedJob
+from ..encoding import decode_value
+from ..failed.store import FailedJobs
+from . import Context, cli
+
+EXIT_NOT_FOUND = 1
+EXIT_DATABASE_DOWN = 3
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)  # whole lines: easy to grep in logs
+
+
+@contextmanager
+def failed_jobs(ctx: Context) -> Iterator[FailedJobs]:
+    """The manager's failed-job store; a database that does not answer exits with code 3."""
+    manager = ctx.manager
+    try:
+        yield manager.failed
+    except SQLAlchemyError as exc:
+        waiting = " (failures are spooled meanwhile)" if manager.failed.spool.pending() else ""
+        errors.print(
+            f"[red]Cannot reach the failed-jobs database {manager.mask(manager.database_url)}"
+            f"{waiting}:[/red] {type(exc).__name__}: {exc.orig if hasattr(exc, 'orig') else exc}"
+        )
+        raise SystemExit(EXIT_DATABASE_DOWN) from None
+
+
+def summary_row(job: FailedJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "uuid": job.uuid,
+        "connection": job.connection,
+        "queue": job.queue,
+        "job": job.name,
+        "exception": job.summary,
+        "failed_at": job.failed_at.isoformat(sep=" ", timespec="seconds"),
+    }
+
+
+@cli.command("failed")
+@click.option("--queue", help="Only this queue.")
+@click.option("--connection", help="Only this connection.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line).")
+@click.pass_obj
+def list_failed(
+    ctx: Context, queue: str | None, connection: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List failed jobs, newest first (Laravel: queue:failed)."""
+    with failed_jobs(ctx) as store:
+        rows = store.iterate(queue=queue, connection=connection, limit=limit)
+        if as_json:
+            for job in rows:  # streamed: any number of rows in constant memory
+                click.echo(json.dumps(summary_row(job)))
+            return
+        table = Table("ID", "Connection", "Queue", "Job", "Exception", "Failed at")
+        for job in rows:
+            row = summary_row(job)
+            table.add_row(
+                str(row["id"]),
+                row["connection"],
+                row["queue"],
+                row["job"],
+                row["exception"][:80],
+                row["failed_at"],
+            )
+    if table.row_count == 0:
+        console.print("No failed jobs found.")
+    else:
+        console.print(table)
+
+
+@cli.command("failed:show")
+@click.argument("id_or_uuid")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole row as JSON.")
+@click.pass_obj
+def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
+    """Show one failed job: its message, the job's state decoded, and the full traceback."""
+    with failed_jobs(ctx) as store:
+        job = store.find(id_or_uuid)
+    if job is None:
+        errors.print(f"No failed job matches the ID {id_or_uuid}.")
+        raise SystemExit(EXIT_NOT_FOUND)
+    details = {**summary_row(job), "payload": job.payload, "exception": job.exception}
+    if as_json:
+        click.echo(json.dumps(details, default=str))
+        return
+    table = Table.grid(padding=(0, 2))
+    for label in ("id", "uuid", "connection", "queue", "job", "failed_at"):
+        table.add_row(f"[bold]{label}[/bold]", str(details[label]))
+    console.print(table)
+    console.rule("Job state")
+    state = {key: decode_value(value) for key, value in (job.payload.get("kwargs") or {}).items()}
+    console.print(state)
+    console.rule("Message")
+    console.print(Syntax(json.dumps(job.payload, indent=2), "json", word_wrap=True))
+    console.rule("Exception")
+    console.print(job.exception, markup=False, highlight=False)
+
+
+@cli.command("failed:retry")
+@click.argument("ids", nargs=-1, required=True, metavar="ID... | all")
+@click.option("--queue", help="Only failed jobs of this queue.")
+@click.pass_obj
+def retry_failed(ctx: Context, ids: tuple[str, ...], queue: str | None) -> None:
+    """Publish failed jobs again, attempts reset, and delete their rows (Laravel: queue:retry).
+
+    ID is the row's id or the job's uuid; `all` retries every row (of --queue).
+    """
+    every = [i for i in ids if i.lower() == "all"]
+    with failed_jobs(ctx) as store:
+        total = store.count(queue) if every else len(ids)
+        with _progress(total) as advance:
+            report = store.retry(None if every else ids, queue=queue, on_progress=advance)
+    console.print(f"Retried {report.retried} failed job(s).")
+    for missing in report.missing:
+        where = f" on queue {queue}" if queue else ""
+        errors.print(f"No failed job matches the ID {missing}{where}.")
+    for row_id, reason in report.reasons:
+        errors.print(f"[yellow]Failed job {row_id} was not retried:[/yellow] {reason}")
+    if report.refused > len(report.reasons):
+        errors.print(f"... and {report.refused - len(report.reasons)} more not retried.")
+    if not report.ok:
+        raise SystemExit(EXIT_NOT_FOUND)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    progress = Progress(
+        TextColumn("Retrying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=total < 2,
+    )
+    with progress:
+        task = progress.add_task("retry", total=total)
+        yield lambda done: progress.advance(task, done)
+
+
+@cli.command("failed:forget")
+@click.argument("id_or_uuid")
+@click.pass_obj
+def forget_failed(ctx: Context, id_or_uuid: str) -> None:
+    """Delete one failed job (Laravel: queue:forget)."""
+    with failed_jobs(ctx) as store:
+        deleted = store.forget(id_or_uuid)
+    if not deleted:
+        errors.print(f"No failed job matches the ID {id_or_uuid}.")
+        raise SystemExit(EXIT_NOT_FOUND)
+    console.print("Failed job deleted successfully.")
+
+
+@cli.command("failed:flush")
+@click.option("--hours", type=click.FloatRange(min=0), help="Only jobs failed this long ago.")
+@click.pass_obj
+def flush_failed(ctx: Context, hours: float | None) -> None:
+    """Delete every failed job, or those older than --hours (Laravel: queue:flush)."""
+    with failed_jobs(ctx) as store:
+        deleted = store.flush(hours)
+    console.print(f"Deleted {deleted} failed job(s).")
+
+
+@cli.command("failed:prune")
+@click.option("--hours", type=click.FloatRange(min=0), default=24, show_default=True)
+@click.pass_obj
+def prune_failed(ctx: Context, hours: float) -> None:
+    """Delete failed jobs older than --hours, 1,000 at a time (Laravel: queue:prune-failed)."""
+    with failed_jobs(ctx) as store:
+        deleted = store.prune(hours)
+    console.print(f"Pruned {deleted} failed job(s) older than {hours:g} hours.")

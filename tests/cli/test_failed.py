@@ -1,0 +1,93 @@
+"""`lq failed*`: tables, JSON, exit codes, retry with progress, a database that is down."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from laravel_queue import QueueManager
+from laravel_queue.payload import RAW_BODY_HEADER, JobMessage
+
+from .support import run_lq
+
+
+def fail(manager: QueueManager, uuid: str, queue: str = "default", **headers: object) -> None:
+    message = JobMessage(
+        task="tests.jobs.Traced",
+        id=uuid,
+        kwargs={"trace": "/dev/null", "name": uuid},
+        queue=queue,
+        connection="default",
+        headers=dict(headers),
+    )
+    try:
+        raise ValueError(f"card {uuid} declined")
+    except ValueError as exc:
+        manager.failed.log(message, exc)
+
+
+def test_listing_shows_a_table_or_json_lines(sqlite_manager: QueueManager) -> None:
+    assert run_lq(sqlite_manager, "failed").output.strip() == "No failed jobs found."
+    fail(sqlite_manager, "a", queue="high")
+    fail(sqlite_manager, "b")
+    table = run_lq(sqlite_manager, "failed")
+    assert table.exit_code == 0 and "ValueError" in table.output and "app" not in table.output
+    listed = run_lq(sqlite_manager, "failed", "--json").output
+    rows = [json.loads(line) for line in listed.splitlines()]
+    assert [row["uuid"] for row in rows] == ["b", "a"]
+    assert rows[0]["exception"] == "ValueError: card b declined"
+    only_high = run_lq(sqlite_manager, "failed", "--json", "--queue", "high").output
+    assert [json.loads(line)["uuid"] for line in only_high.splitlines()] == ["a"]
+    assert len(run_lq(sqlite_manager, "failed", "--json", "--limit", "1").output.splitlines()) == 1
+
+
+def test_show_prints_state_message_and_traceback(sqlite_manager: QueueManager) -> None:
+    fail(sqlite_manager, "a")
+    shown = run_lq(sqlite_manager, "failed:show", "a")
+    assert shown.exit_code == 0
+    assert "Traceback (most recent call last)" in shown.output
+    assert "'name': 'a'" in shown.output  # the job's state, decoded
+    as_json = json.loads(run_lq(sqlite_manager, "failed:show", "1", "--json").output)
+    assert as_json["payload"]["task"] == "tests.jobs.Traced"
+    missing = run_lq(sqlite_manager, "failed:show", "nope")
+    assert missing.exit_code == 1 and "No failed job matches the ID nope" in missing.output
+
+
+def test_forget_flush_and_prune(sqlite_manager: QueueManager) -> None:
+    for uuid in "abc":
+        fail(sqlite_manager, uuid)
+    assert run_lq(sqlite_manager, "failed:forget", "a").exit_code == 0
+    assert run_lq(sqlite_manager, "failed:forget", "a").exit_code == 1
+    assert "Pruned 0" in run_lq(sqlite_manager, "failed:prune", "--hours", "1").output
+    assert "Deleted 0" in run_lq(sqlite_manager, "failed:flush", "--hours", "1").output
+    assert "Deleted 2" in run_lq(sqlite_manager, "failed:flush").output
+
+
+def test_retry_all_of_a_queue_publishes_and_deletes(sqlite_manager: QueueManager) -> None:
+    for n in range(3):
+        fail(sqlite_manager, f"high{n}", queue="high")
+    fail(sqlite_manager, "low0", queue="low")
+    result = run_lq(sqlite_manager, "failed:retry", "all", "--queue", "high")
+    assert result.exit_code == 0, result.output
+    assert "Retried 3 failed job(s)." in result.output
+    assert [job.uuid for job in sqlite_manager.failed.all()] == ["low0"]
+    assert sqlite_manager.connection().pending_size("high") == 3
+
+
+def test_retry_reports_unknown_ids_and_unreplayable_rows(sqlite_manager: QueueManager) -> None:
+    fail(sqlite_manager, "ok")
+    raw = {"content_type": "application/x-python-serialize", "base64": "gAR9lC4="}
+    fail(sqlite_manager, "pickled", **{RAW_BODY_HEADER: raw})
+    result = run_lq(sqlite_manager, "failed:retry", "ok", "pickled", "999")
+    assert result.exit_code == 1
+    assert "Retried 1 failed job(s)." in result.output
+    assert "No failed job matches the ID 999." in result.output
+    assert "could not be decoded (application/x-python-serialize)" in result.output
+    assert [job.uuid for job in sqlite_manager.failed.all()] == ["pickled"]  # kept
+
+
+def test_a_database_that_is_down_exits_with_code_3(tmp_path: Path) -> None:
+    manager = QueueManager(database_url=f"sqlite:///{tmp_path}/missing/dir/store.sqlite")
+    result = run_lq(manager, "failed")
+    assert result.exit_code == 3
+    assert "Cannot reach the failed-jobs database" in result.output
