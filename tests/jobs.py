@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from celery import shared_task
+
 from laravel_queue import Job
 from laravel_queue.middleware import Next
 
@@ -220,3 +222,41 @@ class FailsOnTimeout(Traced):
     def handle(self) -> None:
         super().handle()
         time.sleep(10)
+
+
+class FailsWhileFlagged(Traced):
+    """Fails while the file `flag` exists: delete it to "deploy the fix", then retry."""
+
+    tries = 1
+
+    def __init__(self, trace: str, flag: str, name: str = "flagged") -> None:
+        super().__init__(trace, name)
+        self.flag = flag
+
+    def handle(self) -> None:
+        super().handle()
+        if Path(self.flag).exists():
+            raise RuntimeError("the bug is still there")
+        note(self.trace, f"{self.name} succeeded")
+
+
+@shared_task(name="tests.plain.fails_while_flagged")
+def plain_fails_while_flagged(trace: str, flag: str) -> None:
+    """An ordinary Celery task (no Job class)."""
+    note(trace, "plain ran")
+    if Path(flag).exists():
+        raise RuntimeError("plain task bug")
+    note(trace, "plain succeeded")
+
+
+@shared_task(name="tests.plain.kills_its_worker")
+def plain_kills_its_worker() -> None:
+    """A lost worker process: `task_failure` fires in the worker's main process."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RetriesForAnHour(Traced):
+    """retry_until() is relative to now: `failed:retry` must give it a fresh deadline."""
+
+    def retry_until(self) -> datetime | None:
+        return datetime.now(timezone.utc) + timedelta(hours=1)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from kombu import Connection, Exchange, Producer
 
 from laravel_queue import QueueManager
 from laravel_queue.worker.options import WorkerOptions
@@ -101,6 +103,9 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._listener is not None:
+            # shutdown() first: close() alone leaves a thread blocked in accept() listening.
+            with suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:
@@ -133,3 +138,22 @@ class TcpProxy:
             for sock in (source, sink):
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def publish_raw(
+    app: Celery, body: Any, headers: dict[str, Any], serializer: str = "json", count: int = 1
+) -> None:
+    """Put messages on the "default" queue bypassing Celery (pickled, malformed, unknown)."""
+    with Connection(app.conf.broker_url) as conn:
+        producer = Producer(
+            conn.channel(),
+            exchange=Exchange("default", type="direct"),
+            routing_key="default",
+            serializer=serializer,
+        )
+        for n in range(count):
+            producer.publish(
+                body,
+                declare=[app.amqp.queues["default"]],
+                headers={**headers, "id": f"{headers.get('id', 'raw')}-{n}"},
+            )

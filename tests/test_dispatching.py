@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from kombu import Connection, Exchange, Producer
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,7 @@ from laravel_queue import Queue, QueueConnectionError, QueueManager
 from laravel_queue.exceptions import JobEncodeError
 
 from . import jobs
-from .support import lines, wait_until, worker
+from .support import lines, publish_raw, wait_until, worker
 
 
 def test_an_unencodable_attribute_fails_the_dispatch_and_queues_nothing(
@@ -145,18 +144,12 @@ def test_an_unregistered_task_ends_in_failed_jobs(redis_manager: QueueManager) -
 def test_a_pickled_message_is_refused_and_recorded(
     redis_manager: QueueManager, trace: Path
 ) -> None:
-    with Connection(redis_manager.app.conf.broker_url) as conn:
-        producer = Producer(
-            conn.channel(),
-            exchange=Exchange("default", type="direct"),
-            routing_key="default",
-            serializer="pickle",
-        )
-        producer.publish(
-            [[], {"trace": str(trace)}, {}],
-            declare=[redis_manager.app.amqp.queues["default"]],
-            headers={"task": "tests.jobs.Traced", "id": "pickled-1"},
-        )
+    publish_raw(
+        redis_manager.app,
+        [[], {"trace": str(trace)}, {}],
+        {"task": "tests.jobs.Traced", "id": "pickled"},
+        serializer="pickle",
+    )
     with worker(redis_manager):
         wait_until(lambda: redis_manager.failed.all())
     [row] = redis_manager.failed.all()

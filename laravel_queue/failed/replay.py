@@ -3,16 +3,18 @@
 Laravel re-pushes the stored payload with the same uuid, `attempts` reset to 0 and
 `retryUntil` recomputed from the job. Here the same: the `lq` header gets `attempts=0`,
 `exceptions=0`, a new `pushed_at` and a fresh `retry_until` from the job's `retry_until()`.
-A plain Celery task is published as it was, with its retry count back at 0.
+A plain Celery task is published as it was, with its retry count back at 0. A body that
+could not be decoded is refused (it would only be refused again).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..db.failed import FailedJob
 from ..durations import to_timestamp
-from ..payload import RAW_BODY_HEADER, JobMessage
+from ..exceptions import JobDecodeError
+from ..payload import HEADER, RAW_BODY_HEADER, JobMessage
 from ..registry import job_class
 
 # How many refusals a report keeps in full; the count is always exact.
@@ -51,7 +53,12 @@ def replay_message(job: FailedJob) -> JobMessage:
             f"its body could not be decoded ({raw.get('content_type')}), so it cannot be "
             "published again as JSON; read it with `lq failed:show` and forget it"
         )
-    header = message.lq
+    try:
+        header = message.lq
+    except JobDecodeError:
+        # A malformed `lq` header is dropped: the worker settles the job's fields from its
+        # class, as for a job sent with plain Celery.
+        return replace(message, headers={k: v for k, v in message.headers.items() if k != HEADER})
     if header is None:
         return message  # a plain Celery task: published without `retries`, so it starts at 0
     retry_until = header.retry_until

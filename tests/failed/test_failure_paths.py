@@ -1,0 +1,92 @@
+"""Every way a job can fail for good leaves exactly one replayable `failed_jobs` row.
+
+Real `lq work` processes (prefork, so time limits and lost workers are real) on Redis, with
+the store on SQLite, PostgreSQL and MariaDB.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from laravel_queue import QueueManager
+from laravel_queue.failed import NotRetryableError
+from laravel_queue.failed.replay import replay_message
+
+from .. import jobs
+from ..support import ServiceUrls, lq, publish_raw, wait_until
+
+
+def test_every_failure_path_leaves_exactly_one_replayable_row(
+    redis_urls: ServiceUrls, database_url: str, trace: Path, tmp_path: Path
+) -> None:
+    app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
+    manager = QueueManager(app, database_url=database_url, cache_url=redis_urls.cache)
+    flag = tmp_path / "bug"
+    flag.touch()
+    t = str(trace)
+    expected: dict[str | None, str | tuple[str, ...]] = {
+        jobs.AlwaysFails.dispatch(t, "attempts"): "ValueError: always fails",
+        jobs.MaxExceptions.dispatch(t, "max_exceptions"): "RuntimeError: counted",
+        # Fails after an exception past the deadline, or before running if already past it.
+        jobs.Deadline.dispatch(t, 1.0): ("RuntimeError: not yet", "retry_until passed"),
+        jobs.ManualFail.dispatch(t, "manual"): "ManuallyFailedError: gave up",
+        jobs.Sleeps.dispatch(t, "timeout"): "TimeoutExceededError",
+        app.send_task(
+            "tests.plain.fails_while_flagged", args=[t, str(flag)], queue="default"
+        ).id: "RuntimeError: plain task bug",
+        app.send_task("tests.plain.kills_its_worker", queue="default").id: "WorkerLostError",
+        app.send_task("tests.nowhere.Missing", kwargs={"a": 1}, queue="default").id: (
+            "UnregisteredJobError"
+        ),
+        app.send_task(
+            "tests.jobs.Traced", kwargs={"trace": t}, queue="default", headers={"lq": "junk"}
+        ).id: "JobDecodeError",
+    }
+    publish_raw(
+        app,
+        [[], {"trace": t}, {}],
+        {"task": "tests.jobs.Traced", "id": "pickled"},
+        serializer="pickle",
+    )
+    expected["pickled-0"] = "pickle is never accepted"
+    expected = {k: (v,) if isinstance(v, str) else v for k, v in expected.items()}
+
+    process = lq(
+        "--app",
+        "tests.apps",
+        "work",
+        "--sleep",
+        "0.1",
+        "--concurrency",
+        "2",
+        env={
+            "LQ_TEST_BROKER": redis_urls.broker,
+            "LQ_TEST_CACHE": redis_urls.cache,
+            "LQ_TEST_DATABASE": database_url,
+        },
+    )
+    try:
+        wait_until(lambda: manager.failed.count() >= len(expected), timeout=120, every=0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+
+    rows = manager.failed.all()
+    assert Counter(row.uuid for row in rows) == Counter(expected.keys()), output
+    for row in rows:
+        reasons = expected[row.uuid]
+        assert any(reason in row.exception for reason in reasons), (row.uuid, row.exception)
+        if row.uuid == "pickled-0":
+            with pytest.raises(NotRetryableError):
+                replay_message(row)
+        else:
+            replayed = replay_message(row)
+            assert replayed.id == row.uuid and replayed.queue == "default"
+            header = replayed.lq
+            if header is not None:
+                assert header.attempts == 0 and header.exceptions == 0
