@@ -26,6 +26,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/failed_retry.py
 
 clean:
 	rm -rf $(VENV) .lq build *.egg-info
