@@ -21,6 +21,34 @@ from .. import jobs
 from ..support import ServiceUrls, lq, publish_raw, wait_until
 
 
+def run_worker_until(
+    manager: QueueManager, redis_urls: ServiceUrls, database_url: str, rows: int
+) -> str:
+    """Run `lq work` until `rows` failures are recorded (or a minute passed); its output."""
+    process = lq(
+        "--app",
+        "tests.apps",
+        "work",
+        "--sleep",
+        "0.1",
+        "--concurrency",
+        "1",
+        env={
+            "LQ_TEST_BROKER": redis_urls.broker,
+            "LQ_TEST_CACHE": redis_urls.cache,
+            "LQ_TEST_DATABASE": database_url,
+        },
+    )
+    try:
+        wait_until(lambda: manager.failed.count() >= rows, timeout=60, every=0.5)
+    except AssertionError:
+        pass  # the caller's comparison says which are missing
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    return output
+
+
 def test_every_failure_path_leaves_exactly_one_replayable_row(
     redis_urls: ServiceUrls, database_url: str, trace: Path, tmp_path: Path
 ) -> None:
@@ -39,7 +67,6 @@ def test_every_failure_path_leaves_exactly_one_replayable_row(
         app.send_task(
             "tests.plain.fails_while_flagged", args=[t, str(flag)], queue="default"
         ).id: "RuntimeError: plain task bug",
-        app.send_task("tests.plain.kills_its_worker", queue="default").id: "WorkerLostError",
         app.send_task("tests.nowhere.Missing", kwargs={"a": 1}, queue="default").id: (
             "UnregisteredJobError"
         ),
@@ -56,28 +83,10 @@ def test_every_failure_path_leaves_exactly_one_replayable_row(
     expected["pickled-0"] = "pickle is never accepted"
     expected = {k: (v,) if isinstance(v, str) else v for k, v in expected.items()}
 
-    process = lq(
-        "--app",
-        "tests.apps",
-        "work",
-        "--sleep",
-        "0.1",
-        "--concurrency",
-        "2",
-        env={
-            "LQ_TEST_BROKER": redis_urls.broker,
-            "LQ_TEST_CACHE": redis_urls.cache,
-            "LQ_TEST_DATABASE": database_url,
-        },
-    )
-    try:
-        wait_until(lambda: manager.failed.count() >= len(expected), timeout=120, every=0.5)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-
+    output = run_worker_until(manager, redis_urls, database_url, len(expected))
     rows = manager.failed.all()
-    assert Counter(row.uuid for row in rows) == Counter(expected.keys()), output
+    missing = {uuid: expected[uuid] for uuid in set(expected) - {row.uuid for row in rows}}
+    assert Counter(row.uuid for row in rows) == Counter(expected.keys()), (missing, output)
     for row in rows:
         reasons = expected[row.uuid]
         assert any(reason in row.exception for reason in reasons), (row.uuid, row.exception)
@@ -90,3 +99,15 @@ def test_every_failure_path_leaves_exactly_one_replayable_row(
             header = replayed.lq
             if header is not None:
                 assert header.attempts == 0 and header.exceptions == 0
+
+
+def test_a_plain_task_that_loses_its_worker_is_recorded_by_the_main_process(
+    redis_urls: ServiceUrls, database_url: str
+) -> None:
+    app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
+    manager = QueueManager(app, database_url=database_url, cache_url=redis_urls.cache)
+    task_id = app.send_task("tests.plain.kills_its_worker", queue="default").id
+    output = run_worker_until(manager, redis_urls, database_url, 1)
+    [row] = manager.failed.all()
+    assert row.uuid == task_id and "WorkerLostError" in row.exception, output
+    assert replay_message(row).task == "tests.plain.kills_its_worker"

@@ -117,3 +117,13 @@ def test_retry_recomputes_retry_until_and_resets_the_counts() -> None:
     assert replayed.attempts == 0 and replayed.exceptions == 0
     assert replayed.retry_until is not None
     assert abs(replayed.retry_until - (time.time() + 3600)) < 60
+
+
+def test_an_eager_run_of_a_plain_task_is_not_recorded(
+    redis_manager: QueueManager, trace: Path, tmp_path: Path
+) -> None:
+    flag = tmp_path / "bug"
+    flag.touch()
+    task = redis_manager.app.tasks["tests.plain.fails_while_flagged"]
+    assert task.apply(args=[str(trace), str(flag)]).failed()
+    assert redis_manager.failed.count() == 0
