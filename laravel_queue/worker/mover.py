@@ -11,30 +11,19 @@ import logging
 import time
 from typing import Any
 
-from celery import bootsteps
+from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
 
-class DelayedJobMover(bootsteps.StartStopStep):  # type: ignore[misc]
-    requires = ("celery.worker.consumer.tasks:Tasks",)
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
-
-    def start(self, c: Any) -> None:
+class DelayedJobMover(RepeatingStep):
+    def interval(self, c: Any) -> float:
         from ..manager import manager_for_app
 
-        manager = manager_for_app(c.app)
-        self.tref = c.timer.call_repeatedly(
-            manager.worker_options.mover_interval, move_due_jobs, (c,), priority=5
-        )
+        return float(manager_for_app(c.app).worker_options.mover_interval)
 
-    def stop(self, c: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
+    def tick(self, c: Any) -> int:
+        return move_due_jobs(c)
 
 
 def consumed_queues(c: Any) -> list[str]:

@@ -10,27 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import bootsteps
+from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
 CHECK_EVERY_SECONDS = 2.0
 
 
-class SpoolDrainer(bootsteps.StartStopStep):  # type: ignore[misc]
-    requires = ("celery.worker.consumer.tasks:Tasks",)
+class SpoolDrainer(RepeatingStep):
+    timer_priority = 9
 
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
+    def interval(self, c: Any) -> float:
+        return CHECK_EVERY_SECONDS
 
-    def start(self, c: Any) -> None:
-        self.tref = c.timer.call_repeatedly(CHECK_EVERY_SECONDS, drain, (c,), priority=9)
-
-    def stop(self, c: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
+    def tick(self, c: Any) -> int:
+        return drain(c)
 
 
 def drain(c: Any) -> int:
