@@ -47,10 +47,15 @@ class FailedJobs:
     def repository(self) -> FailedJobRepository:
         """The table, with any spooled failures moved into it first."""
         repository = self._repository
-        if self.spool.pending():
-            moved = self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
-            logger.warning("moved %d spooled failures into failed_jobs", moved)
+        self._drain_into(repository)
         return repository
+
+    def _drain_into(self, repository: FailedJobRepository) -> int:
+        if not self.spool.pending():
+            return 0
+        moved = self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
+        logger.warning("moved %d spooled failures into failed_jobs", moved)
+        return moved
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -73,8 +78,7 @@ class FailedJobs:
         if not self.spool.pending():
             return 0
         try:
-            repository = self._repository
-            return self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
+            return self._drain_into(self._repository)
         except SQLAlchemyError:
             return 0
 

@@ -31,10 +31,7 @@ def drain(c: Any) -> int:
     from ..manager import manager_for_app
 
     try:
-        moved = manager_for_app(c.app).failed.drain_spool()
+        return manager_for_app(c.app).failed.drain_spool()  # logs what it moved
     except Exception:
         logger.exception("moving spooled failures into failed_jobs failed; will retry")
         return 0
-    if moved:
-        logger.info("moved %d spooled failures into failed_jobs", moved)
-    return moved
