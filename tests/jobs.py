@@ -260,3 +260,20 @@ class RetriesForAnHour(Traced):
 
     def retry_until(self) -> datetime | None:
         return datetime.now(timezone.utc) + timedelta(hours=1)
+
+
+class SleepsWithoutTimeout(Traced):
+    """No `timeout` of its own: the worker's --timeout applies."""
+
+    tries = 1
+
+    def handle(self) -> None:
+        super().handle()
+        time.sleep(10)
+
+
+@shared_task(name="tests.plain.sleeps")
+def plain_sleeps(trace: str, seconds: float) -> None:
+    """A plain task longer than the worker's --timeout: jobs' defaults must not cut it."""
+    time.sleep(seconds)
+    note(trace, "plain slept")

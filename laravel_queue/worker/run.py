@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .. import events
 from ..connection import CeleryConnection, hard_limit
 from ..exceptions import ConfigurationError
-from ..registry import jobs
+from ..registry import JobTask, jobs
 from .options import WorkerOptions
 from .stop import stop_state
 
@@ -38,6 +38,7 @@ def run_worker(
     for warning in visibility_warnings(target, options):
         logger.warning(warning)
     apply_sleep(target, options.sleep)
+    apply_default_timeout(target, options.timeout)
     if quiet:
         target.app.conf.worker_hijack_root_logger = False
         target.app.conf.worker_redirect_stdouts = False
@@ -47,8 +48,6 @@ def run_worker(
         concurrency=options.concurrency,
         pool_cls=options.pool,
         loglevel=loglevel,
-        soft_time_limit=options.timeout or None,
-        time_limit=hard_limit(options.timeout) if options.timeout else None,
         without_mingle=True,
         without_gossip=True,
         optimization="fair",
@@ -59,6 +58,15 @@ def run_worker(
     status = stop_state.exit_code or int(worker.exitcode or 0)
     events.dispatch(events.WorkerStopping(status, options, stop_state.reason or "interrupted"))
     return status
+
+
+def apply_default_timeout(connection: CeleryConnection, timeout: float) -> None:
+    """`--timeout` for jobs whose message sets no limit, set on the job tasks only: a
+    worker-wide Celery limit would also cut the app's plain Celery tasks short."""
+    for task in connection.app.tasks.values():
+        if isinstance(task, JobTask):
+            task.soft_time_limit = timeout or None
+            task.time_limit = hard_limit(timeout) if timeout else None
 
 
 def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) -> list[str]:

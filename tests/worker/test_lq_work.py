@@ -221,3 +221,18 @@ def test_fail_on_timeout_fails_at_the_first_timeout(setup: Setup, trace: Path) -
         "attempt=1",
         "failed=TimeoutExceededError",
     ]
+
+
+def test_the_worker_timeout_applies_to_jobs_but_not_to_plain_celery_tasks(
+    setup: Setup, trace: Path
+) -> None:
+    jobs.SleepsWithoutTimeout.dispatch(str(trace), "job")
+    setup.manager.app.send_task("tests.plain.sleeps", args=[str(trace), 3], queue="default")
+    process = work(setup, "--timeout", "1", "--concurrency", "2")
+    try:
+        wait_until(lambda: setup.manager.failed.all() and "plain slept" in lines(trace), 60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, output = finish(process)
+    [row] = setup.manager.failed.all()
+    assert "TimeoutExceededError" in row.exception, output
