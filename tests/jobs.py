@@ -277,3 +277,9 @@ def plain_sleeps(trace: str, seconds: float) -> None:
     """A plain task longer than the worker's --timeout: jobs' defaults must not cut it."""
     time.sleep(seconds)
     note(trace, "plain slept")
+
+
+@shared_task(name="tests.plain.over_time")
+def plain_over_time() -> None:
+    """Sent with a 1 s hard time limit: `task_failure` fires in the main process."""
+    time.sleep(30)

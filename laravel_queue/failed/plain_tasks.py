@@ -7,8 +7,9 @@ different processes (celery-mechanics §2.1):
   message is acknowledged;
 - a lost worker process (`WorkerLostError`) or `Reject(requeue=False)`: the main process, in
   `Request.on_failure`, which pushes the request on the stack for us;
-- a hard time limit: the main process, in `Request.on_timeout`, with no request on the stack,
-  so the queue falls back to the task's configured one.
+- a hard time limit: the main process, in `Request.on_timeout`, with no request on the stack;
+  the worker's `Request` is found by its id among those `task_received` saw (held weakly, so
+  finished ones drop out by themselves).
 Retries (`Retry`) and requeued lost workers (`reject_on_worker_lost`) do not fire it. Jobs
 (`JobTask`) are skipped: the runtime records them itself, with Laravel's rules.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from weakref import WeakValueDictionary
 
 from celery import Task, signals
+from celery.app.task import Context
 
 from ..payload import JobMessage
 
@@ -28,12 +31,28 @@ logger = logging.getLogger("laravel_queue.failed")
 KEPT_OPTIONS = {"callbacks": "link", "errbacks": "link_error", "chain": "chain"}
 
 
+# Requests the main process received and has not dropped yet (task_received fires there).
+_received: WeakValueDictionary[str, Any] = WeakValueDictionary()
+
+
+def _remember_request(request: Any = None, **_: Any) -> None:
+    if request is not None:
+        _received[request.id] = request
+
+
+def _request_for(task: Task, task_id: str) -> Context | None:
+    """The failed task's request: on the stack (pool child, `on_failure`), else rebuilt from
+    the worker's `Request` (`on_timeout`)."""
+    if task.request.id == task_id:
+        return task.request
+    received = _received.get(task_id)
+    return Context(received.request_dict) if received is not None else None
+
+
 def plain_task_message(
     task: Task, task_id: str, args: Any, kwargs: Any, connection: str
 ) -> JobMessage:
-    request = task.request
-    if request.id != task_id:
-        request = None  # the hard-time-limit path: only the signal's own arguments are known
+    request = _request_for(task, task_id)
     delivery = (request.delivery_info if request is not None else None) or {}
     routing_key = delivery.get("routing_key")
     options = {
@@ -92,4 +111,5 @@ def record_plain_task_failure(
         logger.exception("could not record the failure of %s[%s]", sender.name, task_id)
 
 
+signals.task_received.connect(_remember_request, weak=False)
 signals.task_failure.connect(record_plain_task_failure, weak=False)

@@ -7,8 +7,10 @@ the store on SQLite, PostgreSQL and MariaDB.
 from __future__ import annotations
 
 import signal
+import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -32,21 +34,27 @@ def run_worker_until(
         "--sleep",
         "0.1",
         "--concurrency",
-        "1",
+        "2",
         env={
             "LQ_TEST_BROKER": redis_urls.broker,
             "LQ_TEST_CACHE": redis_urls.cache,
             "LQ_TEST_DATABASE": database_url,
         },
     )
+    # Read the output while it runs: a full pipe would block the worker's logging.
+    output: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+    reader.start()
     try:
         wait_until(lambda: manager.failed.count() >= rows, timeout=60, every=0.5)
     except AssertionError:
         pass  # the caller's comparison says which are missing
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-    return output
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    return "".join(output)
 
 
 def test_every_failure_path_leaves_exactly_one_replayable_row(
@@ -101,13 +109,21 @@ def test_every_failure_path_leaves_exactly_one_replayable_row(
                 assert header.attempts == 0 and header.exceptions == 0
 
 
-def test_a_plain_task_that_loses_its_worker_is_recorded_by_the_main_process(
-    redis_urls: ServiceUrls, database_url: str
+@pytest.mark.parametrize(
+    ("task", "options", "reason"),
+    [
+        ("tests.plain.kills_its_worker", {}, "WorkerLostError"),
+        ("tests.plain.over_time", {"time_limit": 1}, "TimeLimitExceeded"),
+    ],
+)
+def test_a_plain_task_lost_or_over_its_hard_limit_is_recorded_by_the_main_process(
+    redis_urls: ServiceUrls, database_url: str, task: str, options: dict[str, Any], reason: str
 ) -> None:
     app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
     manager = QueueManager(app, database_url=database_url, cache_url=redis_urls.cache)
-    task_id = app.send_task("tests.plain.kills_its_worker", queue="default").id
+    task_id = app.send_task(task, queue="default", **options).id
     output = run_worker_until(manager, redis_urls, database_url, 1)
     [row] = manager.failed.all()
-    assert row.uuid == task_id and "WorkerLostError" in row.exception, output
-    assert replay_message(row).task == "tests.plain.kills_its_worker"
+    assert row.uuid == task_id and reason in row.exception, output
+    assert row.queue == "default"  # known on every path, even with no request at hand
+    assert replay_message(row).task == task
