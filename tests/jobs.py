@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 
 from laravel_queue import Job
-from laravel_queue.middleware import Next
+from laravel_queue.middleware import FailOnException, Next, Skip
 
 
 def note(path: str, line: str) -> None:
@@ -283,3 +283,43 @@ def plain_sleeps(trace: str, seconds: float) -> None:
 def plain_over_time() -> None:
     """Sent with a 1 s hard time limit: `task_failure` fires in the main process."""
     time.sleep(30)
+
+
+class Skippable(Traced):
+    """Skip.when / Skip.unless on a flag file, settled when the worker builds middleware()."""
+
+    tries = 3
+
+    def __init__(self, trace: str, flag: str, unless: bool = False) -> None:
+        super().__init__(trace, "skippable")
+        self.flag, self.unless = flag, unless
+
+    def middleware(self) -> list[Any]:
+        exists = Path(self.flag).exists
+        return [Skip.unless(exists) if self.unless else Skip.when(exists)]
+
+
+class DeclinedError(Exception):
+    pass
+
+
+class FailsFastOnDeclined(Traced):
+    """tries=3, but a DeclinedError fails it at once; other errors are retried."""
+
+    tries = 3
+    backoff = 0
+
+    def __init__(self, trace: str, error: str, by_callable: bool = False) -> None:
+        super().__init__(trace, error)
+        self.error, self.by_callable = error, by_callable
+
+    def middleware(self) -> list[Any]:
+        if self.by_callable:
+            return [FailOnException(lambda exc, job: "declined" in str(exc))]
+        return [FailOnException([DeclinedError])]
+
+    def handle(self) -> None:
+        super().handle()
+        if self.error == "declined":
+            raise DeclinedError("card declined")
+        raise RuntimeError("gateway timeout")

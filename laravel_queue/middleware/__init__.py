@@ -6,5 +6,7 @@ the job as a success (Laravel's rule).
 """
 
 from .base import Middleware, Next
+from .fail_on_exception import FailOnException
+from .skip import Skip
 
-__all__ = ["Middleware", "Next"]
+__all__ = ["FailOnException", "Middleware", "Next", "Skip"]
