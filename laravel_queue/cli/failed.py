@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.syntax import Syntax
 from rich.table import Table
@@ -40,9 +41,10 @@ def failed_jobs(ctx: Context) -> Iterator[FailedJobs]:
         yield manager.failed
     except SQLAlchemyError as exc:
         waiting = " (failures are spooled meanwhile)" if manager.failed.spool.pending() else ""
+        reason = f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}"
         errors.print(
             f"[red]Cannot reach the failed-jobs database {manager.mask(manager.database_url)}"
-            f"{waiting}:[/red] {type(exc).__name__}: {exc.orig if hasattr(exc, 'orig') else exc}"
+            f"{waiting}:[/red] {escape(reason)}"
         )
         raise SystemExit(EXIT_DATABASE_DOWN) from None
 
@@ -80,10 +82,10 @@ def list_failed(
             row = summary_row(job)
             table.add_row(
                 str(row["id"]),
-                row["connection"],
-                row["queue"],
-                row["job"],
-                row["exception"][:80],
+                escape(row["connection"]),
+                escape(row["queue"]),
+                escape(row["job"]),
+                escape(row["exception"][:80]),
                 row["failed_at"],
             )
     if table.row_count == 0:
@@ -109,7 +111,7 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
         return
     table = Table.grid(padding=(0, 2))
     for label in ("id", "uuid", "connection", "queue", "job", "failed_at"):
-        table.add_row(f"[bold]{label}[/bold]", str(details[label]))
+        table.add_row(f"[bold]{label}[/bold]", escape(str(details[label])))
     console.print(table)
     console.rule("Job state")
     state = {key: decode_value(value) for key, value in (job.payload.get("kwargs") or {}).items()}
@@ -139,7 +141,7 @@ def retry_failed(ctx: Context, ids: tuple[str, ...], queue: str | None) -> None:
         where = f" on queue {queue}" if queue else ""
         errors.print(f"No failed job matches the ID {missing}{where}.")
     for row_id, reason in report.reasons:
-        errors.print(f"[yellow]Failed job {row_id} was not retried:[/yellow] {reason}")
+        errors.print(f"[yellow]Failed job {row_id} was not retried:[/yellow] {escape(reason)}")
     if report.refused > len(report.reasons):
         errors.print(f"... and {report.refused - len(report.reasons)} more not retried.")
     if not report.ok:

@@ -41,6 +41,12 @@ def test_listing_shows_a_table_or_json_lines(sqlite_manager: QueueManager) -> No
     assert len(run_lq(sqlite_manager, "failed", "--json", "--limit", "1").output.splitlines()) == 1
 
 
+def test_text_that_looks_like_markup_is_printed_as_it_is(sqlite_manager: QueueManager) -> None:
+    fail(sqlite_manager, "[red]x[/red] [bold")
+    assert "[red]x[/red] [bold" in run_lq(sqlite_manager, "failed:show", "1").output
+    assert run_lq(sqlite_manager, "failed").exit_code == 0
+
+
 def test_show_prints_state_message_and_traceback(sqlite_manager: QueueManager) -> None:
     fail(sqlite_manager, "a")
     shown = run_lq(sqlite_manager, "failed:show", "a")
