@@ -5,8 +5,9 @@ from laravel_queue import QueueManager, Job, Queue
 
 from .exceptions import QueueConnectionError
 from .job import Job
+from .limits import Limit, RateLimiter
 from .manager import QueueManager
 from .queue import Queue
 
-__all__ = ["Job", "Queue", "QueueConnectionError", "QueueManager"]
+__all__ = ["Job", "Limit", "Queue", "QueueConnectionError", "QueueManager", "RateLimiter"]
 __version__ = "0.1.0"

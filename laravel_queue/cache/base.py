@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from types import TracebackType
 
 
@@ -50,12 +51,31 @@ class CacheStore(ABC):
         extended by later increments: a fixed window, like Laravel's cache `add` + `increment`.
         """
 
+    @abstractmethod
+    def ttl(self, name: str) -> float | None:
+        """Seconds until `name` expires; None when it is absent or never expires."""
+
+    @abstractmethod
+    def attempt_window(self, name: str, max_attempts: int, decay: float) -> Window:
+        """One atomic check-and-hit on a fixed-window counter (Laravel's tooManyAttempts +
+        hit): count a hit unless `max_attempts` are already used in the current window,
+        which starts at its first hit and lasts `decay` seconds."""
+
     def lock(self, name: str, ttl: float, owner: str | None = None) -> Lock:
         """An owner-token lock on `name` that expires after `ttl` seconds."""
         return Lock(self, name, ttl, owner)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the store may be used again afterwards."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The outcome of `attempt_window`: allowed or not, hits so far, seconds until reset."""
+
+    allowed: bool
+    hits: int
+    available_in: float
 
 
 class Lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .base import CacheStore
+from .base import CacheStore, Window
 
 
 class MemoryStore(CacheStore):
@@ -66,3 +66,28 @@ class MemoryStore(CacheStore):
             count = int(current) + amount
             self._data[key] = (str(count), self._data[key][1])
             return count
+
+    def ttl(self, name: str) -> float | None:
+        with self._mutex:
+            key = self.key(name)
+            if self._live(key) is None:
+                return None
+            expires_at = self._data[key][1]
+            return None if expires_at is None else max(0.0, expires_at - time.time())
+
+    def attempt_window(self, name: str, max_attempts: int, decay: float) -> Window:
+        with self._mutex:
+            key = self.key(name)
+            current = self._live(key)
+            hits = int(current) if current is not None else 0
+            if hits >= max_attempts and current is not None:
+                expires_at = self._data[key][1]
+                left = 0.0 if expires_at is None else max(0.0, expires_at - time.time())
+                return Window(False, hits, left)
+            if current is None:
+                self._data[key] = ("1", self._expiry(decay))
+                return Window(True, 1, decay)
+            expires_at = self._data[key][1]
+            self._data[key] = (str(hits + 1), expires_at)
+            left = 0.0 if expires_at is None else max(0.0, expires_at - time.time())
+            return Window(True, hits + 1, left)

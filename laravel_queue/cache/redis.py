@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from .base import CacheStore
+from .base import CacheStore, Window
 
 # Create-or-add; the TTL is set only when the counter is created (fixed window).
 _INCREMENT = """
@@ -25,6 +25,20 @@ return 0
 """
 
 
+# Check and hit in one round trip: no two workers can both take the last slot.
+_ATTEMPT_WINDOW = """
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+if hits >= tonumber(ARGV[1]) then
+  return {0, hits, redis.call('PTTL', KEYS[1])}
+end
+hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return {1, hits, redis.call('PTTL', KEYS[1])}
+"""
+
+
 def _ms(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(ttl * 1000))
 
@@ -36,6 +50,7 @@ class RedisStore(CacheStore):
         self.client: redis.Redis = client or redis.Redis.from_url(url, decode_responses=True)
         self._increment = self.client.register_script(_INCREMENT)
         self._forget_if = self.client.register_script(_FORGET_IF)
+        self._attempt_window = self.client.register_script(_ATTEMPT_WINDOW)
 
     def get(self, name: str) -> str | None:
         value: Any = self.client.get(self.key(name))
@@ -55,6 +70,16 @@ class RedisStore(CacheStore):
 
     def increment(self, name: str, amount: int = 1, ttl: float | None = None) -> int:
         return int(self._increment(keys=[self.key(name)], args=[amount, _ms(ttl) or 0]))
+
+    def ttl(self, name: str) -> float | None:
+        left = int(self.client.pttl(self.key(name)))
+        return None if left < 0 else left / 1000
+
+    def attempt_window(self, name: str, max_attempts: int, decay: float) -> Window:
+        allowed, hits, left = self._attempt_window(
+            keys=[self.key(name)], args=[max_attempts, _ms(decay) or 1]
+        )
+        return Window(bool(allowed), int(hits), max(0, int(left)) / 1000)
 
     def close(self) -> None:
         self.client.connection_pool.disconnect()

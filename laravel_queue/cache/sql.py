@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db.schema import lq_cache
 from ..db.upsert import upsert
-from .base import CacheStore
+from .base import CacheStore, Window
 
 c = lq_cache.c
 
@@ -89,3 +89,39 @@ class SqlStore(CacheStore):
                 {"counter": c.counter + amount},
             )
             return int(conn.execute(select(c.counter).where(c.key == key)).scalar_one())
+
+    def ttl(self, name: str) -> float | None:
+        now = time.time()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(c.expires_at).where(c.key == self.key(name), _live(now))
+            ).first()
+        if row is None or row.expires_at is None:
+            return None
+        return max(0.0, float(row.expires_at) - now)
+
+    def attempt_window(self, name: str, max_attempts: int, decay: float) -> Window:
+        key, now = self.key(name), time.time()
+        expired = and_(c.expires_at.is_not(None), c.expires_at <= now)
+        with self.engine.begin() as conn:
+            # Make sure the row exists and hold its lock (SQLite: the whole file) until the
+            # decision is written, so two workers cannot both take the last slot.
+            upsert(
+                conn,
+                lq_cache,
+                {"key": key, "value": None, "counter": 0, "expires_at": now + decay},
+                {"counter": c.counter},
+            )
+            conn.execute(
+                update(lq_cache)
+                .where(c.key == key, expired)
+                .values(counter=0, value=None, expires_at=now + decay)
+            )
+            row = conn.execute(
+                select(c.counter, c.expires_at).where(c.key == key).with_for_update()
+            ).one()
+            left = max(0.0, float(row.expires_at) - now) if row.expires_at is not None else 0.0
+            if row.counter >= max_attempts:
+                return Window(False, int(row.counter), left)
+            conn.execute(update(lq_cache).where(c.key == key).values(counter=c.counter + 1))
+            return Window(True, int(row.counter) + 1, left)

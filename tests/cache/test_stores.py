@@ -125,3 +125,36 @@ def test_a_lock_needs_a_ttl(store: CacheStore) -> None:
 def test_redis_keys_carry_the_prefix(redis_urls: ServiceUrls) -> None:
     RedisStore(redis_urls.cache, prefix="custom:").put("k", "v")
     assert redis_lib.Redis.from_url(redis_urls.cache).get("custom:k") == b"v"
+
+
+def test_ttl_reports_the_seconds_left(store: CacheStore) -> None:
+    assert store.ttl("k") is None
+    store.put("k", "v")
+    assert store.ttl("k") is None  # never expires
+    store.put("k", "v", ttl=30)
+    left = store.ttl("k")
+    assert left is not None and 28 < left <= 30
+
+
+def test_attempt_window_allows_max_hits_then_blocks_until_it_resets(store: CacheStore) -> None:
+    outcomes = [store.attempt_window("w", 2, 0.5) for _ in range(3)]
+    assert [(o.allowed, o.hits) for o in outcomes] == [(True, 1), (True, 2), (False, 2)]
+    assert 0 < outcomes[2].available_in <= 0.5
+    time.sleep(0.6)
+    again = store.attempt_window("w", 2, 0.5)
+    assert (again.allowed, again.hits) == (True, 1)
+
+
+def test_concurrent_attempts_never_exceed_the_limit(store: CacheStore) -> None:
+    allowed: list[bool] = []
+
+    def attempt() -> None:
+        for _ in range(10):
+            allowed.append(store.attempt_window("busy", 7, 30).allowed)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 7 and len(allowed) == 40
