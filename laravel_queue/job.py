@@ -162,10 +162,11 @@ class Job:
         """1-based count of reservations, the current one included; 1 outside a worker."""
         return self._lq_run.attempts if self._lq_run else 1
 
-    def release(self, delay: Delay = 0) -> None:
-        """Put the job back on its queue after `delay`; this reservation counts as an attempt."""
+    def release(self, delay: Delay = 0, *, count_attempt: bool = True) -> None:
+        """Put the job back on its queue after `delay`; this reservation counts as an attempt
+        (Laravel's rule) unless `count_attempt=False` (DESIGN §9.2)."""
         if self._lq_run is not None:
-            self._lq_run.release(delay)
+            self._lq_run.release(delay, count_attempt=count_attempt)
 
     def fail(self, exc: BaseException | str | None = None) -> None:
         """Fail the job now: `failed()` runs, a `failed_jobs` row is written, no retry."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
-from .cache.base import CacheStore
+from .cache.base import CacheStore, Window
 
 T = TypeVar("T")
 
@@ -89,10 +89,15 @@ class RateLimiter:
         """Run `callback` if `key` has attempts left in its window, and count it; False when
         it has none. Counting comes first, in the same atomic step as the check, so a
         callback that raises has still used its attempt (Laravel counts after the callback)."""
-        window = _store().attempt_window(KEY_PREFIX + key, max_attempts, decay_seconds)
-        if not window.allowed:
+        if not RateLimiter.acquire(key, max_attempts, decay_seconds).allowed:
             return False
         return callback() or True
+
+    @staticmethod
+    def acquire(key: str, max_attempts: int, decay_seconds: float = 60) -> Window:
+        """Check and count in one atomic step: whether `key` had an attempt left (now used),
+        its count, and the seconds until its window resets."""
+        return _store().attempt_window(KEY_PREFIX + key, max_attempts, decay_seconds)
 
     @staticmethod
     def too_many_attempts(key: str, max_attempts: int) -> bool:

@@ -281,14 +281,16 @@ class JobRun:
 
     # -- what a job may call while it runs (Laravel: InteractsWithQueue) ----------------------
 
-    def release(self, delay: Delay = 0) -> None:
-        """Publish the job again after `delay`; the next reservation is attempt + 1."""
+    def release(self, delay: Delay = 0, *, count_attempt: bool = True) -> None:
+        """Publish the job again after `delay`; the next reservation is attempt + 1, or the
+        same attempt again with `count_attempt=False` (a job that only waited its turn)."""
         if self.released or self.failed:
             return
         self.released = True
         if self.sync:
             return
-        header = self.header.republished(attempts=self.attempts, exceptions=self.exceptions)
+        spent = self.attempts if count_attempt else self.attempts - 1
+        header = self.header.republished(attempts=spent, exceptions=self.exceptions)
         self.connection.publish(self.message.with_lq(header), to_seconds(delay))
 
     def delete(self) -> None:

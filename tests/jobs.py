@@ -12,8 +12,8 @@ from typing import Any
 
 from celery import shared_task
 
-from laravel_queue import Job
-from laravel_queue.middleware import FailOnException, Next, Skip
+from laravel_queue import Job, Limit, RateLimiter
+from laravel_queue.middleware import FailOnException, Next, RateLimited, Skip
 
 
 def note(path: str, line: str) -> None:
@@ -323,3 +323,30 @@ class FailsFastOnDeclined(Traced):
         if self.error == "declined":
             raise DeclinedError("card declined")
         raise RuntimeError("gateway timeout")
+
+
+RateLimiter.for_("tests-per-minute", lambda job: Limit.per_minute(1).by(job.group))
+RateLimiter.for_("tests-per-second", lambda job: [Limit.none(), Limit.per_second(1)])
+
+
+class Limited(Traced):
+    """RateLimited with each of its modes: release (default), dont_release, wait."""
+
+    tries = 3
+
+    def __init__(self, trace: str, name: str, group: str, mode: str = "release") -> None:
+        super().__init__(trace, name)
+        self.group, self.mode = group, mode
+
+    def middleware(self) -> list[Any]:
+        if self.mode == "dont_release":
+            return [RateLimited("tests-per-minute").dont_release()]
+        if self.mode == "wait":  # tries=1 would fail it if waiting spent attempts
+            return [RateLimited("tests-per-second").release_after(0.3, count_attempt=False)]
+        if self.mode == "unknown":
+            return [RateLimited("no-such-limiter")]
+        return [RateLimited("tests-per-minute").release_after(0.1)]
+
+
+class WaitsItsTurn(Limited):
+    tries = 1

@@ -7,6 +7,7 @@ the job as a success (Laravel's rule).
 
 from .base import Middleware, Next
 from .fail_on_exception import FailOnException
+from .rate_limited import RateLimited
 from .skip import Skip
 
-__all__ = ["FailOnException", "Middleware", "Next", "Skip"]
+__all__ = ["FailOnException", "Middleware", "Next", "RateLimited", "Skip"]
