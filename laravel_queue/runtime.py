@@ -236,9 +236,7 @@ class JobRun:
 
     def _handle_timeout(self) -> None:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
-        exc = TimeoutExceededError(
-            f"{self.name} has timed out after {self.header.timeout or self.options.timeout}s"
-        )
+        exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
         if not self.failed:
             if self._will_exceed_max_attempts():
                 self.fail(exc)
@@ -325,6 +323,12 @@ class JobRun:
     @property
     def options(self) -> Any:
         return self.manager.worker_options
+
+    @property
+    def timeout(self) -> float:
+        """Seconds this run may take (0 = no limit): the job's own, else the worker's."""
+        timeout = self.header.timeout
+        return float(self.options.timeout if timeout is None else timeout)
 
     @property
     def max_tries(self) -> int:

@@ -13,7 +13,15 @@ from typing import Any
 from celery import shared_task
 
 from laravel_queue import Job, Limit, RateLimiter
-from laravel_queue.middleware import FailOnException, Next, RateLimited, Skip
+from laravel_queue.manager import current_manager
+from laravel_queue.middleware import (
+    FailOnException,
+    Next,
+    RateLimited,
+    Skip,
+    ThrottlesExceptions,
+    WithoutOverlapping,
+)
 
 
 def note(path: str, line: str) -> None:
@@ -350,3 +358,62 @@ class Limited(Traced):
 
 class WaitsItsTurn(Limited):
     tries = 1
+
+
+class Overlapping(Traced):
+    """WithoutOverlapping on `key` in each of its modes; raises when `name` starts with "boom"."""
+
+    tries = 3
+
+    def __init__(self, trace: str, name: str, key: str = "k", mode: str = "release") -> None:
+        super().__init__(trace, name)
+        self.key, self.mode = key, mode
+
+    def middleware(self) -> list[Any]:
+        overlap = WithoutOverlapping(self.key)
+        if self.mode == "dont_release":
+            return [overlap.dont_release()]
+        if self.mode == "wait":  # tries=1 would fail it if waiting spent attempts
+            return [overlap.release_after(0.2, count_attempt=False)]
+        if self.mode == "shared":
+            return [overlap.shared().release_after(0.1)]
+        return [overlap.release_after(0.1)]
+
+    def handle(self) -> None:
+        super().handle()
+        key = self.middleware()[0].lock_key(self)
+        note(self.trace, f"held {key} ttl={current_manager().cache.ttl(key)}")
+        if self.name.startswith("boom"):
+            raise RuntimeError("boom while holding the lock")
+
+
+class WaitsForTheLock(Overlapping):
+    tries = 1
+
+
+class CallsAFlakyService(Traced):
+    """Raises `error` on its first `failures` attempts, under ThrottlesExceptions(2, 60)."""
+
+    tries = 6
+    max_exceptions = 1  # throttled exceptions are swallowed: they never count here
+
+    def __init__(
+        self, trace: str, name: str, failures: int, error: str = "runtime", mode: str = ""
+    ) -> None:
+        super().__init__(trace, name)
+        self.failures, self.error, self.mode = failures, error, mode
+
+    def middleware(self) -> list[Any]:
+        throttle = ThrottlesExceptions(2, 60).backoff(0.01).by(self.mode or "flaky")
+        if self.mode == "when":
+            return [throttle.when(lambda exc: not isinstance(exc, KeyError))]
+        if self.mode == "delete_when":
+            return [throttle.delete_when(KeyError)]
+        if self.mode == "fail_when":
+            return [throttle.fail_when(lambda exc: isinstance(exc, KeyError))]
+        return [throttle]
+
+    def handle(self) -> None:
+        super().handle()
+        if self.attempts() <= self.failures:
+            raise KeyError("gone") if self.error == "key" else RuntimeError("service down")

@@ -9,5 +9,15 @@ from .base import Middleware, Next
 from .fail_on_exception import FailOnException
 from .rate_limited import RateLimited
 from .skip import Skip
+from .throttles_exceptions import ThrottlesExceptions
+from .without_overlapping import WithoutOverlapping
 
-__all__ = ["FailOnException", "Middleware", "Next", "RateLimited", "Skip"]
+__all__ = [
+    "FailOnException",
+    "Middleware",
+    "Next",
+    "RateLimited",
+    "Skip",
+    "ThrottlesExceptions",
+    "WithoutOverlapping",
+]
