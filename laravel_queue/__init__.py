@@ -8,6 +8,16 @@ from .job import Job
 from .limits import Limit, RateLimiter
 from .manager import QueueManager
 from .queue import Queue
+from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
 
-__all__ = ["Job", "Limit", "Queue", "QueueConnectionError", "QueueManager", "RateLimiter"]
+__all__ = [
+    "Job",
+    "Limit",
+    "Queue",
+    "QueueConnectionError",
+    "QueueManager",
+    "RateLimiter",
+    "ShouldBeUnique",
+    "ShouldBeUniqueUntilProcessing",
+]
 __version__ = "0.1.0"

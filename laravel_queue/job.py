@@ -181,7 +181,8 @@ class Job:
     # -- dispatching (Laravel: Dispatchable + PendingDispatch) -------------------------------
 
     dispatch = _ClassOrInstance[str | None](_dispatch_cls, _dispatch_job)
-    """Push the job: `Cls.dispatch(*args)` or `job.dispatch()`; returns its uuid."""
+    """Push the job: `Cls.dispatch(*args)` or `job.dispatch()`; returns its uuid, or None
+    when a unique job (`ShouldBeUnique`) with the same key is already queued."""
     dispatch_sync = _ClassOrInstance[str | None](_dispatch_sync_cls, _dispatch_sync_job)
     """Run the job now, in this process, through the whole pipeline."""
     dispatch_if = _ClassOrInstance[str | None](_dispatch_if_cls, _dispatch_if_job)

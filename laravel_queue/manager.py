@@ -11,6 +11,7 @@ import hashlib
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from .dispatching import header_for
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
 from .payload import LqHeader
+from .unique import UniqueLock
 from .worker.options import WorkerOptions
 
 if TYPE_CHECKING:
@@ -144,12 +146,34 @@ class QueueManager:
     # -- dispatching -------------------------------------------------------------------------
 
     def dispatch(self, job: Job) -> str | None:
-        """Push `job` on its connection (Laravel: Dispatcher::dispatchToQueue)."""
+        """Push `job` on its connection (Laravel: PendingDispatch + Dispatcher::dispatchToQueue).
+
+        A unique job first takes its lock, owned by its new uuid; when another job holds it,
+        nothing is pushed and the result is None. A push that fails, or a transaction that
+        rolls back, gives the lock back.
+        """
+        lock = UniqueLock.of(job)
+        if lock is None:
+            return self._push_or_defer(job)
+        job.options.job_id = owner = str(uuid.uuid4())
+        if not lock.acquire(owner):
+            job.options.job_id = None
+            return None
+        try:
+            return self._push_or_defer(job, on_discard=lambda: lock.release(owner))
+        except BaseException:
+            lock.release(owner)
+            raise
+
+    def _push_or_defer(self, job: Job, on_discard: Callable[[], object] | None = None) -> str:
         session = job.options.after_commit
         if session is not None and session.in_transaction():
-            job.options.job_id = job_id = str(uuid.uuid4())
-            _push_after_commit(self, job, session)
+            job.options.job_id = job_id = job.options.job_id or str(uuid.uuid4())
+            _push_after_commit(self, job, session, on_discard)
             return job_id
+        return self._push(job)
+
+    def _push(self, job: Job) -> str:
         return self.connection(job.options.connection or job.connection).push(job)
 
     def dispatch_sync(self, job: Job) -> str | None:
@@ -247,16 +271,26 @@ def _bind_app(app: Celery, manager: QueueManager) -> None:
     configure_app(app)
 
 
-def _push_after_commit(manager: QueueManager, job: Job, session: Any) -> None:
-    """Laravel's afterCommit: push when the transaction commits, drop the job on rollback."""
+def _push_after_commit(
+    manager: QueueManager, job: Job, session: Any, on_discard: Callable[[], object] | None
+) -> None:
+    """Laravel's afterCommit: push when the transaction commits, drop the job on rollback
+    (`on_discard` then gives a unique job's lock back)."""
 
     def on_commit(_session: Any) -> None:
         event.remove(session, "after_soft_rollback", on_rollback)
         job.options.after_commit = None
-        manager.dispatch(job)
+        try:
+            manager._push(job)
+        except BaseException:
+            if on_discard is not None:
+                on_discard()
+            raise
 
     def on_rollback(_session: Any, _previous: Any) -> None:
         event.remove(session, "after_commit", on_commit)
+        if on_discard is not None:
+            on_discard()
 
     event.listen(session, "after_commit", on_commit, once=True)
     event.listen(session, "after_soft_rollback", on_rollback, once=True)

@@ -29,6 +29,7 @@ from .exceptions import (
     TimeoutExceededError,
 )
 from .payload import HEADER, JobMessage, LqHeader
+from .unique import ShouldBeUniqueUntilProcessing, release_unique_lock
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -193,16 +194,36 @@ class JobRun:
         return job
 
     def _run_through_middleware(self, job: Job) -> None:
-        """Middleware outermost first; not calling `next` ends the job as a success."""
+        """Middleware outermost first; not calling `next` ends the job as a success.
+
+        A unique job's lock goes once the job is done, unless it was released (Laravel:
+        CallQueuedHandler::call); an until-processing lock goes just before `handle()`, or
+        after the pipeline if a middleware ended the job without releasing it.
+        """
         pipeline = list(job.middleware())
+        until_processing = isinstance(job, ShouldBeUniqueUntilProcessing)
+        unlocked = False
+
+        def run(current: Job) -> None:
+            nonlocal unlocked
+            if until_processing:
+                release_unique_lock(current, self.job_id)
+                unlocked = True
+            current.handle()
 
         def call(index: int, current: Job) -> None:
             if index == len(pipeline):
-                current.handle()
+                run(current)
             else:
                 pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
 
-        call(0, job)
+        try:
+            call(0, job)
+        finally:
+            if until_processing and not (unlocked or self.released):
+                release_unique_lock(job, self.job_id)
+        if not (until_processing or self.released):
+            release_unique_lock(job, self.job_id)
 
     # -- settling ----------------------------------------------------------------------------
 
@@ -317,6 +338,7 @@ class JobRun:
             fresh.failed(exc)
         except Exception:
             logger.exception("%s.failed() raised; the failure is recorded anyway", self.name)
+        release_unique_lock(fresh, self.job_id)  # Laravel: CallQueuedHandler::failed
 
     # -- settings resolved against the worker's defaults -------------------------------------
 

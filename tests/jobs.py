@@ -12,7 +12,13 @@ from typing import Any
 
 from celery import shared_task
 
-from laravel_queue import Job, Limit, RateLimiter
+from laravel_queue import (
+    Job,
+    Limit,
+    RateLimiter,
+    ShouldBeUnique,
+    ShouldBeUniqueUntilProcessing,
+)
 from laravel_queue.manager import current_manager
 from laravel_queue.middleware import (
     FailOnException,
@@ -417,3 +423,32 @@ class CallsAFlakyService(Traced):
         super().handle()
         if self.attempts() <= self.failures:
             raise KeyError("gone") if self.error == "key" else RuntimeError("service down")
+
+
+class SyncsAccount(Traced, ShouldBeUnique):
+    """Unique per account for 60 s; raises while the file `flag` exists."""
+
+    tries = 2
+    backoff = 2
+    unique_for = 60
+
+    def __init__(self, trace: str, name: str, account: int, flag: str = "") -> None:
+        super().__init__(trace, name)
+        self.account, self.flag = account, flag
+
+    def unique_id(self) -> object:
+        return self.account
+
+    def handle(self) -> None:
+        super().handle()
+        if self.flag and Path(self.flag).exists():
+            raise RuntimeError("account service down")
+
+
+class SyncsUntilProcessing(Traced, ShouldBeUniqueUntilProcessing):
+    """Notes whether its lock was still held when handle() ran."""
+
+    def handle(self) -> None:
+        super().handle()
+        key = "unique:tests.jobs.SyncsUntilProcessing:"
+        note(self.trace, f"lock held in handle: {current_manager().cache.get(key) is not None}")
