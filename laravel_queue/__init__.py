@@ -3,6 +3,7 @@
 from laravel_queue import QueueManager, Job, Queue
 """
 
+from .encryption import ShouldBeEncrypted
 from .exceptions import QueueConnectionError
 from .job import Job
 from .limits import Limit, RateLimiter
@@ -17,6 +18,7 @@ __all__ = [
     "QueueConnectionError",
     "QueueManager",
     "RateLimiter",
+    "ShouldBeEncrypted",
     "ShouldBeUnique",
     "ShouldBeUniqueUntilProcessing",
 ]

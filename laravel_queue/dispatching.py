@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from .durations import to_timestamp
+from .encryption import ShouldBeEncrypted, encrypt_state
 from .payload import HEADER, JobMessage, LqHeader
 from .registry import task_name
 
@@ -50,6 +51,7 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         timeout=job.timeout,
         fail_on_timeout=bool(job.fail_on_timeout),
         retry_until=retry_until,
+        encrypted=not isinstance(job, type) and isinstance(job, ShouldBeEncrypted),
         pushed_at=time.time(),
     )
 
@@ -57,6 +59,8 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
 def build_message(job: Job, connection: str, queue: str) -> JobMessage:
     """Encode the job (raising `JobEncodeError` naming a bad attribute) with a new uuid."""
     state = job.encode_state()
+    if isinstance(job, ShouldBeEncrypted):
+        state = encrypt_state(state)
     job_id = job.options.job_id or str(uuid.uuid4())
     job.options.job_id = None
     job._lq_uuid = job_id

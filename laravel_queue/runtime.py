@@ -22,6 +22,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from . import events
 from .durations import Delay, to_seconds
+from .encryption import decrypt_state
 from .exceptions import (
     JobDecodeError,
     ManuallyFailedError,
@@ -179,7 +180,7 @@ class JobRun:
 
     def _decode(self) -> Job:
         try:
-            job = self.job_class.from_state(self.message.kwargs)
+            job = self.job_class.from_state(decrypt_state(self.message.kwargs))
         except Exception as exc:
             # Deterministic: retrying cannot help, so the job fails at once with the reason.
             error = (
@@ -330,7 +331,7 @@ class JobRun:
 
     def _call_failed_hook(self, exc: BaseException) -> None:
         try:
-            fresh = self.job_class.from_state(self.message.kwargs)
+            fresh = self.job_class.from_state(decrypt_state(self.message.kwargs))
         except Exception:
             return  # an undecodable job has no instance to call failed() on
         fresh._lq_uuid = self.job_id

@@ -16,6 +16,7 @@ from laravel_queue import (
     Job,
     Limit,
     RateLimiter,
+    ShouldBeEncrypted,
     ShouldBeUnique,
     ShouldBeUniqueUntilProcessing,
 )
@@ -452,3 +453,14 @@ class SyncsUntilProcessing(Traced, ShouldBeUniqueUntilProcessing):
         super().handle()
         key = "unique:tests.jobs.SyncsUntilProcessing:"
         note(self.trace, f"lock held in handle: {current_manager().cache.get(key) is not None}")
+
+
+class ChargesCard(Traced, ShouldBeEncrypted):
+    """Its card number must never be readable on the broker or in failed_jobs."""
+
+    def __init__(self, trace: str, name: str, card: str) -> None:
+        super().__init__(trace, name)
+        self.card = card
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} attempt={self.attempts()} card={self.card}")
