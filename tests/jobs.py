@@ -7,9 +7,11 @@ import signal
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import shared_task
 
 from laravel_queue import (
@@ -464,3 +466,64 @@ class ChargesCard(Traced, ShouldBeEncrypted):
 
     def handle(self) -> None:
         note(self.trace, f"{self.name} attempt={self.attempts()} card={self.card}")
+
+
+@lru_cache(maxsize=1)
+def probe() -> redis.Redis:
+    """The Redis the proofs below record what they saw in (LQ_TEST_PROBE), whatever the store."""
+    return redis.Redis.from_url(os.environ["LQ_TEST_PROBE"])
+
+
+class CountsOverlaps(Job):
+    """Records how many jobs of its kind run at once; `guarded` adds WithoutOverlapping."""
+
+    tries = 1
+
+    def __init__(self, guarded: bool = True) -> None:
+        self.guarded = guarded
+
+    def middleware(self) -> list[Any]:
+        if not self.guarded:
+            return []
+        return [WithoutOverlapping("proof").release_after(0, count_attempt=False)]
+
+    def handle(self) -> None:
+        running = probe().incr("running")
+        probe().rpush("seen", running)
+        time.sleep(0.002)
+        probe().decr("running")
+
+
+RateLimiter.for_("tests-proof", lambda job: Limit.per_second(20))
+
+
+class CountsWindows(Job):
+    """Records, per run, when its rate-limit window ends: runs of one window share that end."""
+
+    tries = 1
+
+    def middleware(self) -> list[Any]:
+        return [RateLimited("tests-proof").release_after(0.2, count_attempt=False)]
+
+    def handle(self) -> None:
+        key = RateLimited("tests-proof").limit_key(Limit.per_second(20))
+        probe().rpush("window-ends", time.time() + RateLimiter.available_in(key))
+
+
+class HoldsTheLockTillKilled(Job):
+    """Takes the "killed" overlap lock (3 s TTL) and sleeps until its worker is SIGKILLed."""
+
+    timeout = 300
+
+    def __init__(self, trace: str, name: str) -> None:
+        self.trace, self.name = trace, name
+
+    def middleware(self) -> list[Any]:
+        return [
+            WithoutOverlapping("killed").expire_after(3).release_after(0.2, count_attempt=False)
+        ]
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} started at {time.time()}")
+        if self.name == "holder":
+            time.sleep(300)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,6 +78,35 @@ def lq(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subproce
         text=True,
         **kwargs,
     )
+
+
+@dataclass
+class Running:
+    """A background `lq` process and its output so far."""
+
+    process: subprocess.Popen[str]
+    output: list[str]
+
+
+@contextmanager
+def lq_running(*args: str, env: dict[str, str], **kwargs: Any) -> Iterator[Running]:
+    """`lq ARGS` running in the background, stopped with SIGTERM (a warm shutdown) on exit.
+
+    Its output is read while it runs, since a full pipe would block the worker's logging (and
+    with it the jobs)."""
+    process = lq(*args, env=env, **kwargs)
+    running = Running(process, [])
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: running.output.extend(stdout), daemon=True)
+    reader.start()
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
 
 
 class TcpProxy:

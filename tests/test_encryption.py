@@ -87,7 +87,7 @@ def test_dispatching_without_a_key_says_how_to_make_one(
     redis_manager: QueueManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LQ_ENCRYPTION_KEY", raising=False)
-    with pytest.raises(ConfigurationError, match="LQ_ENCRYPTION_KEY is not set.*generate_key"):
+    with pytest.raises(ConfigurationError, match=r"LQ_ENCRYPTION_KEY is not set.*generate_key"):
         jobs.ChargesCard.dispatch("unused", "charge", CARD)
     monkeypatch.setenv("LQ_ENCRYPTION_KEY", "not-a-key")
     with pytest.raises(ConfigurationError, match="LQ_ENCRYPTION_KEY holds a value that is not"):

@@ -48,7 +48,9 @@ class RateLimited:
         for limit in limits if isinstance(limits, list) else [limits]:
             if limit.unlimited:
                 continue
-            window = RateLimiter.acquire(self._key(limit), limit.max_attempts, limit.decay_seconds)
+            window = RateLimiter.acquire(
+                self.limit_key(limit), limit.max_attempts, limit.decay_seconds
+            )
             if not window.allowed:
                 if self.should_release:
                     delay = self.release_delay
@@ -58,6 +60,6 @@ class RateLimited:
                 return
         next(job)
 
-    def _key(self, limit: Limit) -> str:
-        # Laravel: md5($limiterName . $limit->key)
+    def limit_key(self, limit: Limit) -> str:
+        """The RateLimiter key counting `limit` (Laravel: md5($limiterName . $limit->key))."""
         return hashlib.md5((self.name + limit.key).encode()).hexdigest()

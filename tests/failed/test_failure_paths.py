@@ -6,9 +6,8 @@ the store on SQLite, PostgreSQL and MariaDB.
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections import Counter
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -20,41 +19,23 @@ from laravel_queue.failed import NotRetryableError
 from laravel_queue.failed.replay import replay_message
 
 from .. import jobs
-from ..support import ServiceUrls, lq, publish_raw, wait_until
+from ..support import ServiceUrls, lq_running, publish_raw, wait_until
 
 
 def run_worker_until(
     manager: QueueManager, redis_urls: ServiceUrls, database_url: str, rows: int
 ) -> str:
     """Run `lq work` until `rows` failures are recorded (or a minute passed); its output."""
-    process = lq(
-        "--app",
-        "tests.apps",
-        "work",
-        "--sleep",
-        "0.1",
-        "--concurrency",
-        "2",
-        env={
-            "LQ_TEST_BROKER": redis_urls.broker,
-            "LQ_TEST_CACHE": redis_urls.cache,
-            "LQ_TEST_DATABASE": database_url,
-        },
-    )
-    # Read the output while it runs: a full pipe would block the worker's logging.
-    output: list[str] = []
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
-    reader.start()
-    try:
+    env = {
+        "LQ_TEST_BROKER": redis_urls.broker,
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": database_url,
+    }
+    args = ("--app", "tests.apps", "work", "--sleep", "0.1", "--concurrency", "2")
+    # On a timeout the caller's comparison says which rows are missing.
+    with lq_running(*args, env=env) as worker, suppress(AssertionError):
         wait_until(lambda: manager.failed.count() >= rows, timeout=60, every=0.5)
-    except AssertionError:
-        pass  # the caller's comparison says which are missing
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-        reader.join(timeout=10)
-    return "".join(output)
+    return "".join(worker.output)
 
 
 def test_every_failure_path_leaves_exactly_one_replayable_row(
