@@ -27,6 +27,7 @@ test: lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/failed_retry.py
+	$(BIN)/python bench/middleware.py
 
 clean:
 	rm -rf $(VENV) .lq build *.egg-info

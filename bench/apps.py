@@ -6,7 +6,8 @@ import os
 
 from celery import Celery
 
-from laravel_queue import Job, QueueManager
+from laravel_queue import Job, Limit, QueueManager, RateLimiter
+from laravel_queue.middleware import Middleware, RateLimited, WithoutOverlapping
 
 BROKER = os.environ.get("LQ_BENCH_BROKER", "redis://127.0.0.1:6379/9")
 CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
@@ -23,3 +24,20 @@ def raw_noop() -> None:
 class NoopJob(Job):
     def handle(self) -> None:
         """The laravel_queue side: nothing to do, so only the framework is measured."""
+
+
+RateLimiter.for_("bench-generous", lambda job: Limit.per_second(1_000_000))
+
+
+class GuardedJob(Job):
+    """No work either, behind WithoutOverlapping (a key per job, so nothing ever waits) and a
+    RateLimited whose limit is never reached: what the two middleware cost on their own."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def middleware(self) -> list[Middleware]:
+        return [WithoutOverlapping(self.n), RateLimited("bench-generous")]
+
+    def handle(self) -> None:
+        pass

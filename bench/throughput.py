@@ -55,6 +55,25 @@ def drain(command: list[str], queue: str, jobs: int, client: redis.Redis) -> flo
         worker.wait(timeout=60)
 
 
+def celery_worker(queue: str) -> list[str]:
+    """A raw Celery worker with the same pool settings `lq work` uses."""
+    return [
+        sys.executable,
+        *("-m", "celery", "-A", "bench.apps", "worker", "-Q", queue, "-c", "2", "-P", "prefork"),
+        *("--prefetch-multiplier", "1", "-O", "fair", "--without-mingle", "--without-gossip"),
+        *("-l", "ERROR"),
+    ]
+
+
+def lq_worker(queue: str) -> list[str]:
+    return [
+        sys.executable,
+        *("-m", "laravel_queue.cli", "--app", "bench.apps", "work", "--queue", queue),
+        *WORKER_ARGS,
+        *("--loglevel", "ERROR"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -66,52 +85,8 @@ def main() -> None:
     raw_dispatch = timed(lambda: [raw_noop.apply_async(queue="raw") for _ in range(jobs)])
     lq_dispatch = timed(lambda: [NoopJob().on_queue("lq").dispatch() for _ in range(jobs)])
 
-    python = sys.executable
-    raw_drain = drain(
-        [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "bench.apps",
-            "worker",
-            "-Q",
-            "raw",
-            "-c",
-            "2",
-            "-P",
-            "prefork",
-            "--prefetch-multiplier",
-            "1",
-            "-O",
-            "fair",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "ERROR",
-        ],
-        "raw",
-        jobs,
-        client,
-    )
-    lq_drain = drain(
-        [
-            python,
-            "-m",
-            "laravel_queue.cli",
-            "--app",
-            "bench.apps",
-            "work",
-            "--queue",
-            "lq",
-            *WORKER_ARGS,
-            "--loglevel",
-            "ERROR",
-        ],
-        "lq",
-        jobs,
-        client,
-    )
+    raw_drain = drain(celery_worker("raw"), "raw", jobs, client)
+    lq_drain = drain(lq_worker("lq"), "lq", jobs, client)
 
     loop_publish = timed(lambda: [raw_noop.apply_async(queue="bulk_raw") for _ in range(jobs)])
     bulk_publish = timed(lambda: Queue.bulk([NoopJob() for _ in range(jobs)], queue="bulk_lq"))
