@@ -39,12 +39,18 @@ def test_the_lock_goes_when_the_job_succeeds(redis_manager: QueueManager, trace:
     assert jobs.SyncsAccount.dispatch(str(trace), "again", 1) is not None
 
 
-def test_the_lock_is_kept_while_the_job_retries_and_goes_when_it_fails_for_good(
-    redis_manager: QueueManager, trace: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def down(tmp_path: Path) -> Path:
+    """A flag file: SyncsAccount raises while it exists."""
     flag = tmp_path / "down"
     flag.touch()
-    jobs.SyncsAccount.dispatch(str(trace), "flaky", 1, str(flag))  # tries=2, backoff=2 s
+    return flag
+
+
+def test_the_lock_is_kept_while_the_job_retries_and_goes_when_it_fails_for_good(
+    redis_manager: QueueManager, trace: Path, down: Path
+) -> None:
+    jobs.SyncsAccount.dispatch(str(trace), "flaky", 1, str(down))  # tries=2, backoff=2 s
     with worker(redis_manager):
         wait_until(lambda: lines(trace))
         assert jobs.SyncsAccount.dispatch(str(trace), "during-backoff", 1) is None
@@ -54,16 +60,14 @@ def test_the_lock_is_kept_while_the_job_retries_and_goes_when_it_fails_for_good(
 
 
 def test_a_retried_job_never_releases_the_lock_of_a_newer_dispatch(
-    redis_manager: QueueManager, trace: Path, tmp_path: Path
+    redis_manager: QueueManager, trace: Path, down: Path
 ) -> None:
-    flag = tmp_path / "down"
-    flag.touch()
-    old = jobs.SyncsAccount.dispatch(str(trace), "old", 1, str(flag))
+    old = jobs.SyncsAccount.dispatch(str(trace), "old", 1, str(down))
     with worker(redis_manager):
         wait_until(lambda: redis_manager.failed.count() == 1, timeout=30)
     newer = jobs.SyncsAccount(str(trace), "newer", 1).on_queue("later").dispatch()
     assert newer is not None and redis_manager.cache.get(KEY) == newer
-    flag.unlink()
+    down.unlink()
     assert redis_manager.failed.retry([old]).retried == 1  # same uuid, succeeds this time
     with worker(redis_manager):
         wait_until(lambda: len([line for line in lines(trace) if "old attempt=1" in line]) == 2)
