@@ -14,6 +14,7 @@ applies to `dispatch()` only — not to `Queue.push`, `Queue.bulk` or `dispatch_
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +22,8 @@ from .cache.base import CacheStore
 
 if TYPE_CHECKING:
     from .job import Job
+
+logger = logging.getLogger("laravel_queue")
 
 KEY_PREFIX = "unique:"  # Laravel: laravel_unique_job:
 DEFAULT_UNIQUE_FOR = 24 * 3600
@@ -67,8 +70,20 @@ class UniqueLock:
         return self.store.add(self.key, owner, self.ttl)
 
     def release(self, owner: str) -> bool:
-        """Give the lock back if `owner` still holds it (compare-and-delete)."""
-        return self.store.forget_if(self.key, owner)
+        """Give the lock back if `owner` still holds it (compare-and-delete).
+
+        A store that cannot be reached is logged, not raised: the lock then expires after its
+        TTL, and a job's outcome (pushed, done, failed) must not change because of it."""
+        try:
+            return self.store.forget_if(self.key, owner)
+        except Exception:
+            logger.warning(
+                "could not release unique lock %s; it expires within %ss",
+                self.key,
+                self.ttl,
+                exc_info=True,
+            )
+            return False
 
 
 def release_unique_lock(job: Job, owner: str) -> None:
