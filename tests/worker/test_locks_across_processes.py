@@ -63,22 +63,21 @@ def drained() -> bool:
 def test_one_overlap_key_never_runs_twice_at_once_across_four_workers(
     env: dict[str, str],
 ) -> None:
-    # The instrument first: without the middleware the same workers do overlap.
-    Queue.bulk([jobs.CountsOverlaps(guarded=False) for _ in range(100)])
     with ExitStack() as stack:
         workers(stack, env)
+        # The instrument first: without the middleware the same workers do overlap.
+        Queue.bulk([jobs.CountsOverlaps(guarded=False) for _ in range(100)])
         wait_until(lambda: probe(env).llen("seen") == 100, timeout=120, every=0.2)
-    assert max(int(n) for n in probe(env).lrange("seen", 0, -1)) > 1
-    probe(env).delete("seen", "running")
+        assert max(int(n) for n in probe(env).lrange("seen", 0, -1)) > 1
+        probe(env).delete("seen", "running")
 
-    started = time.monotonic()
-    Queue.bulk([jobs.CountsOverlaps() for _ in range(1000)])
-    with ExitStack() as stack:
-        workers(stack, env)
+        started = time.monotonic()
+        Queue.bulk([jobs.CountsOverlaps() for _ in range(1000)])
         wait_until(lambda: probe(env).llen("seen") == 1000, timeout=300, every=0.2)
         wait_until(drained, timeout=30)
+        elapsed = time.monotonic() - started
     seen = [int(n) for n in probe(env).lrange("seen", 0, -1)]
-    print(f"1,000 jobs on one key, 4 workers: {time.monotonic() - started:.1f}s, max {max(seen)}")
+    print(f"1,000 jobs on one key, 4 workers: {elapsed:.1f}s, max {max(seen)}")
     assert len(seen) == 1000 and max(seen) == 1
 
 
