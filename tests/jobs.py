@@ -527,3 +527,10 @@ class HoldsTheLockTillKilled(Job):
         note(self.trace, f"{self.name} started at {time.time()}")
         if self.name == "holder":
             time.sleep(300)
+
+
+class TimesOutWhileThrottled(FailsOnTimeout):
+    """A timeout must reach the worker's timeout rules, not the middleware's exception rules."""
+
+    def middleware(self) -> list[Any]:
+        return [ThrottlesExceptions(10, 60), FailOnException([Exception])]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from .base import Next
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ class FailOnException:
     def handle(self, job: Job, next: Next) -> None:
         try:
             next(job)
+        except SoftTimeLimitExceeded:
+            raise  # a timeout follows the job's timeout rules (Laravel's never reach middleware)
         except Exception as exc:
             if self.matches(exc, job):
                 job.fail(exc)

@@ -18,6 +18,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from ..limits import RateLimiter
 from .base import Next
 
@@ -106,6 +108,8 @@ class ThrottlesExceptions:
             return
         try:
             next(job)
+        except SoftTimeLimitExceeded:
+            raise  # a timeout is the worker's to settle, as in Laravel where it kills the process
         except Exception as exc:
             if self.applies is not None and not self.applies(exc):
                 raise

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from celery import Celery
 
 from laravel_queue import QueueManager, RateLimiter
 from laravel_queue.middleware import ThrottlesExceptions
 
 from .. import jobs
-from ..support import lines, wait_until, worker
+from ..support import ServiceUrls, lines, lq_running, wait_until, worker
 
 
 def runs(trace: Path) -> list[str]:
@@ -103,3 +104,21 @@ def test_report_logs_the_throttled_exceptions_it_accepts(
         "(throttled)"
     ]
     assert RateLimiter.attempts("throttles_exceptions:loud") == 1
+
+
+def test_a_timeout_is_not_throttled_but_follows_the_job_timeout_rules(
+    redis_urls: ServiceUrls, trace: Path, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path}/store.sqlite"
+    app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
+    manager = QueueManager(app, database_url=database, cache_url=redis_urls.cache)
+    jobs.TimesOutWhileThrottled.dispatch(str(trace), "slow")  # timeout=1, fail_on_timeout
+    env = {
+        "LQ_TEST_BROKER": redis_urls.broker,
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": database,
+    }
+    with lq_running("--app", "tests.apps", "work", "--sleep", "0.1", env=env) as worker:
+        wait_until(lambda: manager.failed.count() == 1, timeout=60)
+    assert "TimeoutExceededError" in manager.failed.all()[0].exception, worker.output
+    assert RateLimiter.attempts("throttles_exceptions:tests.jobs.TimesOutWhileThrottled") == 0
