@@ -39,6 +39,22 @@ def test_retries_end_in_failed_jobs(tmp_path: Path) -> None:
     ]
 
 
+def test_middleware_example_drops_a_duplicate_and_waits_for_the_limit(tmp_path: Path) -> None:
+    assert run("middleware.py", tmp_path).splitlines() == [
+        "dispatch acme: queued",
+        "dispatch acme: dropped, one is already queued",
+        "dispatch globex: queued",
+        "dispatch initech: queued",
+        "dispatch umbrella: queued",
+        "report for acme (attempt 1)",
+        "report for globex (attempt 1)",
+        "report for initech (attempt 1)",
+        "report for umbrella (attempt 1)",
+        "4 reports at 2 per second took over a second: True",
+        "failed jobs: 0",
+    ]
+
+
 def test_redis_app_module_loads_and_dispatches(redis_urls: ServiceUrls, tmp_path: Path) -> None:
     code = (
         "from examples.redis_app import ResizeImage; from laravel_queue import Queue; "
