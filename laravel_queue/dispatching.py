@@ -51,7 +51,7 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         timeout=job.timeout,
         fail_on_timeout=bool(job.fail_on_timeout),
         retry_until=retry_until,
-        encrypted=not isinstance(job, type) and isinstance(job, ShouldBeEncrypted),
+        encrypted=isinstance(job, ShouldBeEncrypted),  # False for a class
         pushed_at=time.time(),
     )
 

@@ -28,7 +28,7 @@ from .dispatching import header_for
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
 from .payload import LqHeader
-from .unique import UniqueLock
+from .unique import ShouldBeUnique, unique_lock
 from .worker.options import WorkerOptions
 
 if TYPE_CHECKING:
@@ -152,17 +152,17 @@ class QueueManager:
         nothing is pushed and the result is None. A push that fails, or a transaction that
         rolls back, gives the lock back.
         """
-        lock = UniqueLock.of(job)
-        if lock is None:
+        if not isinstance(job, ShouldBeUnique):
             return self._push_or_defer(job)
         job.options.job_id = owner = str(uuid.uuid4())
-        if not lock.acquire(owner):
+        lock = unique_lock(job, owner)
+        if not lock.acquire():
             job.options.job_id = None
             return None
         try:
-            return self._push_or_defer(job, on_discard=lambda: lock.release(owner))
+            return self._push_or_defer(job, on_discard=lock.release_or_let_expire)
         except BaseException:
-            lock.release(owner)
+            lock.release_or_let_expire()
             raise
 
     def _push_or_defer(self, job: Job, on_discard: Callable[[], object] | None = None) -> str:

@@ -30,7 +30,7 @@ from .exceptions import (
     TimeoutExceededError,
 )
 from .payload import HEADER, JobMessage, LqHeader
-from .unique import ShouldBeUniqueUntilProcessing, release_unique_lock
+from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -202,29 +202,31 @@ class JobRun:
         after the pipeline if a middleware ended the job without releasing it.
         """
         pipeline = list(job.middleware())
+        held = unique_lock(job, self.job_id) if isinstance(job, ShouldBeUnique) else None
         until_processing = isinstance(job, ShouldBeUniqueUntilProcessing)
-        unlocked = False
 
-        def run(current: Job) -> None:
-            nonlocal unlocked
-            if until_processing:
-                release_unique_lock(current, self.job_id)
-                unlocked = True
-            current.handle()
+        def give_back() -> None:
+            nonlocal held
+            if held is not None:
+                held.release_or_let_expire()
+                held = None
 
         def call(index: int, current: Job) -> None:
-            if index == len(pipeline):
-                run(current)
-            else:
+            if index < len(pipeline):
                 pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
+                return
+            if until_processing:
+                give_back()
+            current.handle()
 
         try:
             call(0, job)
-        finally:
-            if until_processing and not (unlocked or self.released):
-                release_unique_lock(job, self.job_id)
-        if not (until_processing or self.released):
-            release_unique_lock(job, self.job_id)
+        except BaseException:
+            if until_processing and not self.released:
+                give_back()
+            raise
+        if not self.released:
+            give_back()
 
     # -- settling ----------------------------------------------------------------------------
 
@@ -339,7 +341,8 @@ class JobRun:
             fresh.failed(exc)
         except Exception:
             logger.exception("%s.failed() raised; the failure is recorded anyway", self.name)
-        release_unique_lock(fresh, self.job_id)  # Laravel: CallQueuedHandler::failed
+        if isinstance(fresh, ShouldBeUnique):  # Laravel: CallQueuedHandler::failed
+            unique_lock(fresh, self.job_id).release_or_let_expire()
 
     # -- settings resolved against the worker's defaults -------------------------------------
 

@@ -14,16 +14,12 @@ applies to `dispatch()` only — not to `Queue.push`, `Queue.bulk` or `dispatch_
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from .cache.base import CacheStore
+from .cache.base import CacheStore, Lock
 
 if TYPE_CHECKING:
     from .job import Job
-
-logger = logging.getLogger("laravel_queue")
 
 KEY_PREFIX = "unique:"  # Laravel: laravel_unique_job:
 DEFAULT_UNIQUE_FOR = 24 * 3600
@@ -50,43 +46,8 @@ class ShouldBeUniqueUntilProcessing(ShouldBeUnique):
     """Mixin: unique until a worker starts the job; the lock goes just before `handle()`."""
 
 
-@dataclass(frozen=True)
-class UniqueLock:
-    """The lock of one unique job, owned by the uuid of the dispatch that took it."""
-
-    store: CacheStore
-    key: str
-    ttl: float
-
-    @classmethod
-    def of(cls, job: Job) -> UniqueLock | None:
-        """The job's lock, or None for a job that is not unique."""
-        if not isinstance(job, ShouldBeUnique):
-            return None
-        key = f"{KEY_PREFIX}{job.display_name()}:{job.unique_id()}"
-        return cls(job.unique_via(), key, float(job.unique_for or DEFAULT_UNIQUE_FOR))
-
-    def acquire(self, owner: str) -> bool:
-        return self.store.add(self.key, owner, self.ttl)
-
-    def release(self, owner: str) -> bool:
-        """Give the lock back if `owner` still holds it (compare-and-delete).
-
-        A store that cannot be reached is logged, not raised: the lock then expires after its
-        TTL, and a job's outcome (pushed, done, failed) must not change because of it."""
-        try:
-            return self.store.forget_if(self.key, owner)
-        except Exception:
-            logger.warning(
-                "could not release unique lock %s; it expires within %ss",
-                self.key,
-                self.ttl,
-                exc_info=True,
-            )
-            return False
-
-
-def release_unique_lock(job: Job, owner: str) -> None:
-    lock = UniqueLock.of(job)
-    if lock is not None:
-        lock.release(owner)
+def unique_lock(job: Job, owner: str) -> Lock:
+    """The lock of unique `job` as held by `owner` (the uuid of the dispatch that took it)."""
+    assert isinstance(job, ShouldBeUnique), f"{job.display_name()} is not a unique job"
+    key = f"{KEY_PREFIX}{job.display_name()}:{job.unique_id()}"
+    return job.unique_via().lock(key, float(job.unique_for or DEFAULT_UNIQUE_FOR), owner)

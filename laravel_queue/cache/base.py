@@ -8,10 +8,13 @@ forever (DESIGN §9.1).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
+
+logger = logging.getLogger("laravel_queue")
 
 
 class CacheStore(ABC):
@@ -98,6 +101,23 @@ class Lock:
 
     def release(self) -> bool:
         return self.store.forget_if(self.name, self.owner)
+
+    def release_or_let_expire(self) -> bool:
+        """Release; when the store cannot be reached, log it and leave the lock to its TTL.
+
+        For locks given back after a job ran (overlap and unique locks): the job's outcome
+        — done, released, failed and recorded — must not change because a lock could not be
+        given back, and the TTL frees it anyway (DESIGN §9.1)."""
+        try:
+            return self.release()
+        except Exception:
+            logger.warning(
+                "could not release lock %s; it expires within %ss",
+                self.name,
+                self.ttl,
+                exc_info=True,
+            )
+            return False
 
     def __enter__(self) -> bool:
         return self.acquire()

@@ -14,10 +14,8 @@ job whose lock already expired cannot free the lock a later job took since.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-from ..cache.base import Lock
 from ..connection import hard_limit
 from ..durations import Delay, to_seconds
 from ..manager import current_manager
@@ -25,8 +23,6 @@ from .base import Next
 
 if TYPE_CHECKING:
     from ..job import Job
-
-logger = logging.getLogger("laravel_queue.worker")
 
 DEFAULT_PREFIX = "overlap:"  # Laravel: laravel-queue-overlap:
 LOCK_MARGIN_SECONDS = 10
@@ -95,20 +91,6 @@ class WithoutOverlapping:
             try:
                 next(job)
             finally:
-                _release(lock)
+                lock.release_or_let_expire()
         elif self.release_delay is not None:
             job.release(self.release_delay, count_attempt=self.count_attempt)
-
-
-def _release(lock: Lock) -> None:
-    """Give the lock back; a store that cannot be reached is logged, not raised, so the job's
-    own outcome stands (the lock then expires after its TTL)."""
-    try:
-        lock.release()
-    except Exception:
-        logger.warning(
-            "could not release overlap lock %s; it expires within %ss",
-            lock.name,
-            lock.ttl,
-            exc_info=True,
-        )

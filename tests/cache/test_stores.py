@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -158,3 +159,14 @@ def test_concurrent_attempts_never_exceed_the_limit(store: CacheStore) -> None:
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 7 and len(allowed) == 40
+
+
+def test_a_lock_that_cannot_be_released_is_logged_and_left_to_expire(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = RedisStore("redis://127.0.0.1:1/0")
+    lock = unreachable.lock("unique:tests.jobs.SyncsAccount:1", 60, owner="owner")
+    with caplog.at_level(logging.WARNING, logger="laravel_queue"):
+        assert lock.release_or_let_expire() is False  # no exception: the job's outcome stands
+    assert "could not release lock unique:tests.jobs.SyncsAccount:1" in caplog.text
+    assert "expires within 60" in caplog.text
