@@ -95,11 +95,11 @@ class JobMessage:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobMessage:
         return cls(
-            task=data["task"],
-            id=data["id"],
+            task=str(data["task"]),
+            id=str(data["id"]),
             kwargs=dict(data.get("kwargs") or {}),
-            queue=data["queue"],
-            connection=data["connection"],
+            queue=str(data["queue"]),
+            connection=str(data["connection"]),
             headers=dict(data.get("headers") or {}),
             args=list(data.get("args") or []),
             options=dict(data.get("options") or {}),

@@ -171,9 +171,15 @@ class TcpProxy:
 
 
 def publish_raw(
-    app: Celery, body: Any, headers: dict[str, Any], serializer: str = "json", count: int = 1
+    app: Celery,
+    body: Any,
+    headers: dict[str, Any],
+    serializer: str | None = "json",
+    count: int = 1,
+    **options: Any,
 ) -> None:
-    """Put messages on the "default" queue bypassing Celery (pickled, malformed, unknown)."""
+    """Put messages on the "default" queue bypassing Celery (pickled, malformed, unknown);
+    `options` go to Kombu's `publish` (a raw bytes body with its `content_type`)."""
     with Connection(app.conf.broker_url) as conn:
         producer = Producer(
             conn.channel(),
@@ -186,4 +192,5 @@ def publish_raw(
                 body,
                 declare=[app.amqp.queues["default"]],
                 headers={**headers, "id": f"{headers.get('id', 'raw')}-{n}"},
+                **options,
             )

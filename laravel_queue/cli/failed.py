@@ -114,12 +114,19 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
         table.add_row(f"[bold]{label}[/bold]", escape(str(details[label])))
     console.print(table)
     console.rule("Job state")
-    state = {key: decode_value(value) for key, value in (job.payload.get("kwargs") or {}).items()}
-    console.print(state)
+    console.print(_decoded_state(job))
     console.rule("Message")
-    console.print(Syntax(json.dumps(job.payload, indent=2), "json", word_wrap=True))
+    console.print(Syntax(json.dumps(job.payload, indent=2, default=str), "json", word_wrap=True))
     console.rule("Exception")
     console.print(job.exception, markup=False, highlight=False)
+
+
+def _decoded_state(job: FailedJob) -> Any:
+    """The job's attributes as the worker would rebuild them, or why they cannot be."""
+    try:
+        return {key: decode_value(value) for key, value in job.state.items()}
+    except Exception as exc:  # a recorded hostile message may hold anything
+        return f"(cannot be decoded: {exc!r})"
 
 
 @cli.command("failed:retry")

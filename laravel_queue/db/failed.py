@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from ..exceptions import JobDecodeError
 from ..payload import HEADER, JobMessage
 from .schema import failed_jobs
 
@@ -45,7 +46,8 @@ class FailureRecord:
             uuid=message.id,
             connection=message.connection,
             queue=message.queue,
-            payload=json.dumps(message.to_dict()),
+            # default=str: AMQP headers may carry datetimes or decimals; the row must be written.
+            payload=json.dumps(message.to_dict(), default=str),
             exception=describe_exception(exception),
             failed_at=time.time(),
         )
@@ -56,7 +58,12 @@ class FailureRecord:
 
 @dataclass(frozen=True)
 class FailedJob:
-    """One `failed_jobs` row (Laravel: the failer's record, `$job` in JobRetryRequested)."""
+    """One `failed_jobs` row (Laravel: the failer's record, `$job` in JobRetryRequested).
+
+    Any row can be read, whatever it holds (a hostile message recorded as it came, a row
+    written by Laravel or by hand): what is not the expected shape reads as empty, and only
+    `message` — which needs a publishable message — raises, saying why.
+    """
 
     id: int
     uuid: str
@@ -68,18 +75,45 @@ class FailedJob:
 
     @property
     def message(self) -> JobMessage:
-        return JobMessage.from_dict(self.payload)
+        """The stored message; `JobDecodeError` when the row holds none that can be sent."""
+        try:
+            return JobMessage.from_dict(self.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JobDecodeError(
+                f"the stored payload is not a laravel_queue message ({exc!r})"
+            ) from exc
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        headers = self.payload.get("headers")
+        return headers if isinstance(headers, dict) else {}
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The job's encoded state (the message's kwargs), or {} when there is none."""
+        kwargs = self.payload.get("kwargs")
+        return kwargs if isinstance(kwargs, dict) else {}
 
     @property
     def name(self) -> str:
-        lq = self.payload.get("headers", {}).get(HEADER) or {}
-        return str(lq.get("display_name") or self.payload.get("task", "?"))
+        lq = self.headers.get(HEADER)
+        display = lq.get("display_name") if isinstance(lq, dict) else None
+        return str(display or self.payload.get("task") or "?")
 
     @property
     def summary(self) -> str:
         """The exception's last line, e.g. `ValueError: card declined`."""
         lines = self.exception.strip().splitlines()
         return lines[-1] if lines else ""
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """The row's payload as an object; anything else is kept verbatim under `raw`."""
+    try:
+        payload = json.loads(text)
+    except (TypeError, ValueError):
+        return {"raw": text}
+    return payload if isinstance(payload, dict) else {"raw": payload}
 
 
 def describe_exception(exc: BaseException | str) -> str:
@@ -205,7 +239,7 @@ class FailedJobRepository:
             uuid=row.uuid,
             connection=row.connection,
             queue=row.queue,
-            payload=json.loads(row.payload),
+            payload=_payload(row.payload),
             exception=row.exception,
             failed_at=row.failed_at,
         )

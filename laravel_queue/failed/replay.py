@@ -47,11 +47,15 @@ class RetryReport:
 
 def replay_message(job: FailedJob) -> JobMessage:
     """The message to publish again, or `NotRetryableError` naming the problem."""
-    message = job.message
+    try:
+        message = job.message
+    except JobDecodeError as exc:
+        raise NotRetryableError(f"{exc}; read it with `lq failed:show` and forget it") from exc
     raw = message.headers.get(RAW_BODY_HEADER)
     if raw is not None:
+        content_type = raw.get("content_type") if isinstance(raw, dict) else None
         raise NotRetryableError(
-            f"its body could not be decoded ({raw.get('content_type')}), so it cannot be "
+            f"its body could not be decoded ({content_type}), so it cannot be "
             "published again as JSON; read it with `lq failed:show` and forget it"
         )
     try:

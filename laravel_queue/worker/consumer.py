@@ -1,8 +1,12 @@
 """Celery's consumer, plus: messages Celery cannot run end in `failed_jobs` with the reason.
 
 Celery logs and drops a message whose task is not registered or whose body cannot be decoded
-(pickle, broken JSON). Here each is written to `failed_jobs` first — complete, so it can be
-replayed once the cause is fixed — and only then acknowledged (DESIGN §2.6).
+(pickle, broken JSON), and a body of the wrong *shape* (`null`, `5`, `[[], {}]`) raises out of
+its `Request` in the main process and stops the worker — the message goes back to the head of
+the queue and stops every worker after it. Here every message is looked at before Celery
+builds its request: one Celery could not run is written to `failed_jobs` first — complete,
+with its raw bytes, so it can be read and replayed once the cause is fixed — and only then
+acknowledged. Nothing a message holds can stop the consumer.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu.exceptions import ContentDisallowed
+from vine import promise
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
 from ..payload import RAW_BODY_HEADER, JobMessage
@@ -22,6 +28,30 @@ logger = logging.getLogger("laravel_queue.worker")
 
 
 class Consumer(CeleryConsumer):  # type: ignore[misc]
+    def create_task_handler(self, promise: Any = promise) -> Callable[[Any], None]:
+        """Celery's handler, behind a check of the message's shape and a last line of defence:
+        whatever Celery's handler raises for a message ends that message, not the worker."""
+        celery_handler = super().create_task_handler(promise)
+
+        def on_task_received(message: Any) -> None:
+            problem = malformed(message, self.strategies)
+            if problem is not None:
+                self._refuse(message, None, JobDecodeError(problem))
+                return
+            try:
+                celery_handler(message)
+            except Exception as exc:
+                self._refuse(
+                    message, None, JobDecodeError(f"the worker could not take the message: {exc!r}")
+                )
+
+        return on_task_received
+
+    def _refuse(self, message: Any, body: Any, exc: BaseException) -> None:
+        self._record(message, body, exc)
+        if not message.acknowledged:
+            message.ack_log_error(logger, self.connection_errors)
+
     def on_unknown_task(self, body: Any, message: Any, exc: BaseException) -> None:
         name = message.headers.get("task", "?")
         self._record(
@@ -67,6 +97,41 @@ def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:
     return JobDecodeError(f"cannot decode the message ({message.content_type}): {exc!r}")
 
 
+def malformed(message: Any, strategies: Mapping[str, Any]) -> str | None:
+    """Why Celery could not take this task message, or None to let Celery handle it.
+
+    Checks what Celery's `Request` assumes without checking: a str task name and id, and for
+    a registered task a body of `[args (list), kwargs (object), embed (object or null)]`.
+    Messages Celery already handles (no task header, unknown task, undecodable body) pass.
+    """
+    headers = message.headers
+    if not isinstance(headers, dict) or "task" not in headers:
+        return None  # Celery reports it as an unknown message (protocol 1 or no task)
+    name = headers["task"]
+    if not isinstance(name, str):
+        return f"the message's task header is not a name: {name!r:.200}"
+    if name not in strategies:
+        return None  # Celery reports it as an unregistered task
+    if not isinstance(headers.get("id"), str):
+        return f"the message's id header is missing or not a string: {headers.get('id')!r:.200}"
+    try:
+        body = message.payload  # decoded once: Kombu caches it for Celery's request
+    except Exception:
+        return None  # Celery reports it as a decode error
+    if (
+        isinstance(body, (list, tuple))
+        and len(body) == 3
+        and isinstance(body[0], (list, tuple))
+        and isinstance(body[1], dict)
+        and (body[2] is None or isinstance(body[2], dict))
+    ):
+        return None
+    return (
+        "the message body is not Celery's [args, kwargs, embed] (a list, an object, and an "
+        f"object or null): {body!r:.200}"
+    )
+
+
 def _decoded_body(message: Any, body: Any) -> Any:
     if isinstance(body, (list, tuple)):
         return body
@@ -77,25 +142,40 @@ def _decoded_body(message: Any, body: Any) -> Any:
 
 
 def raw_message(message: Any, body: Any, connection: str) -> JobMessage:
-    """The message as received, kept whole even when its body could not be decoded."""
-    headers = dict(message.headers or {})
+    """The message as received, kept whole even when its body could not be decoded.
+
+    Nothing in it is trusted: headers that are not an object are kept as their repr, and a
+    body that is not `[args, kwargs, ...]` is kept as raw bytes (base64) for `failed:show`.
+    """
+    raw_headers = message.headers
+    headers: dict[str, Any] = (
+        dict(raw_headers)
+        if isinstance(raw_headers, dict)
+        else {"lq_raw_headers": repr(raw_headers)}
+    )
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     body = _decoded_body(message, body)
-    if isinstance(body, (list, tuple)) and len(body) >= 2:
+    if (
+        isinstance(body, (list, tuple))
+        and len(body) >= 2
+        and isinstance(body[0], (list, tuple))
+        and isinstance(body[1], dict)
+    ):
         args, kwargs = list(body[0]), dict(body[1])
     else:
         raw = message.body
         raw_bytes = raw if isinstance(raw, bytes) else str(raw).encode()
         headers[RAW_BODY_HEADER] = {
-            "content_type": message.content_type,
-            "content_encoding": message.content_encoding,
+            "content_type": str(message.content_type),
+            "content_encoding": str(message.content_encoding),
             "base64": base64.b64encode(raw_bytes).decode("ascii"),
         }
     delivery = message.delivery_info or {}
+    properties = message.properties if isinstance(message.properties, dict) else {}
     return JobMessage(
         task=str(headers.get("task", "?")),
-        id=str(headers.get("id") or message.properties.get("correlation_id") or uuid.uuid4()),
+        id=str(headers.get("id") or properties.get("correlation_id") or uuid.uuid4()),
         kwargs=kwargs,
         args=args,
         queue=str(delivery.get("routing_key") or "?"),

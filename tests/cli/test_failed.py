@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import insert
+
 from laravel_queue import QueueManager
+from laravel_queue.db.schema import failed_jobs
 from laravel_queue.payload import RAW_BODY_HEADER, JobMessage
 
 from .support import run_lq
@@ -97,3 +101,43 @@ def test_a_database_that_is_down_exits_with_code_3(tmp_path: Path) -> None:
     result = run_lq(manager, "failed")
     assert result.exit_code == 3
     assert "Cannot reach the failed-jobs database" in result.output
+
+
+HOSTILE_PAYLOADS = [
+    "not json at all",
+    '"a string"',
+    "5",
+    "null",
+    '{"headers": "x"}',
+    '{"headers": {"lq": "junk"}, "task": "t"}',
+    '{"headers": {"lq": {"display_name": 5}}, "kwargs": [1, 2]}',
+    '{"task": "t", "id": "i", "queue": "q", "connection": "c", "kwargs": {"a": {"__lq__": 1}}}',
+    '{"task": "t", "headers": {"lq_raw_body": "not an object"}}',
+]
+
+
+def test_every_stored_row_can_be_listed_shown_and_refused(sqlite_manager: QueueManager) -> None:
+    """Rows recorded from hostile messages (or written by hand) never crash a command."""
+    sqlite_manager.ensure_schema()
+    with sqlite_manager.engine.begin() as conn:
+        for n, payload in enumerate(HOSTILE_PAYLOADS):
+            conn.execute(
+                insert(failed_jobs).values(
+                    uuid=f"h{n}",
+                    connection="default",
+                    queue="default",
+                    payload=payload,
+                    exception="",
+                    failed_at=datetime(2026, 1, 1),
+                )
+            )
+    assert run_lq(sqlite_manager, "failed").exit_code == 0
+    listed = run_lq(sqlite_manager, "failed", "--json")
+    assert listed.exit_code == 0 and len(listed.output.splitlines()) == len(HOSTILE_PAYLOADS)
+    for n in range(len(HOSTILE_PAYLOADS)):
+        shown = run_lq(sqlite_manager, "failed:show", f"h{n}")
+        assert shown.exit_code == 0, (n, shown.output)
+        assert run_lq(sqlite_manager, "failed:show", f"h{n}", "--json").exit_code == 0
+    retried = run_lq(sqlite_manager, "failed:retry", "all")
+    assert retried.exit_code == 1, retried.output  # refused, each with its reason
+    assert "was not retried" in retried.output and "Traceback" not in retried.output
