@@ -27,6 +27,10 @@ class QueueConnectionError(LaravelQueueError):
     """The broker of a connection could not be reached; the job was *not* queued."""
 
 
+class StoreTimeoutError(LaravelQueueError, TimeoutError):
+    """A store (the failed-jobs database) did not answer in time; the record was spooled."""
+
+
 class UnregisteredJobError(LaravelQueueError):
     """A message names a task this worker does not know, so it cannot run."""
 

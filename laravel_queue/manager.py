@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from .job import Job
 
 DEFAULT_CONNECTION = "default"
+# How long recording a failure may wait for the database before it is spooled: well below the
+# 5 s or more between a job's soft time limit and the hard limit that kills its process.
+STORE_TIMEOUT_SECONDS = 2.0
 SQLITE_FILE = "laravel_queue.sqlite"
 
 _current: QueueManager | None = None
@@ -74,6 +77,7 @@ class QueueManager:
         prefix: str = "lq:",
         capture_plain_tasks: bool = True,
         failed_spool: str | Path | None = None,
+        store_timeout: float = STORE_TIMEOUT_SECONDS,
         make_current: bool = True,
     ) -> None:
         home_file = lq_home() / SQLITE_FILE
@@ -84,6 +88,7 @@ class QueueManager:
         self.cache_url = cache_url or self._default_cache_url()
         self.capture_plain_tasks = capture_plain_tasks
         self.failed_spool = Path(failed_spool) if failed_spool else self._default_spool()
+        self.store_timeout = store_timeout
         self.worker_options = WorkerOptions()
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)

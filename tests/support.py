@@ -112,7 +112,9 @@ def lq_running(*args: str, env: dict[str, str], **kwargs: Any) -> Iterator[Runni
 class TcpProxy:
     """Forwards a local port to a server. `stop()` closes the port and cuts every open
     connection (the server "goes away" for its clients); `start()` brings it back on the
-    same port. Lets a test make the shared PostgreSQL unreachable without stopping it."""
+    same port; `hang()` keeps every connection open but forwards nothing (a server that
+    accepts and never answers) until `resume()`. Lets a test make the shared PostgreSQL
+    unreachable or unresponsive without touching it."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -122,6 +124,14 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
+
+    def hang(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def start(self) -> None:
         listener = socket.socket()
@@ -157,10 +167,10 @@ class TcpProxy:
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -194,3 +204,67 @@ def publish_raw(
                 headers={**headers, "id": f"{headers.get('id', 'raw')}-{n}"},
                 **options,
             )
+
+
+class PrivateRedis:
+    """A redis-server of the test's own (AOF on, so a restart keeps every queued job) that a
+    test may freeze (SIGSTOP), thaw, kill and restart on the same port without touching the
+    shared server."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--dir", str(self.directory), "--save", ""),
+                *("--appendonly", "yes", "--appendfsync", "always"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=20)
+
+    def _answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url(), socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def private_redis(directory: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

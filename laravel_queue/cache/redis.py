@@ -39,6 +39,11 @@ return {1, hits, redis.call('PTTL', KEYS[1])}
 """
 
 
+# A cache that does not answer must fail the call, not hang the job or the dispatcher holding
+# it (redis-py waits forever by default). Options in the URL (`?socket_timeout=5`) win.
+SOCKET_TIMEOUT_SECONDS = 2.0
+
+
 def _ms(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(ttl * 1000))
 
@@ -47,7 +52,12 @@ class RedisStore(CacheStore):
     def __init__(self, url: str, prefix: str = "lq:", client: redis.Redis | None = None):
         super().__init__(prefix)
         self.url = url
-        self.client: redis.Redis = client or redis.Redis.from_url(url, decode_responses=True)
+        self.client: redis.Redis = client or redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        )
         self._increment = self.client.register_script(_INCREMENT)
         self._forget_if = self.client.register_script(_FORGET_IF)
         self._attempt_window = self.client.register_script(_ATTEMPT_WINDOW)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.failed import FailedJob
 from ..encoding import decode_value
+from ..exceptions import StoreTimeoutError
 from ..failed.store import FailedJobs
 from . import Context, cli
 
@@ -39,7 +40,7 @@ def failed_jobs(ctx: Context) -> Iterator[FailedJobs]:
     manager = ctx.manager
     try:
         yield manager.failed
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, StoreTimeoutError) as exc:
         waiting = " (failures are spooled meanwhile)" if manager.failed.spool.pending() else ""
         reason = f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}"
         errors.print(

@@ -3,7 +3,12 @@
 "Nothing lost" (DESIGN §2.6): when `failed_jobs` cannot be written, the record is appended
 here — one JSON line, fsynced before the message is acknowledged — and moved into the table
 once the database answers again (by the worker, and by every `lq failed*` command).
-Appends and the drain hold an exclusive `flock`, so several processes share one spool.
+
+Appends hold an exclusive `flock` only for the append itself. A drain never holds it while
+it talks to the database: it first renames the file away under the lock (so appends go on
+into a new file at once), writes the records from the renamed file, and puts back what it
+could not write. A database that hangs can therefore hold a drainer, never a job that is
+failing. A drainer killed half-way leaves its file behind; the next drain takes it over.
 """
 
 from __future__ import annotations
@@ -11,45 +16,112 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+Record = dict[str, Any]
 
 
 class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: Record) -> None:
+        self.append_all([record])
+
+    def append_all(self, records: list[Record]) -> None:
+        if not records:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
+        data = "".join(json.dumps(record, default=str) + "\n" for record in records).encode()
+        with self._locked(os.O_WRONLY | os.O_CREAT | os.O_APPEND) as fd:
+            os.write(fd, data)
             os.fsync(fd)
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def pending(self) -> bool:
         try:
-            return self.path.stat().st_size > 0
+            if self.path.stat().st_size > 0:
+                return True
         except FileNotFoundError:
-            return False
+            pass
+        return any(self._orphans())
 
-    def drain(self, write: Callable[[dict[str, Any]], None]) -> int:
-        """Hand every record to `write`; the file is emptied only if all were written."""
-        if not self.pending():
-            return 0
-        fd = os.open(self.path, os.O_RDWR)
+    def drain(self, write: Callable[[Record], None]) -> int:
+        """Hand every record to `write`; what was not written (it raised) is put back."""
+        taken = [path for path in (self._take(), *self._adopt_orphans()) if path is not None]
+        moved = 0
+        for n, path in enumerate(taken):
+            records = self._read(path)
+            done = 0
+            try:
+                for record in records:
+                    write(record)
+                    done += 1
+            except BaseException:
+                self._put_back(records[done:], path)
+                for rest in taken[n + 1 :]:
+                    self._put_back(self._read(rest), rest)
+                raise
+            moved += done
+            path.unlink()
+        return moved
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, flags: int) -> Iterator[int]:
+        fd = os.open(self.path, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            with os.fdopen(os.dup(fd), "rb") as handle:
-                records = [json.loads(line) for line in handle if line.strip()]
-            for record in records:
-                write(record)  # raises while the database is still down: file kept
-            os.ftruncate(fd, 0)
-            os.fsync(fd)
-            return len(records)
+            yield fd
         finally:
-            os.close(fd)
+            os.close(fd)  # closing releases the lock
+
+    def _draining_name(self, pid: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.draining-{pid}-{os.urandom(4).hex()}")
+
+    def _take(self) -> Path | None:
+        """Rename the spool away under the lock, so appends go on into a fresh file."""
+        try:
+            with self._locked(os.O_RDWR) as _fd:
+                if self.path.stat().st_size == 0:
+                    return None
+                taken = self._draining_name(os.getpid())
+                os.rename(self.path, taken)
+                return taken
+        except FileNotFoundError:
+            return None
+
+    def _orphans(self) -> Iterator[Path]:
+        """Files of drainers that died before they finished."""
+        for path in self.path.parent.glob(f"{self.path.name}.draining-*"):
+            pid = int(path.name.rsplit("-", 2)[1])
+            if pid != os.getpid() and not _alive(pid):
+                yield path
+
+    def _adopt_orphans(self) -> Iterator[Path]:
+        for orphan in self._orphans():
+            adopted = self._draining_name(os.getpid())
+            with suppress(FileNotFoundError):  # another drainer adopted it first
+                os.rename(orphan, adopted)
+                yield adopted
+
+    def _put_back(self, records: list[Record], path: Path) -> None:
+        self.append_all(records)
+        path.unlink()  # only once its records are safely in the spool again
+
+    @staticmethod
+    def _read(path: Path) -> list[Record]:
+        return [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -16,9 +16,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from .. import events
+from ..db.bounded import call_within
 from ..db.failed import FailedJob, FailedJobRepository, FailureRecord
 from ..db.spool import Spool
 from ..payload import JobMessage
@@ -47,39 +46,53 @@ class FailedJobs:
     def repository(self) -> FailedJobRepository:
         """The table, with any spooled failures moved into it first."""
         repository = self._repository
-        self._drain_into(repository)
+        self._drain()
         return repository
 
-    def _drain_into(self, repository: FailedJobRepository) -> int:
+    def _drain(self) -> int:
         if not self.spool.pending():
             return 0
-        moved = self.spool.drain(lambda data: repository.write(FailureRecord(**data)))
+        moved = self.spool.drain(lambda data: self._write(FailureRecord(**data)))
         logger.warning("moved %d spooled failures into failed_jobs", moved)
         return moved
+
+    def _write(self, record: FailureRecord) -> None:
+        """One bounded write: `StoreTimeoutError` after `manager.store_timeout` seconds."""
+        call_within(
+            self.manager.store_timeout,
+            lambda: self._repository.write(record),
+            "the failed-jobs database",
+        )
 
     # -- recording ---------------------------------------------------------------------------
 
     def log(self, message: JobMessage, exception: BaseException | str) -> None:
-        """Write the failure, or spool it if the database cannot be written right now."""
+        """Write the failure, or spool it if the database cannot be written right now.
+
+        Bounded in time: a database that does not answer within `store_timeout` seconds
+        gets the record spooled, well before the job's hard time limit. Whatever stops the
+        write (an error, a timeout, the job's own soft time limit arriving meanwhile), the
+        record is in the table or in the spool when this returns or raises.
+        """
         record = FailureRecord.of(message, exception)
         try:
-            self._repository.write(record)
-        except SQLAlchemyError as exc:
+            self._write(record)
+        except BaseException as exc:
             self.spool.append(record.to_dict())
             logger.warning(
                 "failed_jobs cannot be written (%s); %s spooled to %s until it can",
-                type(exc).__name__,
+                f"{type(exc).__name__}: {exc}",
                 record.uuid,
                 self.spool.path,
             )
+            if not isinstance(exc, Exception):
+                raise
 
     def drain_spool(self) -> int:
         """Move spooled failures into the table; 0 while the database is still down."""
-        if not self.spool.pending():
-            return 0
         try:
-            return self._drain_into(self._repository)
-        except SQLAlchemyError:
+            return self._drain()
+        except Exception:
             return 0
 
     # -- reading and deleting (Laravel: queue:failed, queue:forget, queue:flush, prune) -------

@@ -17,6 +17,12 @@ from ..failed import plain_tasks  # noqa: F401 - connects the task_failure recei
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 
+# How long a Redis broker may leave a call unanswered before it counts as down. Kombu's
+# default is to wait forever: a frozen server hung every dispatch for as long as it was
+# frozen. Celery retries a failed publish 3 times, so a dispatch gives up after at most
+# about 5 times this (~10 s); `broker_transport_options` set by the app win.
+BROKER_SOCKET_TIMEOUT_SECONDS = 2.0
+
 
 def configure_app(app: Celery) -> None:
     conf = app.conf
@@ -30,6 +36,8 @@ def configure_app(app: Celery) -> None:
     if str(conf.broker_url or "").startswith(_REDIS_SCHEMES):
         options = dict(conf.broker_transport_options or {})
         options.setdefault("queue_order_strategy", "priority")
+        options.setdefault("socket_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
+        options.setdefault("socket_connect_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
         conf.broker_transport_options = options
     if not getattr(app, "_lq_steps_added", False):
         from .mover import DelayedJobMover

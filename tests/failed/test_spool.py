@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +44,32 @@ def test_the_spool_keeps_records_until_all_are_written(tmp_path: Path) -> None:
     assert spool.drain(written.append) == 2
     assert written[-2:] == [{"n": 1}, {"n": 2}]
     assert not spool.pending()
+
+
+def test_appending_never_waits_for_a_drain_stuck_on_the_database(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.jsonl")
+    spool.append({"n": 1})
+    database_hangs = threading.Event()
+    drainer = threading.Thread(target=spool.drain, args=(lambda _: database_hangs.wait(),))
+    drainer.start()
+    wait_until(lambda: not (tmp_path / "spool.jsonl").exists())  # taken by the drain
+    started = time.monotonic()
+    spool.append({"n": 2})
+    assert time.monotonic() - started < 1
+    database_hangs.set()
+    drainer.join()
+    assert spool.drain(lambda _: None) == 1  # the one appended meanwhile
+
+
+def test_a_drain_killed_half_way_is_taken_over(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.jsonl")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f"spool.jsonl.draining-{dead.pid}-abcd").write_text('{"n": 1}\n')
+    assert spool.pending()
+    written: list[dict[str, int]] = []
+    assert spool.drain(written.append) == 1
+    assert written == [{"n": 1}] and not spool.pending()
 
 
 def test_a_failure_is_spooled_while_sqlite_cannot_be_opened(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Fault injection: private servers frozen, killed and restarted under real workers."""
