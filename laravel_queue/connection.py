@@ -23,6 +23,7 @@ from .durations import Delay, to_seconds
 from .exceptions import QueueConnectionError, UnregisteredJobError
 from .payload import JobMessage
 from .registry import job_class
+from .transport.redis import Channel as ReliableChannel
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -194,11 +195,11 @@ class CeleryConnection(Connection):
         """Jobs taken by a worker and not yet acknowledged (known on Redis; else 0)."""
         q = queue or self.manager.default_queue
         with self.app.connection_for_read() as conn:
-            if conn.transport_cls not in ("redis", "rediss") and not self.url.startswith(
-                ("redis", "rediss")
-            ):
-                return 0
             channel = conn.default_channel
+            if isinstance(channel, ReliableChannel):
+                return channel.reserved(q)
+            if conn.transport.driver_type != "redis":
+                return 0
             count = 0
             for raw in channel.client.hvals(channel.unacked_key):
                 try:

@@ -18,6 +18,13 @@ app = Celery("lq_tests", broker=os.environ["LQ_TEST_BROKER"])
 app.conf.broker_transport_options = {
     "visibility_timeout": int(os.environ.get("LQ_TEST_VISIBILITY", "30"))
 }
+if "LQ_TEST_FETCH_TTL" in os.environ:  # reliable fetch that notices a dead worker quickly
+    ttl = float(os.environ["LQ_TEST_FETCH_TTL"])
+    app.conf.broker_transport_options.update(
+        fetch_heartbeat_ttl=ttl, fetch_heartbeat_interval=ttl / 4, unacked_restore_interval=1
+    )
+if os.environ.get("LQ_TEST_RELIABLE_FETCH") == "0":  # Kombu's own fetch, to compare
+    app.conf.broker_transport_options["reliable_fetch"] = False
 manager = QueueManager(
     app,
     database_url=os.environ["LQ_TEST_DATABASE"],

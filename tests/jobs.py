@@ -160,6 +160,20 @@ class Sleeps(Traced):
         time.sleep(10)
 
 
+class TakesAMoment(Traced):
+    """Works for `seconds`, then writes its trace line: long enough to be killed mid-run."""
+
+    tries = 0
+
+    def __init__(self, trace: str, name: str = "job", seconds: float = 0.05) -> None:
+        super().__init__(trace, name)
+        self.seconds = seconds
+
+    def handle(self) -> None:
+        time.sleep(self.seconds)
+        super().handle()
+
+
 class KillsItsWorker(Traced):
     """SIGKILLs the pool process running it: must fail after `tries`, not loop."""
 

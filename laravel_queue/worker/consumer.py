@@ -23,6 +23,7 @@ from vine import promise
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
 from ..payload import RAW_BODY_HEADER, JobMessage
+from ..transport.redis import UNREADABLE_CONTENT_TYPE
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -89,6 +90,11 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
 
 
 def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:
+    if message.content_type == UNREADABLE_CONTENT_TYPE:
+        return JobDecodeError(
+            "the broker held an entry that is not a Kombu message (not JSON, or a body that "
+            "is not base64); its raw bytes are kept in lq_raw_body"
+        )
     if isinstance(exc, ContentDisallowed):
         return JobDecodeError(
             f"refused a {message.content_type} message: laravel_queue accepts JSON only "

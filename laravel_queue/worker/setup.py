@@ -23,6 +23,11 @@ _REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 # about 5 times this (~10 s); `broker_transport_options` set by the app win.
 BROKER_SOCKET_TIMEOUT_SECONDS = 2.0
 
+# Kombu's Redis transport with reliable fetch (docs/internals/reliable-fetch.md), used for
+# `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
+# in its transport options.
+RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
+
 
 def configure_app(app: Celery) -> None:
     conf = app.conf
@@ -33,12 +38,17 @@ def configure_app(app: Celery) -> None:
     conf.worker_prefetch_multiplier = 1
     conf.worker_consumer = "laravel_queue.worker.consumer:Consumer"
     conf.broker_connection_retry_on_startup = True
-    if str(conf.broker_url or "").startswith(_REDIS_SCHEMES):
+    url = str(conf.broker_url or "")
+    reliable = False
+    if url.startswith(_REDIS_SCHEMES):
         options = dict(conf.broker_transport_options or {})
         options.setdefault("queue_order_strategy", "priority")
         options.setdefault("socket_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
         options.setdefault("socket_connect_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
         conf.broker_transport_options = options
+        reliable = url.startswith("redis://") and options.get("reliable_fetch", True)
+    if conf.broker_transport in (None, RELIABLE_REDIS_TRANSPORT):
+        conf.broker_transport = RELIABLE_REDIS_TRANSPORT if reliable else None
     if not getattr(app, "_lq_steps_added", False):
         from .mover import DelayedJobMover
         from .spool import SpoolDrainer

@@ -8,10 +8,12 @@ readable by `lq failed`, `lq failed --json` and `lq failed:show`.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
 from kombu import Connection, Exchange, Producer
 
@@ -35,6 +37,19 @@ HOSTILE: list[tuple[Any, Any, dict[str, Any]]] = [
     (7, [[], {}, {}], {}),  # id header not a string
     ("text-plain", b"\xff\xfe not json", {"content_type": "text/plain"}),
     ("yaml", b"- 1\n- 2\n", {"content_type": "application/x-yaml"}),
+]
+
+
+# Redis list entries that are not Kombu envelopes at all, pushed by something else.
+NOT_ENVELOPES = [
+    b"not json",
+    b'{"raw": "json"}',
+    b"[1, 2]",
+    b'{"properties": 5}',
+    b'{"body": "%%% not base64", "headers": {}, "content-type": "application/json", '
+    b'"content-encoding": "utf-8", "properties": {"delivery_tag": "bad-b64", '
+    b'"body_encoding": "base64", "delivery_info": {"exchange": "default", '
+    b'"routing_key": "default"}}}',
 ]
 
 
@@ -64,7 +79,13 @@ def test_hostile_messages_are_recorded_and_the_worker_never_stops(
         jobs.Traced.dispatch(str(trace), f"good-{n}")
         publish(app, "tests.jobs.Traced", message_id, body, options)
     publish(app, ["tests.jobs.Traced"], "task-list", [[], {}, {}], {})  # task header not a str
+    broker = redis.Redis.from_url(redis_urls.broker)
+    for entry in NOT_ENVELOPES:
+        broker.lpush("default", entry)
+        jobs.Traced.dispatch(str(trace), f"after {entry[:8]!r}")
     jobs.Traced.dispatch(str(trace), "last")
+    bad = len(HOSTILE) + 1 + len(NOT_ENVELOPES)
+    good = len(HOSTILE) + len(NOT_ENVELOPES) + 1
     env = {
         "LQ_TEST_BROKER": redis_urls.broker,
         "LQ_TEST_CACHE": redis_urls.cache,
@@ -72,14 +93,20 @@ def test_hostile_messages_are_recorded_and_the_worker_never_stops(
     }
     args = ("--app", "tests.apps", "work", "--sleep", "0.1", "--concurrency", "2")
     with lq_running(*args, env=env) as worker:
-        wait_until(lambda: len(lines(trace)) == len(HOSTILE) + 1, timeout=60)
-        wait_until(lambda: manager.failed.count() == len(HOSTILE) + 1, timeout=30)
+        wait_until(lambda: len(lines(trace)) == good, timeout=60)
+        wait_until(lambda: manager.failed.count() == bad, timeout=30)
         assert worker.process.poll() is None, "".join(worker.output)
     output = "".join(worker.output)
     assert "Unrecoverable error" not in output, output
 
     rows = {row.uuid: row for row in manager.failed.all()}
-    assert set(rows) == {str(m) for m, _, _ in HOSTILE} | {"task-list"}
+    unreadable = [row for row in rows.values() if "not a Kombu message" in row.exception]
+    assert sorted(base64.b64decode(row.headers["lq_raw_body"]["base64"]) for row in unreadable) == (
+        sorted(NOT_ENVELOPES)
+    )
+    assert set(rows) - {row.uuid for row in unreadable} == {str(m) for m, _, _ in HOSTILE} | {
+        "task-list"
+    }
     assert "not Celery's [args, kwargs, embed]" in rows["null-body"].exception
     assert "id header is missing or not a string" in rows["7"].exception
     assert "task header is not a name" in rows["task-list"].exception

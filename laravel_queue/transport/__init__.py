@@ -1,0 +1,1 @@
+"""Kombu transports of laravel_queue's own (Redis with reliable fetch)."""

@@ -1,0 +1,404 @@
+"""Reliable fetch on Redis: Kombu's Redis transport, with a take that marks the message in flight.
+
+Kombu takes a message with BRPOP and records it as unacknowledged (ZADD + HSET) in a second
+step: a worker killed between the two loses the message, and one killed after it leaves the
+message invisible until the visibility timeout (an hour by default) runs out. Here (the model
+is Sidekiq Pro's super_fetch):
+
+- **take**: a message moves from its queue into an in-flight list of this worker process in
+  one atomic step — `LMOVE` inside a Lua script that tries the queues in order, then, when
+  they are all empty, `BLMOVE` blocking on the first one for `brpop_timeout` seconds;
+- **ack**: one `LREM` from that list; an ack that cannot reach Redis is kept and sent again
+  (a job that finished is never run again because its ack was lost to a Redis restart);
+- **heartbeat**: every worker process keeps a key alive (`fetch_heartbeat_ttl`, refreshed
+  every `fetch_heartbeat_interval` seconds from a thread of its own, so a long job on the
+  solo pool does not stop it);
+- **recovery**: every `unacked_restore_interval` seconds each worker looks for processes whose
+  heartbeat has expired and moves their in-flight messages to a `recovered` list per queue,
+  in one script. A recovered message is taken before the queue itself and is delivered marked
+  `redelivered`, so the reservation that died is counted as an attempt (Laravel's rule).
+
+A Redis list entry that is not a Kombu envelope (raw JSON, a body that is not base64) is
+delivered as a message of content type `UNREADABLE_CONTENT_TYPE` carrying the raw bytes, so
+the consumer records it in `failed_jobs` instead of crashing on it.
+
+Requires Redis 6.2 or newer (`LMOVE`/`BLMOVE`). Kombu's `global_keyprefix` is not supported.
+Use it by URL as Kombu's transport: `broker_transport =
+"laravel_queue.transport.redis:Transport"` (laravel_queue sets this on every Redis app it
+binds). See docs/internals/reliable-fetch.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections import deque
+from typing import Any
+
+import redis
+from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import loads
+
+logger = logging.getLogger("laravel_queue.worker")
+
+UNREADABLE_CONTENT_TYPE = "application/x-lq-unreadable"
+
+# ARGV: in-flight prefix of this process, recovered prefix, then the queue keys in order.
+# The recovered list of a queue goes first: those messages were taken before.
+_TAKE = """
+for i = 3, #ARGV do
+  local source = ARGV[i]
+  local inflight = ARGV[1] .. source
+  local item = redis.call('LMOVE', ARGV[2] .. source, inflight, 'RIGHT', 'LEFT')
+  if item then return {source, item, 1} end
+  item = redis.call('LMOVE', source, inflight, 'RIGHT', 'LEFT')
+  if item then return {source, item, 0} end
+end
+return false
+"""
+
+# ARGV: the key prefix, a process id. Nothing happens while its heartbeat is alive.
+_RECOVER = """
+local prefix, id = ARGV[1], ARGV[2]
+if redis.call('EXISTS', prefix .. 'alive:' .. id) == 1 then return -1 end
+local moved = 0
+for _, source in ipairs(redis.call('SMEMBERS', prefix .. 'sources:' .. id)) do
+  local inflight = prefix .. 'inflight:' .. id .. ':' .. source
+  while redis.call('LMOVE', inflight, prefix .. 'recovered:' .. source, 'RIGHT', 'LEFT') do
+    moved = moved + 1
+  end
+end
+redis.call('DEL', prefix .. 'sources:' .. id)
+redis.call('SREM', prefix .. 'processes', id)
+return moved
+"""
+
+# ARGV: in-flight list, recovered list, the entry. Moves it back only if it is still in flight.
+_PUT_BACK = """
+if redis.call('LREM', ARGV[1], 1, ARGV[3]) == 1 then
+  redis.call('LPUSH', ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class Heartbeat:
+    """One per worker process and Redis server: the key that says this process is alive,
+    kept by a daemon thread, which also sends again the acks that could not be sent.
+
+    It has a connection pool of its own, which the channels of the process use to settle
+    messages: Celery acknowledges a message through the channel it came from, and after a
+    reconnect that channel is closed (Kombu's own ack then fails on it).
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.prefix = channel.fetch_prefix
+        self.ttl = channel.fetch_heartbeat_ttl
+        self.interval = channel.fetch_heartbeat_interval
+        self.client: Any = redis.Redis(
+            connection_pool=redis.ConnectionPool(**channel._connparams())
+        )
+        self.unsent_acks: deque[tuple[str, bytes]] = deque()
+        self._stopped = threading.Event()
+        self.beat()
+        threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+
+    def beat(self) -> None:
+        self.client.pipeline().sadd(f"{self.prefix}processes", self.id).set(
+            f"{self.prefix}alive:{self.id}", "1", ex=max(1, int(self.ttl))
+        ).execute()
+        while self.unsent_acks:
+            key, raw = self.unsent_acks[0]
+            self.client.lrem(key, 1, raw)
+            self.unsent_acks.popleft()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            try:
+                self.beat()
+            except Exception as exc:  # Redis down: the next beat tries again
+                logger.warning("reliable fetch heartbeat failed: %r", exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+_heartbeats: dict[tuple[int, str], Heartbeat] = {}
+_heartbeats_lock = threading.Lock()
+
+
+class Message(virtual.Message):  # type: ignore[misc]
+    """Kombu's message; one whose body cannot be decoded (not base64) is delivered as
+    unreadable, carrying the raw entry, instead of raising in the consumer."""
+
+    def __init__(self, payload: Any, channel: Any = None, **kwargs: Any) -> None:
+        try:
+            super().__init__(payload, channel=channel, **kwargs)
+        except Exception:
+            tag = payload["properties"]["delivery_tag"]
+            source, raw = channel._in_flight.get(tag, ("?", b""))
+            queue = source.rsplit(channel.sep, 1)[0]
+            super().__init__(_unreadable(raw, queue, tag), channel=channel, **kwargs)
+
+
+class QoS(kombu_redis.QoS):  # type: ignore[misc]
+    """Acks against the in-flight list; nothing is written when a message is delivered (the
+    take already marked it)."""
+
+    def append(self, message: Any, delivery_tag: str) -> None:
+        virtual.QoS.append(self, message, delivery_tag)
+
+    def ack(self, delivery_tag: str) -> None:
+        self.channel.settle(delivery_tag)
+        virtual.QoS.ack(self, delivery_tag)
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        if requeue:
+            self.channel.put_back(delivery_tag)
+        else:
+            self.channel.settle(delivery_tag)
+        virtual.QoS.ack(self, delivery_tag)
+
+    def restore_unacked(self, client: Any = None) -> None:
+        for tag in list(self._delivered):
+            self.channel.put_back(tag)
+        self._delivered.clear()
+
+    def restore_visible(self, start: int = 0, num: int = 10, interval: int = 10) -> None:
+        self.channel.recover_dead_processes()
+
+
+class Channel(kombu_redis.Channel):  # type: ignore[misc]
+    QoS = QoS
+    Message = Message
+
+    fetch_prefix = "lq:fetch:"
+    fetch_heartbeat_ttl = 30
+    fetch_heartbeat_interval = 5
+
+    from_transport_options = (
+        *kombu_redis.Channel.from_transport_options,
+        "fetch_prefix",
+        "fetch_heartbeat_ttl",
+        "fetch_heartbeat_interval",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # delivery tag -> (queue key it came from, the entry as it is in the in-flight list)
+        self._in_flight: dict[str, tuple[str, bytes]] = {}
+        self._block_next = False
+        self._fetching = "EVAL"
+        self._blocked_on = ""
+        self._heartbeat: Heartbeat | None = None
+        self._take = self.client.register_script(_TAKE)
+        self._recover = self.client.register_script(_RECOVER)
+        self._put_back_script = self.client.register_script(_PUT_BACK)
+
+    # -- who this process is ----------------------------------------------------------------
+
+    @property
+    def heartbeat(self) -> Heartbeat:
+        """This process's heartbeat, kept by the channel once found (a closed channel no
+        longer knows its connection)."""
+        if self._heartbeat is None:
+            key = (os.getpid(), self.fetch_prefix + self.connection.client.as_uri())
+            with _heartbeats_lock:
+                beat = _heartbeats.get(key)
+                if beat is None:
+                    beat = _heartbeats[key] = Heartbeat(self)
+            self._heartbeat = beat
+        return self._heartbeat
+
+    def _inflight_prefix(self) -> str:
+        return f"{self.fetch_prefix}inflight:{self.heartbeat.id}:"
+
+    def basic_consume(self, queue: str, *args: Any, **kwargs: Any) -> Any:
+        result = super().basic_consume(queue, *args, **kwargs)
+        if queue not in self._fanout_queues:
+            sources = [self._q_for_pri(queue, pri) for pri in self.priority_steps]
+            self.heartbeat.client.sadd(f"{self.fetch_prefix}sources:{self.heartbeat.id}", *sources)
+        return result
+
+    # -- take (replaces Kombu's BRPOP) -------------------------------------------------------
+
+    def _brpop_start(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            timeout = self.brpop_timeout
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        if not queues:
+            return
+        keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        prefix = self._inflight_prefix()
+        if self._block_next:
+            self._fetching, self._blocked_on = "BLMOVE", keys[0]
+            command = ["BLMOVE", keys[0], prefix + keys[0], "RIGHT", "LEFT", timeout or 0]
+        else:
+            self._fetching = "EVAL"
+            recovered = f"{self.fetch_prefix}recovered:"
+            command = ["EVAL", _TAKE, 0, prefix, recovered, *keys]
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = kombu_redis.monotonic()
+        self.client.connection.send_command(*command)
+
+    def _brpop_read(self, **options: Any) -> bool:
+        try:
+            try:
+                reply = self.client.parse_response(
+                    self.client.connection, self._fetching, **options
+                )
+            except self.connection_errors:
+                self.client.connection.disconnect()
+                raise
+            if self._fetching == "BLMOVE":
+                taken = None if reply is None else (self._blocked_on, reply, 0)
+            else:
+                taken = reply or None
+            if taken is None:
+                # Nothing in any queue: block on the first until something comes (or the
+                # timeout passes and the others are looked at again).
+                self._block_next = not self._block_next
+                raise kombu_redis.Empty()
+            self._block_next = False
+            source, raw, recovered = taken
+            self._deliver_taken(bytes_to_str(source), raw, bool(recovered))
+            return True
+        finally:
+            self._in_poll = None
+            self._flush_brpop_reauth()
+
+    def _deliver_taken(self, source: str, raw: bytes, recovered: bool) -> None:
+        queue = source.rsplit(self.sep, 1)[0]
+        payload = _envelope(raw, queue)
+        tag = payload["properties"]["delivery_tag"]
+        self._in_flight[tag] = (source, raw)
+        if recovered:
+            _mark_redelivered(payload)
+        self._queue_cycle.rotate(queue)
+        self.connection._deliver(payload, queue)
+
+    # -- settle ------------------------------------------------------------------------------
+
+    def settle(self, tag: str) -> None:
+        """The ack: one LREM. One that cannot reach Redis is sent again by the heartbeat."""
+        taken = self._in_flight.pop(tag, None)
+        if taken is None:
+            return
+        source, raw = taken
+        key = self._inflight_prefix() + source
+        try:
+            self.heartbeat.client.lrem(key, 1, raw)
+        except Exception as exc:
+            logger.warning("ack of %s not sent (%r); sending it again with the heartbeat", tag, exc)
+            self.heartbeat.unsent_acks.append((key, raw))
+
+    def put_back(self, tag: str) -> None:
+        """Back to the front of its queue, marked redelivered (reject with requeue, a warm
+        shutdown with messages not started)."""
+        taken = self._in_flight.pop(tag, None)
+        if taken is None:
+            return
+        source, raw = taken
+        self._put_back_script(
+            args=[self._inflight_prefix() + source, f"{self.fetch_prefix}recovered:{source}", raw],
+            client=self.heartbeat.client,
+        )
+
+    def recover_dead_processes(self) -> int:
+        """Move the in-flight messages of processes whose heartbeat expired back to their
+        queues; returns how many."""
+        moved = 0
+        client = self.heartbeat.client
+        for raw_id in client.smembers(f"{self.fetch_prefix}processes"):
+            process = bytes_to_str(raw_id)
+            if process == self.heartbeat.id:
+                continue
+            count = int(self._recover(args=[self.fetch_prefix, process], client=client))
+            if count > 0:
+                logger.warning(
+                    "recovered %d in-flight message(s) of dead worker process %s", count, process
+                )
+            moved += max(count, 0)
+        return moved
+
+    def reserved(self, queue: str) -> int:
+        """Messages of `queue` taken by a worker and not yet acknowledged, on every host."""
+        with self.conn_or_acquire() as client:
+            processes = [bytes_to_str(p) for p in client.smembers(f"{self.fetch_prefix}processes")]
+            pipe = client.pipeline()
+            for process in processes:
+                for pri in self.priority_steps:
+                    key = self._q_for_pri(queue, pri)
+                    pipe.llen(f"{self.fetch_prefix}inflight:{process}:{key}")
+            return sum(int(n) for n in pipe.execute())
+
+    def close(self) -> None:
+        if self._in_poll:
+            # A take is under way: what it took goes back, nobody is left to run it.
+            try:
+                self._closing_read()
+            except Exception:
+                logger.debug("reading the last take at close failed", exc_info=True)
+            self._in_poll = None
+        super().close()
+
+    def _closing_read(self) -> None:
+        reply = self.client.parse_response(self.client.connection, self._fetching)
+        if not reply:
+            return
+        source, raw = (self._blocked_on, reply) if self._fetching == "BLMOVE" else reply[:2]
+        source = bytes_to_str(source)
+        tag = f"closing-{uuid.uuid4()}"
+        self._in_flight[tag] = (source, raw)
+        self.put_back(tag)
+
+
+def _envelope(raw: bytes, queue: str) -> dict[str, Any]:
+    """The Kombu envelope in `raw`, or an unreadable one carrying `raw` whole."""
+    try:
+        payload = loads(bytes_to_str(raw))
+        properties = payload["properties"]
+        if isinstance(properties, dict) and isinstance(properties.get("delivery_tag"), str):
+            properties.setdefault("delivery_info", {})
+            return payload  # type: ignore[no-any-return]
+    except Exception:
+        pass
+    return _unreadable(raw, queue, str(uuid.uuid4()))
+
+
+def _unreadable(raw: bytes, queue: str, tag: str) -> dict[str, Any]:
+    return {
+        "body": base64.b64encode(raw).decode("ascii"),
+        "content-type": UNREADABLE_CONTENT_TYPE,
+        "content-encoding": "binary",
+        "headers": {},
+        "properties": {
+            "delivery_tag": tag,
+            "body_encoding": "base64",
+            "delivery_info": {"exchange": queue, "routing_key": queue},
+            "priority": 0,
+        },
+    }
+
+
+def _mark_redelivered(payload: dict[str, Any]) -> None:
+    headers = payload.get("headers")
+    if isinstance(headers, dict):
+        headers["redelivered"] = True
+    delivery_info = payload["properties"].get("delivery_info")
+    if isinstance(delivery_info, dict):
+        delivery_info["redelivered"] = True
+
+
+class Transport(kombu_redis.Transport):  # type: ignore[misc]
+    """Kombu's Redis transport with reliable fetch (the `redis` driver to Celery)."""
+
+    Channel = Channel
