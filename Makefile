@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-all lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,16 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/failed_retry.py
 	$(BIN)/python bench/middleware.py
+	$(BIN)/python bench/reliable_fetch.py
 
 clean:
 	rm -rf $(VENV) .lq build *.egg-info

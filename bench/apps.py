@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
+import redis
 from celery import Celery
 
 from laravel_queue import Job, Limit, QueueManager, RateLimiter
@@ -13,6 +15,8 @@ BROKER = os.environ.get("LQ_BENCH_BROKER", "redis://127.0.0.1:6379/9")
 CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
 
 app = Celery("bench", broker=BROKER)
+if os.environ.get("LQ_BENCH_RELIABLE_FETCH") == "0":  # Kombu's own Redis fetch, to compare
+    app.conf.broker_transport_options = {"reliable_fetch": False}
 manager = QueueManager(app, cache_url=CACHE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
 
 
@@ -24,6 +28,19 @@ def raw_noop() -> None:
 class NoopJob(Job):
     def handle(self) -> None:
         """The laravel_queue side: nothing to do, so only the framework is measured."""
+
+
+class CountedJob(Job):
+    """One INCR on the cache server (not the broker): how a benchmark knows it is done
+    without adding commands to the broker it measures."""
+
+    def handle(self) -> None:
+        counter().incr("bench:done")
+
+
+@lru_cache(maxsize=1)
+def counter() -> redis.Redis:
+    return redis.Redis.from_url(CACHE)
 
 
 RateLimiter.for_("bench-generous", lambda job: Limit.per_second(1_000_000))

@@ -56,7 +56,7 @@ class Connection(ABC):
     def push(self, job: Job, queue: str | None = None, delay: Delay | None = None) -> str:
         """Queue `job` (on `queue`, else the job's queue, else "default"); returns its uuid."""
         target = self._queue_for(job, queue)
-        message = build_message(job, self.name, target)
+        message = build_message(job, self.name, target, self.manager.max_payload_bytes)
         seconds = to_seconds(delay if delay is not None else job.options.delay)
         self.publish(message, seconds)
         events.dispatch(events.JobQueued(self.name, target, message.id, job, seconds))
@@ -122,9 +122,8 @@ class CeleryConnection(Connection):
         built: list[tuple[Job, JobMessage, float]] = []
         for job in jobs:
             target = self._queue_for(job, queue)
-            built.append(
-                (job, build_message(job, self.name, target), to_seconds(job.options.delay))
-            )
+            message = build_message(job, self.name, target, self.manager.max_payload_bytes)
+            built.append((job, message, to_seconds(job.options.delay)))
         self._guard(lambda: self._send_all([(message, delay) for _, message, delay in built]))
         for job, message, delay in built:
             events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))

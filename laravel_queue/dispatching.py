@@ -6,12 +6,14 @@ Laravel: changing a class's `tries` later does not change jobs already queued.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import TYPE_CHECKING
 
 from .durations import to_timestamp
 from .encryption import ShouldBeEncrypted, encrypt_state
+from .exceptions import JobTooLargeError
 from .payload import HEADER, JobMessage, LqHeader
 from .registry import task_name
 
@@ -56,11 +58,24 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
     )
 
 
-def build_message(job: Job, connection: str, queue: str) -> JobMessage:
-    """Encode the job (raising `JobEncodeError` naming a bad attribute) with a new uuid."""
+def build_message(job: Job, connection: str, queue: str, max_bytes: int = 0) -> JobMessage:
+    """Encode the job (raising `JobEncodeError` naming a bad attribute) with a new uuid.
+
+    A state over `max_bytes` once encoded (0: no limit) raises `JobTooLargeError`: a big
+    message slows every broker round trip and every worker's memory, and Redis and RabbitMQ
+    cap what they take.
+    """
     state = job.encode_state()
     if isinstance(job, ShouldBeEncrypted):
         state = encrypt_state(state)
+    if max_bytes:
+        size = len(json.dumps(state, separators=(",", ":")).encode())
+        if size > max_bytes:
+            raise JobTooLargeError(
+                f"{job.display_name()} is {size:,} bytes once encoded, over the limit of "
+                f"{max_bytes:,}; queue a key to the data (a row id, an object-store path) "
+                "instead of the data itself, or raise QueueManager(max_payload_bytes=...)"
+            )
     job_id = job.options.job_id or str(uuid.uuid4())
     job.options.job_id = None
     job._lq_uuid = job_id

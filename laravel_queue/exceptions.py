@@ -43,5 +43,9 @@ class JobEncodeError(LaravelQueueError, TypeError):
     """A job attribute cannot be encoded as JSON, so the job cannot be dispatched."""
 
 
+class JobTooLargeError(LaravelQueueError, ValueError):
+    """A job's encoded state is over `QueueManager(max_payload_bytes=...)`; it was not queued."""
+
+
 class ConfigurationError(LaravelQueueError, ValueError):
     """A URL, connection name or option given to laravel_queue is not usable."""

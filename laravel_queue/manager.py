@@ -38,6 +38,9 @@ DEFAULT_CONNECTION = "default"
 # How long recording a failure may wait for the database before it is spooled: well below the
 # 5 s or more between a job's soft time limit and the hard limit that kills its process.
 STORE_TIMEOUT_SECONDS = 2.0
+# The largest job state dispatch accepts, and the largest message body a worker runs; 0 for
+# no limit.
+MAX_PAYLOAD_BYTES = 1024 * 1024
 SQLITE_FILE = "laravel_queue.sqlite"
 
 _current: QueueManager | None = None
@@ -78,6 +81,7 @@ class QueueManager:
         capture_plain_tasks: bool = True,
         failed_spool: str | Path | None = None,
         store_timeout: float = STORE_TIMEOUT_SECONDS,
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         make_current: bool = True,
     ) -> None:
         home_file = lq_home() / SQLITE_FILE
@@ -89,6 +93,7 @@ class QueueManager:
         self.capture_plain_tasks = capture_plain_tasks
         self.failed_spool = Path(failed_spool) if failed_spool else self._default_spool()
         self.store_timeout = store_timeout
+        self.max_payload_bytes = max_payload_bytes
         self.worker_options = WorkerOptions()
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)

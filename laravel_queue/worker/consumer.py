@@ -32,10 +32,13 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
     def create_task_handler(self, promise: Any = promise) -> Callable[[Any], None]:
         """Celery's handler, behind a check of the message's shape and a last line of defence:
         whatever Celery's handler raises for a message ends that message, not the worker."""
+        from ..manager import manager_for_app
+
         celery_handler = super().create_task_handler(promise)
+        max_bytes = manager_for_app(self.app).max_payload_bytes
 
         def on_task_received(message: Any) -> None:
-            problem = malformed(message, self.strategies)
+            problem = malformed(message, self.strategies, max_bytes)
             if problem is not None:
                 self._refuse(message, None, JobDecodeError(problem))
                 return
@@ -103,13 +106,20 @@ def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:
     return JobDecodeError(f"cannot decode the message ({message.content_type}): {exc!r}")
 
 
-def malformed(message: Any, strategies: Mapping[str, Any]) -> str | None:
+def malformed(message: Any, strategies: Mapping[str, Any], max_bytes: int = 0) -> str | None:
     """Why Celery could not take this task message, or None to let Celery handle it.
 
     Checks what Celery's `Request` assumes without checking: a str task name and id, and for
     a registered task a body of `[args (list), kwargs (object), embed (object or null)]`.
     Messages Celery already handles (no task header, unknown task, undecodable body) pass.
+    A body over `max_bytes` (0: no limit) is refused before it is decoded.
     """
+    size = len(message.body or b"")
+    if max_bytes and size > max_bytes:
+        return (
+            f"the message body is {size:,} bytes, over the limit of {max_bytes:,} "
+            "(QueueManager(max_payload_bytes=...))"
+        )
     headers = message.headers
     if not isinstance(headers, dict) or "task" not in headers:
         return None  # Celery reports it as an unknown message (protocol 1 or no task)

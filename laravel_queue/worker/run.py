@@ -10,6 +10,7 @@ from ..connection import CeleryConnection, hard_limit
 from ..exceptions import ConfigurationError
 from ..registry import JobTask, jobs
 from .options import WorkerOptions
+from .setup import RELIABLE_REDIS_TRANSPORT
 from .stop import stop_state
 
 if TYPE_CHECKING:
@@ -75,8 +76,9 @@ def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) ->
     Our `retry_after` is the broker's visibility timeout (Redis, SQS); the hard limit Celery
     enforces is a little after the timeout, so that is what is compared.
     """
-    if not connection.url.startswith(("redis", "rediss", "sqs")):
-        return []
+    reliable = connection.app.conf.broker_transport == RELIABLE_REDIS_TRANSPORT
+    if reliable or not connection.url.startswith(("redis", "rediss", "sqs")):
+        return []  # reliable fetch redelivers nothing while its worker lives
     visibility = float(
         (connection.app.conf.broker_transport_options or {}).get("visibility_timeout", 3600)
     )

@@ -2,8 +2,13 @@
 
 `--once` / `--max-jobs`: after the Nth job is *received* the worker stops consuming, so it
 takes exactly N; it exits once they finish. `--stop-when-empty`, `--max-time` and `--memory`
-are checked on the consumer's timer. Stopping is Celery's warm shutdown: running jobs finish
-and are acknowledged first.
+are checked on the consumer's timer. Every stop goes the same way: stop taking messages,
+let the jobs already taken finish and be acknowledged, then Celery's warm shutdown.
+
+Why not the warm shutdown at once: a message being handed to a pool process when it starts
+(a big one takes a while to write down the pipe) is left half-written, the pool process
+waits for the rest forever, and the shutdown waits for the pool process — the worker hangs
+until it is killed. With nothing in flight, there is nothing to cut.
 """
 
 from __future__ import annotations
@@ -72,41 +77,44 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
     def _on_received(self, request: Any = None, **_: Any) -> None:
         from ..manager import manager_for_app
 
-        c = self.consumer
-        limit = manager_for_app(c.app).worker_options.job_limit
+        limit = manager_for_app(self.consumer.app).worker_options.job_limit
         stop_state.received += 1
-        if limit and stop_state.received >= limit and not stop_state.reason:
-            for queue in consumed_queues(c):
-                c.cancel_task_queue(queue)
-            stop_state.reason = "max_jobs"
+        if limit and stop_state.received >= limit:
+            self._stop_taking("max_jobs")
 
     def _check(self, c: Any, options: Any) -> None:
         busy = bool(state.active_requests or state.reserved_requests)
-        if stop_state.reason == "max_jobs":
+        if stop_state.reason:
             if not busy:
-                self._stop("max_jobs")
+                self._shut_down()
             return
         if options.max_time and time.monotonic() - stop_state.started_at >= options.max_time:
-            self._stop("max_time")
+            self._stop_taking("max_time")
         elif options.memory and peak_rss_mb() >= options.memory:
-            self._stop("memory")
+            self._stop_taking("memory")
         elif options.stop_when_empty:
             empty = not busy and all(_pending(c, q) == 0 for q in consumed_queues(c))
             stop_state.empty_checks = stop_state.empty_checks + 1 if empty else 0
             # Twice in a row, so a message fetched but not yet a request is not missed.
             if stop_state.empty_checks >= 2:
-                self._stop("empty")
+                self._stop_taking("empty")
 
-    def _stop(self, reason: str) -> None:
-        if stop_state.reason in ("", "max_jobs"):
-            stop_state.reason = reason
-            logger.info("worker stopping: %s", reason)
-            # What Celery's SIGTERM handler does: the consumer loop sees it and performs a
-            # warm shutdown (running jobs finish and are acknowledged first).
-            state.should_stop = EX_OK
-            if self.tref is not None:
-                self.tref.cancel()
-                self.tref = None
+    def _stop_taking(self, reason: str) -> None:
+        """Take no more messages; the worker shuts down once the taken ones are done."""
+        if stop_state.reason:
+            return
+        stop_state.reason = reason
+        logger.info("worker stopping: %s", reason)
+        for queue in consumed_queues(self.consumer):
+            self.consumer.cancel_task_queue(queue)
+
+    def _shut_down(self) -> None:
+        # What Celery's SIGTERM handler does: the consumer loop sees it and performs a warm
+        # shutdown, with no job left running or half-handed to the pool.
+        state.should_stop = EX_OK
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
 
 
 def _pending(c: Any, queue: str) -> int:

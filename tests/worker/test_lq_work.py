@@ -165,12 +165,16 @@ def test_a_stock_celery_worker_runs_laravel_queue_jobs(setup: Setup, trace: Path
     assert [line.split()[1] for line in lines(trace)] == ["attempt=1", "attempt=2"], output
 
 
-def test_a_timeout_at_or_above_the_visibility_timeout_is_warned_about(
+def test_a_timeout_at_or_above_the_visibility_timeout_is_warned_about_on_kombus_fetch(
     setup: Setup, trace: Path
 ) -> None:
-    code, output = finish(work(setup, "--timeout", "40", "--stop-when-empty"))
+    kombu_fetch = Setup(setup.manager, {**setup.env, "LQ_TEST_RELIABLE_FETCH": "0"})
+    code, output = finish(work(kombu_fetch, "--timeout", "40", "--stop-when-empty"))
     assert code == 0, output
     assert "is not below the broker's visibility_timeout (30s)" in output
+    code, output = finish(work(setup, "--timeout", "40", "--stop-when-empty"))
+    assert code == 0, output
+    assert "visibility_timeout" not in output  # reliable fetch redelivers nothing early
 
 
 def test_jobs_run_once_each_across_several_worker_processes(setup: Setup, trace: Path) -> None:
