@@ -49,6 +49,10 @@ logger = logging.getLogger("laravel_queue.worker")
 
 UNREADABLE_CONTENT_TYPE = "application/x-lq-unreadable"
 
+# How often (in heartbeats) a process looks for entries in its own in-flight lists that none
+# of its channels holds; one found twice in a row is put back.
+SWEEP_EVERY_BEATS = 12
+
 # ARGV: in-flight prefix of this process, recovered prefix, then the queue keys in order.
 # The recovered list of a queue goes first: those messages were taken before.
 _TAKE = """
@@ -106,10 +110,23 @@ class Heartbeat:
         self.client: Any = redis.Redis(
             connection_pool=redis.ConnectionPool(**channel._connparams())
         )
+        # delivery tag -> (queue key, entry): what the channels of this process hold
+        self.held: dict[str, tuple[str, bytes]] = {}
         self.unsent_acks: deque[tuple[str, bytes]] = deque()
+        self._unknown: set[tuple[str, bytes]] = set()
+        self._beats = 0
         self._stopped = threading.Event()
+        self._put_back = self.client.register_script(_PUT_BACK)
         self.beat()
         threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+
+    def inflight_key(self, source: str) -> str:
+        return f"{self.prefix}inflight:{self.id}:{source}"
+
+    def put_back(self, source: str, raw: bytes) -> None:
+        """Move an entry of this process from in flight to the front of its queue."""
+        recovered = f"{self.prefix}recovered:{source}"
+        self._put_back(args=[self.inflight_key(source), recovered, raw], client=self.client)
 
     def beat(self) -> None:
         self.client.pipeline().sadd(f"{self.prefix}processes", self.id).set(
@@ -119,6 +136,25 @@ class Heartbeat:
             key, raw = self.unsent_acks[0]
             self.client.lrem(key, 1, raw)
             self.unsent_acks.popleft()
+        self._beats += 1
+        if self._beats % SWEEP_EVERY_BEATS == 0:
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Put back entries of this process's in-flight lists that no channel holds, seen so
+        at two sweeps in a row (a take whose reply was lost with its connection)."""
+        sources = [bytes_to_str(s) for s in self.client.smembers(f"{self.prefix}sources:{self.id}")]
+        in_lists = {
+            (source, raw)
+            for source in sources
+            for raw in self.client.lrange(self.inflight_key(source), 0, -1)
+        }
+        unknown = in_lists - set(list(self.held.values()))
+        for source, raw in unknown & self._unknown:
+            logger.warning("putting back a message this worker took but never received")
+            self.put_back(source, raw)
+        self._unknown = unknown - self._unknown
+        return len(unknown)
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
@@ -144,7 +180,7 @@ class Message(virtual.Message):  # type: ignore[misc]
             super().__init__(payload, channel=channel, **kwargs)
         except Exception:
             tag = payload["properties"]["delivery_tag"]
-            source, raw = channel._in_flight.get(tag, ("?", b""))
+            source, raw = channel.heartbeat.held.get(tag, ("?", b""))
             queue = source.rsplit(channel.sep, 1)[0]
             super().__init__(_unreadable(raw, queue, tag), channel=channel, **kwargs)
 
@@ -193,15 +229,11 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # delivery tag -> (queue key it came from, the entry as it is in the in-flight list)
-        self._in_flight: dict[str, tuple[str, bytes]] = {}
         self._block_next = False
         self._fetching = "EVAL"
         self._blocked_on = ""
         self._heartbeat: Heartbeat | None = None
-        self._take = self.client.register_script(_TAKE)
         self._recover = self.client.register_script(_RECOVER)
-        self._put_back_script = self.client.register_script(_PUT_BACK)
 
     # -- who this process is ----------------------------------------------------------------
 
@@ -217,9 +249,6 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
                     beat = _heartbeats[key] = Heartbeat(self)
             self._heartbeat = beat
         return self._heartbeat
-
-    def _inflight_prefix(self) -> str:
-        return f"{self.fetch_prefix}inflight:{self.heartbeat.id}:"
 
     def basic_consume(self, queue: str, *args: Any, **kwargs: Any) -> Any:
         result = super().basic_consume(queue, *args, **kwargs)
@@ -237,13 +266,14 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         if not queues:
             return
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
-        prefix = self._inflight_prefix()
+        heartbeat = self.heartbeat
         if self._block_next:
             self._fetching, self._blocked_on = "BLMOVE", keys[0]
-            command = ["BLMOVE", keys[0], prefix + keys[0], "RIGHT", "LEFT", timeout or 0]
+            inflight = heartbeat.inflight_key(keys[0])
+            command = ["BLMOVE", keys[0], inflight, "RIGHT", "LEFT", timeout or 0]
         else:
             self._fetching = "EVAL"
-            recovered = f"{self.fetch_prefix}recovered:"
+            prefix, recovered = heartbeat.inflight_key(""), f"{self.fetch_prefix}recovered:"
             command = ["EVAL", _TAKE, 0, prefix, recovered, *keys]
         self._in_poll = self.client.connection
         self._brpop_sent_at = kombu_redis.monotonic()
@@ -279,7 +309,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         queue = source.rsplit(self.sep, 1)[0]
         payload = _envelope(raw, queue)
         tag = payload["properties"]["delivery_tag"]
-        self._in_flight[tag] = (source, raw)
+        self.heartbeat.held[tag] = (source, raw)
         if recovered:
             _mark_redelivered(payload)
         self._queue_cycle.rotate(queue)
@@ -289,11 +319,11 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
 
     def settle(self, tag: str) -> None:
         """The ack: one LREM. One that cannot reach Redis is sent again by the heartbeat."""
-        taken = self._in_flight.pop(tag, None)
+        taken = self.heartbeat.held.pop(tag, None)
         if taken is None:
             return
         source, raw = taken
-        key = self._inflight_prefix() + source
+        key = self.heartbeat.inflight_key(source)
         try:
             self.heartbeat.client.lrem(key, 1, raw)
         except Exception as exc:
@@ -303,14 +333,9 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
     def put_back(self, tag: str) -> None:
         """Back to the front of its queue, marked redelivered (reject with requeue, a warm
         shutdown with messages not started)."""
-        taken = self._in_flight.pop(tag, None)
-        if taken is None:
-            return
-        source, raw = taken
-        self._put_back_script(
-            args=[self._inflight_prefix() + source, f"{self.fetch_prefix}recovered:{source}", raw],
-            client=self.heartbeat.client,
-        )
+        taken = self.heartbeat.held.pop(tag, None)
+        if taken is not None:
+            self.heartbeat.put_back(*taken)
 
     def recover_dead_processes(self) -> int:
         """Move the in-flight messages of processes whose heartbeat expired back to their
@@ -357,7 +382,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         source, raw = (self._blocked_on, reply) if self._fetching == "BLMOVE" else reply[:2]
         source = bytes_to_str(source)
         tag = f"closing-{uuid.uuid4()}"
-        self._in_flight[tag] = (source, raw)
+        self.heartbeat.held[tag] = (source, raw)
         self.put_back(tag)
 
 

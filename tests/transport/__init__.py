@@ -1,0 +1,1 @@
+"""Tests of laravel_queue.transport."""
