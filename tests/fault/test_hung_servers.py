@@ -34,6 +34,7 @@ def test_dispatch_to_a_frozen_redis_fails_within_the_bound(tmp_path: Path, trace
         waited = time.monotonic() - started
         server.thaw()
         assert waited < 15, waited
+        print(f"dispatch to a frozen Redis raised after {waited:.1f}s")
         manager.cache.close()
 
 
@@ -70,6 +71,7 @@ def test_failures_while_the_database_hangs_are_spooled_then_written(
             assert worker.process.poll() is None
         assert {job.uuid for job in direct.iterate()} >= set(ids)
         assert spooled_within < 30, spooled_within
+        print(f"10 failures spooled within {spooled_within:.1f}s of the database hanging")
     finally:
         proxy.resume()
         proxy.stop()
