@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..worker.options import WorkerOptions
+from ..worker.options import DEFAULT_WORKER_NAME, WorkerOptions
 from ..worker.run import run_worker
 from . import Context, cli
 
@@ -74,7 +74,12 @@ def _ints(text: str) -> list[int]:
     show_default=True,
     help="Exit with code 12 when a worker process uses this many MB.",
 )
-@click.option("--name", default="default", show_default=True, help="Worker name.")
+@click.option(
+    "--name",
+    default=DEFAULT_WORKER_NAME,
+    show_default=True,
+    help="Worker name: NAME@host (the default adds the pid); %h, %n, %d as in Celery.",
+)
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.pass_obj
 def work(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+DEFAULT_WORKER_NAME = "default"
+
 
 @dataclass
 class WorkerOptions:
-    name: str = "default"
+    name: str = DEFAULT_WORKER_NAME
+    """The node name's first half; Celery's `%h`, `%n`, `%d` work in a name with its own `@`."""
     queues: list[str] = field(default_factory=lambda: ["default"])
     concurrency: int = 1
     pool: str = "prefork"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
+
+from celery.utils.nodenames import host_format
 
 from .. import events
 from ..connection import CeleryConnection, hard_limit
 from ..exceptions import ConfigurationError
 from ..registry import JobTask, jobs
-from .options import WorkerOptions
+from .options import DEFAULT_WORKER_NAME, WorkerOptions
 from .setup import RELIABLE_REDIS_TRANSPORT
 from .stop import stop_state
 
@@ -44,7 +47,7 @@ def run_worker(
         target.app.conf.worker_hijack_root_logger = False
         target.app.conf.worker_redirect_stdouts = False
     worker = target.app.Worker(
-        hostname=f"{options.name}@%h",
+        hostname=node_name(options.name),
         queues=options.queues,
         concurrency=options.concurrency,
         pool_cls=options.pool,
@@ -59,6 +62,16 @@ def run_worker(
     status = stop_state.exit_code or int(worker.exitcode or 0)
     events.dispatch(events.WorkerStopping(status, options, stop_state.reason or "interrupted"))
     return status
+
+
+def node_name(name: str) -> str:
+    """The Celery node name: `NAME@host`, with Celery's `%h`, `%n` and `%d` expanded in a
+    `--name` that gives its own `@...`. The default name gets the process id, so two workers
+    on one host never share a node name (Celery's remote control and Flower tell workers
+    apart by it)."""
+    if "@" not in name:
+        name = f"{name}-{os.getpid()}@%h" if name == DEFAULT_WORKER_NAME else f"{name}@%h"
+    return str(host_format(name))
 
 
 def apply_default_timeout(connection: CeleryConnection, timeout: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -240,3 +241,18 @@ def test_the_worker_timeout_applies_to_jobs_but_not_to_plain_celery_tasks(
         _, output = finish(process)
     [row] = setup.manager.failed.all()
     assert "TimeoutExceededError" in row.exception, output
+
+
+def test_two_workers_on_one_host_have_distinct_expanded_names(setup: Setup) -> None:
+    first = work(setup, "--max-time", "2")
+    second = work(setup, "--max-time", "2")
+    outputs = [finish(process)[1] for process in (first, second)]
+    names = {
+        line.split()[-2]
+        for output in outputs
+        for line in output.splitlines()
+        if line.endswith(" ready.")
+    }
+    assert len(names) == 2, outputs
+    assert all(name.endswith(f"@{socket.gethostname()}") for name in names), names
+    assert all("%h" not in output for output in outputs)
