@@ -50,7 +50,30 @@ def load_manager(app_path: str | None) -> QueueManager:
     raise click.UsageError(f"'{app_path}' is neither a QueueManager nor a Celery app")
 
 
-@click.group()
+# Laravel's artisan names, so `lq queue:retry all` works as `php artisan queue:retry all` does.
+ARTISAN_NAMES = {
+    "queue:work": "work",
+    "queue:failed": "failed",
+    "queue:retry": "failed:retry",
+    "queue:forget": "failed:forget",
+    "queue:flush": "failed:flush",
+    "queue:prune-failed": "failed:prune",
+}
+
+
+class ArtisanGroup(click.Group):
+    """Commands also answer to their artisan names (listed once in `lq --help`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, ARTISAN_NAMES.get(cmd_name, cmd_name))
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Artisan names"):
+            formatter.write_dl(sorted(ARTISAN_NAMES.items()))
+
+
+@click.group(cls=ArtisanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="laravel_queue", prog_name="lq")
 @click.option(
     "--app",
     "app_path",
@@ -68,4 +91,17 @@ def cli(ctx: click.Context, app_path: str | None) -> None:
 def main() -> None:
     from . import demo, failed, migrate, queue, work  # noqa: F401 - registers the commands
 
-    cli(prog_name="lq")
+    cli(args=app_option_first(sys.argv[1:]), prog_name="lq")
+
+
+def app_option_first(args: list[str]) -> list[str]:
+    """`lq work --app shop` as `lq --app shop work`: `--app` belongs to `lq`, but Celery's
+    habit puts it anywhere."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg.startswith("--app="):
+            return [arg, *args[:index], *args[index + 1 :]]
+        if arg == "--app" and index + 1 < len(args):
+            return [arg, args[index + 1], *args[:index], *args[index + 2 :]]
+    return args

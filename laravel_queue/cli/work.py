@@ -22,6 +22,7 @@ def _ints(text: str) -> list[int]:
 @click.argument("connection", required=False)
 @click.option(
     "--queue",
+    "-Q",
     "queues",
     default="default",
     show_default=True,
