@@ -39,6 +39,21 @@ REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, SQLAlchemyError, OSError)
 
 
+def require_job_instance(job: object) -> None:
+    """A job *instance*: a class or a task name is the first mistake a newcomer makes.
+    (Duck-typed: `job.py` sits above this module.)"""
+    if isinstance(job, type) and hasattr(job, "encode_state"):
+        raise TypeError(
+            f"push() takes a job instance, got the class {job.__name__}; pass "
+            f"{job.__name__}(...) or call {job.__name__}.dispatch(...)"
+        )
+    if not hasattr(job, "encode_state"):
+        raise TypeError(
+            f"push() takes a job instance (a laravel_queue.Job), got {job!r:.80}; "
+            "build the job first, e.g. SendInvoice(1042)"
+        )
+
+
 def hard_limit(timeout: float) -> float:
     """Celery's hard time limit: a backstop a little after the soft limit the job sees."""
     return timeout + max(5.0, timeout * 0.1)
@@ -55,6 +70,7 @@ class Connection(ABC):
 
     def push(self, job: Job, queue: str | None = None, delay: Delay | None = None) -> str:
         """Queue `job` (on `queue`, else the job's queue, else "default"); returns its uuid."""
+        require_job_instance(job)
         target = self._queue_for(job, queue)
         message = build_message(job, self.name, target, self.manager.max_payload_bytes)
         seconds = to_seconds(delay if delay is not None else job.options.delay)
@@ -121,6 +137,7 @@ class CeleryConnection(Connection):
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
         built: list[tuple[Job, JobMessage, float]] = []
         for job in jobs:
+            require_job_instance(job)
             target = self._queue_for(job, queue)
             message = build_message(job, self.name, target, self.manager.max_payload_bytes)
             built.append((job, message, to_seconds(job.options.delay)))

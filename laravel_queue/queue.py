@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from . import events
-from .connection import Connection
+from .connection import Connection, require_job_instance
 from .durations import Delay
 from .job import Job
 from .manager import current_manager
@@ -23,10 +23,12 @@ class Queue:
 
     @staticmethod
     def push(job: Job, queue: str | None = None) -> str:
+        require_job_instance(job)
         return Queue.connection(job.options.connection or job.connection).push(job, queue=queue)
 
     @staticmethod
     def later(delay: Delay, job: Job, queue: str | None = None) -> str:
+        require_job_instance(job)
         return Queue.connection(job.options.connection or job.connection).later(delay, job, queue)
 
     @staticmethod
