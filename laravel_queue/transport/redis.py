@@ -30,145 +30,20 @@ binds). See docs/internals/reliable-fetch.md.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
-import socket
-import threading
 import uuid
-from collections import deque
 from typing import Any
 
-import redis
+from celery.worker import state as worker_state
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import loads
+
+from .envelope import envelope, mark_redelivered, unreadable
+from .heartbeat import Heartbeat, heartbeat_for
+from .scripts import RECOVER, TAKE
 
 logger = logging.getLogger("laravel_queue.worker")
-
-UNREADABLE_CONTENT_TYPE = "application/x-lq-unreadable"
-
-# How often (in heartbeats) a process looks for entries in its own in-flight lists that none
-# of its channels holds; one found twice in a row is put back.
-SWEEP_EVERY_BEATS = 12
-
-# ARGV: in-flight prefix of this process, recovered prefix, then the queue keys in order.
-# The recovered list of a queue goes first: those messages were taken before.
-_TAKE = """
-for i = 3, #ARGV do
-  local source = ARGV[i]
-  local inflight = ARGV[1] .. source
-  local item = redis.call('LMOVE', ARGV[2] .. source, inflight, 'RIGHT', 'LEFT')
-  if item then return {source, item, 1} end
-  item = redis.call('LMOVE', source, inflight, 'RIGHT', 'LEFT')
-  if item then return {source, item, 0} end
-end
-return false
-"""
-
-# ARGV: the key prefix, a process id. Nothing happens while its heartbeat is alive.
-_RECOVER = """
-local prefix, id = ARGV[1], ARGV[2]
-if redis.call('EXISTS', prefix .. 'alive:' .. id) == 1 then return -1 end
-local moved = 0
-for _, source in ipairs(redis.call('SMEMBERS', prefix .. 'sources:' .. id)) do
-  local inflight = prefix .. 'inflight:' .. id .. ':' .. source
-  while redis.call('LMOVE', inflight, prefix .. 'recovered:' .. source, 'RIGHT', 'LEFT') do
-    moved = moved + 1
-  end
-end
-redis.call('DEL', prefix .. 'sources:' .. id)
-redis.call('SREM', prefix .. 'processes', id)
-return moved
-"""
-
-# ARGV: in-flight list, recovered list, the entry. Moves it back only if it is still in flight.
-_PUT_BACK = """
-if redis.call('LREM', ARGV[1], 1, ARGV[3]) == 1 then
-  redis.call('LPUSH', ARGV[2], ARGV[3])
-  return 1
-end
-return 0
-"""
-
-
-class Heartbeat:
-    """One per worker process and Redis server: the key that says this process is alive,
-    kept by a daemon thread, which also sends again the acks that could not be sent.
-
-    It has a connection pool of its own, which the channels of the process use to settle
-    messages: Celery acknowledges a message through the channel it came from, and after a
-    reconnect that channel is closed (Kombu's own ack then fails on it).
-    """
-
-    def __init__(self, channel: Channel) -> None:
-        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.prefix = channel.fetch_prefix
-        self.ttl = channel.fetch_heartbeat_ttl
-        self.interval = channel.fetch_heartbeat_interval
-        self.client: Any = redis.Redis(
-            connection_pool=redis.ConnectionPool(**channel._connparams())
-        )
-        # delivery tag -> (queue key, entry): what the channels of this process hold
-        self.held: dict[str, tuple[str, bytes]] = {}
-        self.unsent_acks: deque[tuple[str, bytes]] = deque()
-        self._unknown: set[tuple[str, bytes]] = set()
-        self._beats = 0
-        self._stopped = threading.Event()
-        self._put_back = self.client.register_script(_PUT_BACK)
-        self.beat()
-        threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
-
-    def inflight_key(self, source: str) -> str:
-        return f"{self.prefix}inflight:{self.id}:{source}"
-
-    def put_back(self, source: str, raw: bytes) -> None:
-        """Move an entry of this process from in flight to the front of its queue."""
-        recovered = f"{self.prefix}recovered:{source}"
-        self._put_back(args=[self.inflight_key(source), recovered, raw], client=self.client)
-
-    def beat(self) -> None:
-        self.client.pipeline().sadd(f"{self.prefix}processes", self.id).set(
-            f"{self.prefix}alive:{self.id}", "1", ex=max(1, int(self.ttl))
-        ).execute()
-        while self.unsent_acks:
-            key, raw = self.unsent_acks[0]
-            self.client.lrem(key, 1, raw)
-            self.unsent_acks.popleft()
-        self._beats += 1
-        if self._beats % SWEEP_EVERY_BEATS == 0:
-            self.sweep()
-
-    def sweep(self) -> int:
-        """Put back entries of this process's in-flight lists that no channel holds, seen so
-        at two sweeps in a row (a take whose reply was lost with its connection)."""
-        sources = [bytes_to_str(s) for s in self.client.smembers(f"{self.prefix}sources:{self.id}")]
-        in_lists = {
-            (source, raw)
-            for source in sources
-            for raw in self.client.lrange(self.inflight_key(source), 0, -1)
-        }
-        unknown = in_lists - set(list(self.held.values()))
-        for source, raw in unknown & self._unknown:
-            logger.warning("putting back a message this worker took but never received")
-            self.put_back(source, raw)
-        self._unknown = unknown - self._unknown
-        return len(unknown)
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self.interval):
-            try:
-                self.beat()
-            except Exception as exc:  # Redis down: the next beat tries again
-                logger.warning("reliable fetch heartbeat failed: %r", exc)
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-
-_heartbeats: dict[tuple[int, str], Heartbeat] = {}
-_heartbeats_lock = threading.Lock()
 
 
 class Message(virtual.Message):  # type: ignore[misc]
@@ -182,7 +57,16 @@ class Message(virtual.Message):  # type: ignore[misc]
             tag = payload["properties"]["delivery_tag"]
             source, raw = channel.heartbeat.held.get(tag, ("?", b""))
             queue = source.rsplit(channel.sep, 1)[0]
-            super().__init__(_unreadable(raw, queue, tag), channel=channel, **kwargs)
+            super().__init__(unreadable(raw, queue, tag), channel=channel, **kwargs)
+
+
+def running_delivery_tags() -> set[str]:
+    """Delivery tags of the messages this process's Celery worker has handed to its pool."""
+    return {
+        request.message.delivery_tag
+        for request in tuple(worker_state.active_requests)
+        if request.message is not None
+    }
 
 
 class QoS(kombu_redis.QoS):  # type: ignore[misc]
@@ -204,8 +88,14 @@ class QoS(kombu_redis.QoS):  # type: ignore[misc]
         virtual.QoS.ack(self, delivery_tag)
 
     def restore_unacked(self, client: Any = None) -> None:
+        """At channel close (a warm shutdown, or a lost connection), put back what was taken
+        but is not running. Kombu puts back running jobs too, and so runs them twice after a
+        reconnect; here a running job stays in flight and is acknowledged when it ends (acks
+        go through the process's heartbeat connection, not the closed channel)."""
+        running = running_delivery_tags()
         for tag in list(self._delivered):
-            self.channel.put_back(tag)
+            if tag not in running:
+                self.channel.put_back(tag)
         self._delivered.clear()
 
     def restore_visible(self, start: int = 0, num: int = 10, interval: int = 10) -> None:
@@ -233,7 +123,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         self._fetching = "EVAL"
         self._blocked_on = ""
         self._heartbeat: Heartbeat | None = None
-        self._recover = self.client.register_script(_RECOVER)
+        self._recover = self.client.register_script(RECOVER)
 
     # -- who this process is ----------------------------------------------------------------
 
@@ -242,12 +132,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         """This process's heartbeat, kept by the channel once found (a closed channel no
         longer knows its connection)."""
         if self._heartbeat is None:
-            key = (os.getpid(), self.fetch_prefix + self.connection.client.as_uri())
-            with _heartbeats_lock:
-                beat = _heartbeats.get(key)
-                if beat is None:
-                    beat = _heartbeats[key] = Heartbeat(self)
-            self._heartbeat = beat
+            self._heartbeat = heartbeat_for(self)
         return self._heartbeat
 
     def basic_consume(self, queue: str, *args: Any, **kwargs: Any) -> Any:
@@ -274,7 +159,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         else:
             self._fetching = "EVAL"
             prefix, recovered = heartbeat.inflight_key(""), f"{self.fetch_prefix}recovered:"
-            command = ["EVAL", _TAKE, 0, prefix, recovered, *keys]
+            command = ["EVAL", TAKE, 0, prefix, recovered, *keys]
         self._in_poll = self.client.connection
         self._brpop_sent_at = kombu_redis.monotonic()
         self.client.connection.send_command(*command)
@@ -307,11 +192,11 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
 
     def _deliver_taken(self, source: str, raw: bytes, recovered: bool) -> None:
         queue = source.rsplit(self.sep, 1)[0]
-        payload = _envelope(raw, queue)
+        payload = envelope(raw, queue)
         tag = payload["properties"]["delivery_tag"]
         self.heartbeat.held[tag] = (source, raw)
         if recovered:
-            _mark_redelivered(payload)
+            mark_redelivered(payload)
         self._queue_cycle.rotate(queue)
         self.connection._deliver(payload, queue)
 
@@ -384,43 +269,6 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         tag = f"closing-{uuid.uuid4()}"
         self.heartbeat.held[tag] = (source, raw)
         self.put_back(tag)
-
-
-def _envelope(raw: bytes, queue: str) -> dict[str, Any]:
-    """The Kombu envelope in `raw`, or an unreadable one carrying `raw` whole."""
-    try:
-        payload = loads(bytes_to_str(raw))
-        properties = payload["properties"]
-        if isinstance(properties, dict) and isinstance(properties.get("delivery_tag"), str):
-            properties.setdefault("delivery_info", {})
-            return payload  # type: ignore[no-any-return]
-    except Exception:
-        pass
-    return _unreadable(raw, queue, str(uuid.uuid4()))
-
-
-def _unreadable(raw: bytes, queue: str, tag: str) -> dict[str, Any]:
-    return {
-        "body": base64.b64encode(raw).decode("ascii"),
-        "content-type": UNREADABLE_CONTENT_TYPE,
-        "content-encoding": "binary",
-        "headers": {},
-        "properties": {
-            "delivery_tag": tag,
-            "body_encoding": "base64",
-            "delivery_info": {"exchange": queue, "routing_key": queue},
-            "priority": 0,
-        },
-    }
-
-
-def _mark_redelivered(payload: dict[str, Any]) -> None:
-    headers = payload.get("headers")
-    if isinstance(headers, dict):
-        headers["redelivered"] = True
-    delivery_info = payload["properties"].get("delivery_info")
-    if isinstance(delivery_info, dict):
-        delivery_info["redelivered"] = True
 
 
 class Transport(kombu_redis.Transport):  # type: ignore[misc]

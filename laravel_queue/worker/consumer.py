@@ -23,7 +23,7 @@ from vine import promise
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
 from ..payload import RAW_BODY_HEADER, JobMessage
-from ..transport.redis import UNREADABLE_CONTENT_TYPE
+from ..transport.envelope import UNREADABLE_CONTENT_TYPE
 
 logger = logging.getLogger("laravel_queue.worker")
 

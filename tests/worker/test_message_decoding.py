@@ -20,7 +20,8 @@ from kombu import Connection
 
 from laravel_queue import QueueManager
 from laravel_queue.db.failed import FailureRecord
-from laravel_queue.transport.redis import Channel, _envelope
+from laravel_queue.transport.envelope import envelope
+from laravel_queue.transport.redis import Channel
 from laravel_queue.worker.consumer import malformed, raw_message
 
 from .. import jobs  # noqa: F401 - registers tests.jobs.Traced on every app
@@ -68,7 +69,7 @@ def record_of(message: Any) -> FailureRecord:
 def test_any_redis_entry_becomes_a_message_that_can_be_recorded(
     channel: Channel, entry: bytes
 ) -> None:
-    payload = _envelope(entry, "default")
+    payload = envelope(entry, "default")
     tag = payload["properties"]["delivery_tag"]
     channel.heartbeat.held[tag] = ("default", entry)
     message = channel.Message(payload, channel=channel)

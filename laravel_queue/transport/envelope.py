@@ -1,0 +1,54 @@
+"""Kombu envelopes read from Redis lists: whatever an entry holds, a message comes out.
+
+An entry that is not a Kombu envelope (not JSON, no delivery tag, a body that is not base64)
+becomes a message of content type `UNREADABLE_CONTENT_TYPE` carrying the raw bytes, which the
+worker's consumer records in `failed_jobs` instead of crashing on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import loads
+
+UNREADABLE_CONTENT_TYPE = "application/x-lq-unreadable"
+
+
+def envelope(raw: bytes, queue: str) -> dict[str, Any]:
+    """The Kombu envelope in `raw`, or an unreadable one carrying `raw` whole."""
+    try:
+        payload = loads(bytes_to_str(raw))
+        properties = payload["properties"]
+        if isinstance(properties, dict) and isinstance(properties.get("delivery_tag"), str):
+            properties.setdefault("delivery_info", {})
+            return payload  # type: ignore[no-any-return]
+    except Exception:
+        pass
+    return unreadable(raw, queue, str(uuid.uuid4()))
+
+
+def unreadable(raw: bytes, queue: str, tag: str) -> dict[str, Any]:
+    return {
+        "body": base64.b64encode(raw).decode("ascii"),
+        "content-type": UNREADABLE_CONTENT_TYPE,
+        "content-encoding": "binary",
+        "headers": {},
+        "properties": {
+            "delivery_tag": tag,
+            "body_encoding": "base64",
+            "delivery_info": {"exchange": queue, "routing_key": queue},
+            "priority": 0,
+        },
+    }
+
+
+def mark_redelivered(payload: dict[str, Any]) -> None:
+    headers = payload.get("headers")
+    if isinstance(headers, dict):
+        headers["redelivered"] = True
+    delivery_info = payload["properties"].get("delivery_info")
+    if isinstance(delivery_info, dict):
+        delivery_info["redelivered"] = True

@@ -1,0 +1,116 @@
+"""The heartbeat of a worker process on reliable fetch, and what it does besides beating.
+
+One per process and Redis server. A daemon thread keeps `alive:{process}` from expiring,
+sends again the acks that could not reach Redis, and now and then puts back entries of the
+process's in-flight lists that none of its channels holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import redis
+from kombu.utils.encoding import bytes_to_str
+
+from .scripts import PUT_BACK
+
+if TYPE_CHECKING:
+    from .redis import Channel
+
+logger = logging.getLogger("laravel_queue.worker")
+
+# How often (in heartbeats) a process looks for entries in its own in-flight lists that none
+# of its channels holds; one found twice in a row is put back.
+SWEEP_EVERY_BEATS = 12
+
+
+class Heartbeat:
+    """One per worker process and Redis server: the key that says this process is alive,
+    kept by a daemon thread, which also sends again the acks that could not be sent.
+
+    It has a connection pool of its own, which the channels of the process use to settle
+    messages: Celery acknowledges a message through the channel it came from, and after a
+    reconnect that channel is closed (Kombu's own ack then fails on it).
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.prefix = channel.fetch_prefix
+        self.ttl = channel.fetch_heartbeat_ttl
+        self.interval = channel.fetch_heartbeat_interval
+        self.client: Any = redis.Redis(
+            connection_pool=redis.ConnectionPool(**channel._connparams())
+        )
+        # delivery tag -> (queue key, entry): what the channels of this process hold
+        self.held: dict[str, tuple[str, bytes]] = {}
+        self.unsent_acks: deque[tuple[str, bytes]] = deque()
+        self._unknown: set[tuple[str, bytes]] = set()
+        self._beats = 0
+        self._put_back = self.client.register_script(PUT_BACK)
+        self.beat()
+        threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+
+    def inflight_key(self, source: str) -> str:
+        return f"{self.prefix}inflight:{self.id}:{source}"
+
+    def put_back(self, source: str, raw: bytes) -> None:
+        """Move an entry of this process from in flight to the front of its queue."""
+        recovered = f"{self.prefix}recovered:{source}"
+        self._put_back(args=[self.inflight_key(source), recovered, raw], client=self.client)
+
+    def beat(self) -> None:
+        self.client.pipeline().sadd(f"{self.prefix}processes", self.id).set(
+            f"{self.prefix}alive:{self.id}", "1", ex=max(1, int(self.ttl))
+        ).execute()
+        while self.unsent_acks:
+            key, raw = self.unsent_acks[0]
+            self.client.lrem(key, 1, raw)
+            self.unsent_acks.popleft()
+        self._beats += 1
+        if self._beats % SWEEP_EVERY_BEATS == 0:
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Put back entries of this process's in-flight lists that no channel holds, seen so
+        at two sweeps in a row (a take whose reply was lost with its connection)."""
+        sources = [bytes_to_str(s) for s in self.client.smembers(f"{self.prefix}sources:{self.id}")]
+        in_lists = {
+            (source, raw)
+            for source in sources
+            for raw in self.client.lrange(self.inflight_key(source), 0, -1)
+        }
+        unknown = in_lists - set(list(self.held.values()))
+        for source, raw in unknown & self._unknown:
+            logger.warning("putting back a message this worker took but never received")
+            self.put_back(source, raw)
+        self._unknown = unknown - self._unknown
+        return len(unknown)
+
+    def _run(self) -> None:
+        while True:  # a daemon thread: it ends with its process
+            time.sleep(self.interval)
+            try:
+                self.beat()
+            except Exception as exc:  # Redis down: the next beat tries again
+                logger.warning("reliable fetch heartbeat failed: %r", exc)
+
+
+_heartbeats: dict[tuple[int, str], Heartbeat] = {}
+_heartbeats_lock = threading.Lock()
+
+
+def heartbeat_for(channel: Channel) -> Heartbeat:
+    """This process's heartbeat for the channel's server (made on first use)."""
+    key = (os.getpid(), channel.fetch_prefix + channel.connection.client.as_uri())
+    with _heartbeats_lock:
+        beat = _heartbeats.get(key)
+        if beat is None:
+            beat = _heartbeats[key] = Heartbeat(channel)
+        return beat
