@@ -37,9 +37,16 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def drain(command: list[str], queue: str, jobs: int, client: redis.Redis) -> float:
+def in_flight(client: redis.Redis) -> int:
+    """Messages taken and not yet acknowledged: Kombu's unacked hash, or reliable fetch's
+    in-flight lists."""
+    lists = client.keys("lq:fetch:inflight:*")
+    return int(client.hlen("unacked")) + sum(int(client.llen(key)) for key in lists)
+
+
+def drain(command: list[str], queue: str, jobs: int, client: redis.Redis, **env_vars: str) -> float:
     """Seconds from the first job taken to the queue empty and nothing unacknowledged."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     worker = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -47,7 +54,9 @@ def drain(command: list[str], queue: str, jobs: int, client: redis.Redis) -> flo
         while client.llen(queue) >= jobs:
             time.sleep(0.002)
         started = time.perf_counter()
-        while client.llen(queue) or client.hlen("unacked"):
+        while client.llen(queue):
+            time.sleep(0.002)
+        while in_flight(client):
             time.sleep(0.002)
         return time.perf_counter() - started
     finally:
@@ -56,7 +65,8 @@ def drain(command: list[str], queue: str, jobs: int, client: redis.Redis) -> flo
 
 
 def celery_worker(queue: str) -> list[str]:
-    """A raw Celery worker with the same pool settings `lq work` uses."""
+    """A raw Celery worker with the same pool settings `lq work` uses (run with Kombu's own
+    Redis fetch: `LQ_BENCH_RELIABLE_FETCH=0`)."""
     return [
         sys.executable,
         *("-m", "celery", "-A", "bench.apps", "worker", "-Q", queue, "-c", "2", "-P", "prefork"),
@@ -85,7 +95,7 @@ def main() -> None:
     raw_dispatch = timed(lambda: [raw_noop.apply_async(queue="raw") for _ in range(jobs)])
     lq_dispatch = timed(lambda: [NoopJob().on_queue("lq").dispatch() for _ in range(jobs)])
 
-    raw_drain = drain(celery_worker("raw"), "raw", jobs, client)
+    raw_drain = drain(celery_worker("raw"), "raw", jobs, client, LQ_BENCH_RELIABLE_FETCH="0")
     lq_drain = drain(lq_worker("lq"), "lq", jobs, client)
 
     loop_publish = timed(lambda: [raw_noop.apply_async(queue="bulk_raw") for _ in range(jobs)])
