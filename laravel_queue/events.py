@@ -121,10 +121,18 @@ class Dispatcher:
 
 dispatcher = Dispatcher()
 
+# Where every event goes besides its listeners: `laravel_queue.signals` adds its sender when
+# imported (nobody can have connected to a signal without importing that module).
+_forwards: list[Callable[[object], None]] = []
+
+
+def forward_to(send: Callable[[object], None]) -> None:
+    if send not in _forwards:
+        _forwards.append(send)
+
 
 def dispatch(event: object) -> None:
     """Fire `event` to its listeners and to the signal of the same name."""
     dispatcher.dispatch(event)
-    from . import signals
-
-    signals.send(event)
+    for send in _forwards:
+        send(event)

@@ -47,3 +47,6 @@ def send(event: object) -> None:
     signal = by_event.get(type(event))
     if signal is not None and signal.receivers:
         signal.send_robust(sender=type(event), event=event)
+
+
+events.forward_to(send)

@@ -2,95 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 
-import click
+from . import demo, failed, migrate, queue, work  # noqa: F401 - each registers its commands
+from .app import ARTISAN_NAMES, Context, cli, load_manager
 
-from ..manager import QueueManager, current_manager, manager_for_app
-
-
-class Context:
-    """What every command gets: the manager, loaded on first use (or given, when the
-    commands run inside another program: `cli.main(args, obj=Context(manager=...))`)."""
-
-    def __init__(self, app_path: str | None = None, manager: QueueManager | None = None) -> None:
-        self.app_path = app_path
-        self._manager = manager
-
-    @property
-    def manager(self) -> QueueManager:
-        if self._manager is None:
-            self._manager = load_manager(self.app_path)
-        return self._manager
-
-
-def load_manager(app_path: str | None) -> QueueManager:
-    """`module[:attribute]`: importing the module makes its manager current; `:attribute`
-    names a QueueManager or a Celery app explicitly. Neither: the embedded default."""
-    if not app_path:
-        return current_manager()
-    module_name, _, attribute = app_path.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise click.UsageError(
-            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
-        ) from exc
-    if not attribute:
-        return current_manager()
-    target = getattr(module, attribute, None)
-    if isinstance(target, QueueManager):
-        return target
-    if target is not None and hasattr(target, "conf") and hasattr(target, "Worker"):
-        return manager_for_app(target)
-    raise click.UsageError(f"'{app_path}' is neither a QueueManager nor a Celery app")
-
-
-# Laravel's artisan names, so `lq queue:retry all` works as `php artisan queue:retry all` does.
-ARTISAN_NAMES = {
-    "queue:work": "work",
-    "queue:failed": "failed",
-    "queue:retry": "failed:retry",
-    "queue:forget": "failed:forget",
-    "queue:flush": "failed:flush",
-    "queue:prune-failed": "failed:prune",
-}
-
-
-class ArtisanGroup(click.Group):
-    """Commands also answer to their artisan names (listed once in `lq --help`)."""
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, ARTISAN_NAMES.get(cmd_name, cmd_name))
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Artisan names"):
-            formatter.write_dl(sorted(ARTISAN_NAMES.items()))
-
-
-@click.group(cls=ArtisanGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="laravel_queue", prog_name="lq")
-@click.option(
-    "--app",
-    "app_path",
-    envvar="LQ_APP",
-    metavar="MODULE[:ATTR]",
-    help="Module that creates your QueueManager (env LQ_APP).",
-)
-@click.pass_context
-def cli(ctx: click.Context, app_path: str | None) -> None:
-    """laravel_queue: Laravel's queue commands for Celery."""
-    if not isinstance(ctx.obj, Context):
-        ctx.obj = Context(app_path)
+__all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager", "main"]
 
 
 def main() -> None:
-    from . import demo, failed, migrate, queue, work  # noqa: F401 - registers the commands
-
     cli(args=app_option_first(sys.argv[1:]), prog_name="lq")
 
 

@@ -10,7 +10,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import cli
+from ..manager import QueueManager
+from ..worker.options import WorkerOptions
+from ..worker.run import run_worker
+from .app import cli
 
 
 @cli.command("demo")
@@ -19,10 +22,9 @@ def demo(keep: bool) -> None:
     """Run three example jobs on the embedded SQLite queue (no server needed)."""
     home = Path(tempfile.mkdtemp(prefix="lq-demo-"))
     os.environ["LQ_HOME"] = str(home)
+    # Imported only here: importing the demo's job classes registers them as tasks of every
+    # Celery app in the process, which no other command should do.
     from ..demo import ChargeExpiredCard, SendWelcomeEmail, SyncInventory
-    from ..manager import QueueManager
-    from ..worker.options import WorkerOptions
-    from ..worker.run import run_worker
 
     console = Console()
     manager = QueueManager()

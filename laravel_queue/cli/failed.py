@@ -25,7 +25,7 @@ from ..db.failed import FailedJob
 from ..encoding import decode_value
 from ..exceptions import StoreTimeoutError
 from ..failed.store import FailedJobs
-from . import Context, cli
+from .app import Context, cli
 
 EXIT_NOT_FOUND = 1
 EXIT_DATABASE_DOWN = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..db.migrate import migrate as migrate_to_head
-from . import Context, cli
+from .app import Context, cli
 
 
 @cli.command("migrate")

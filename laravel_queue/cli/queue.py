@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import Context, cli
+from .app import Context, cli
 
 
 def split_target(target: str) -> tuple[str | None, str]:

@@ -8,7 +8,7 @@ import click
 
 from ..worker.options import DEFAULT_WORKER_NAME, WorkerOptions
 from ..worker.run import run_worker
-from . import Context, cli
+from .app import Context, cli
 
 
 def _ints(text: str) -> list[int]:
