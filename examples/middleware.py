@@ -13,8 +13,8 @@ import time
 
 from laravel_queue import Job, Limit, QueueManager, RateLimiter, ShouldBeUnique
 from laravel_queue.middleware import Middleware, RateLimited
-from laravel_queue.worker.options import WorkerOptions
 from laravel_queue.worker.run import run_worker
+from laravel_queue.worker_options import WorkerOptions
 
 RateLimiter.for_("reports", lambda job: Limit.per_second(2))
 

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 
 from laravel_queue import Job, QueueManager
-from laravel_queue.worker.options import WorkerOptions
 from laravel_queue.worker.run import run_worker
+from laravel_queue.worker_options import WorkerOptions
 
 OUT = Path(tempfile.mkdtemp()) / "greetings.txt"
 

@@ -6,8 +6,8 @@ python examples/retries_and_failures.py
 from __future__ import annotations
 
 from laravel_queue import Job, QueueManager
-from laravel_queue.worker.options import WorkerOptions
 from laravel_queue.worker.run import run_worker
+from laravel_queue.worker_options import WorkerOptions
 
 
 class ChargeCard(Job):

@@ -3,6 +3,7 @@
 from laravel_queue import QueueManager, Job, Queue
 """
 
+from . import job_task  # noqa: F401 - makes every Job class a Celery task
 from .encryption import ShouldBeEncrypted
 from .exceptions import QueueConnectionError
 from .job import Job

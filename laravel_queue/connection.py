@@ -1,8 +1,7 @@
 """Queue connections: where jobs are pushed and how big the queues are (Laravel: Queue drivers).
 
 `CeleryConnection` publishes Celery task messages through a Celery app (one per broker URL);
-`SyncConnection` runs each job at once in the calling process, through the same pipeline a
-worker uses (Laravel: SyncQueue) — not Celery's `task_always_eager`, which skips it.
+`sync.SyncConnection` (which needs the worker pipeline) runs them in the calling process.
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import events
 from .dispatching import build_message
 from .durations import Delay, to_seconds
-from .exceptions import QueueConnectionError, UnregisteredJobError
+from .exceptions import QueueConnectionError
 from .payload import JobMessage
-from .registry import job_class
 from .transport.redis import Channel as ReliableChannel
 
 if TYPE_CHECKING:
@@ -233,16 +231,3 @@ class CeleryConnection(Connection):
             except Exception:
                 purged = 0
         return purged + self.manager.delayed.clear(self.name, q)
-
-
-class SyncConnection(Connection):
-    """Runs the job inside `push` (Laravel: the `sync` driver): no retries, no failed_jobs row;
-    the first exception fails the job and is raised to the caller. A delay is ignored."""
-
-    def publish(self, message: JobMessage, delay: float = 0.0) -> None:
-        from .runtime import JobRun
-
-        cls = job_class(message.task)
-        if cls is None:
-            raise UnregisteredJobError(f"no job class is registered as {message.task}")
-        JobRun(self.manager, self, cls, message, sync=True).process()

@@ -17,6 +17,7 @@ from . import registry
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
+from .manager import current_manager
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -66,8 +67,6 @@ def _dispatch_cls(cls: type[Job], *args: Any, **kwargs: Any) -> str | None:
 
 
 def _dispatch_job(job: Job) -> str | None:
-    from .manager import current_manager
-
     return current_manager().dispatch(job)
 
 
@@ -76,8 +75,6 @@ def _dispatch_sync_cls(cls: type[Job], *args: Any, **kwargs: Any) -> str | None:
 
 
 def _dispatch_sync_job(job: Job) -> str | None:
-    from .manager import current_manager
-
     return current_manager().dispatch_sync(job)
 
 

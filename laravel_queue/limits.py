@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from .cache.base import CacheStore, Window
+from .manager import current_manager
 
 T = TypeVar("T")
 
@@ -127,6 +128,4 @@ class RateLimiter:
 
 
 def _store() -> CacheStore:
-    from .manager import current_manager
-
     return current_manager().cache

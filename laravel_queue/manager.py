@@ -19,17 +19,24 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 from sqlalchemy import Engine, event
 
+from .binding import configure_app
 from .cache.base import CacheStore
-from .connection import CeleryConnection, Connection, SyncConnection
+from .cache.memory import MemoryStore
+from .cache.redis import RedisStore
+from .cache.sql import SqlStore
+from .connection import CeleryConnection, Connection
 from .db.engine import make_engine, mask_url, use_wal
 from .db.migrate import migrate
 from .delayed.base import DelayedStore
+from .delayed.redis import RedisDelayedStore
+from .delayed.sql import SqlDelayedStore
 from .dispatching import header_for
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
 from .payload import LqHeader
+from .sync import SyncConnection
 from .unique import ShouldBeUnique, unique_lock
-from .worker.options import WorkerOptions
+from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
     from .job import Job
@@ -165,7 +172,7 @@ class QueueManager:
         if not isinstance(job, ShouldBeUnique):
             return self._push_or_defer(job)
         job.options.job_id = owner = str(uuid.uuid4())
-        lock = unique_lock(job, owner)
+        lock = unique_lock(job, owner, self.cache)
         if not lock.acquire():
             job.options.job_id = None
             return None
@@ -209,15 +216,9 @@ class QueueManager:
     def cache(self) -> CacheStore:
         url = self.cache_url
         if url.startswith(("redis://", "rediss://", "unix://")):
-            from .cache.redis import RedisStore
-
             return RedisStore(url, self.prefix)
         if url.startswith("memory://"):
-            from .cache.memory import MemoryStore
-
             return MemoryStore(self.prefix)
-        from .cache.sql import SqlStore
-
         self.ensure_schema()
         engine = self.engine if url == self.database_url else make_engine(url)
         return SqlStore(engine, self.prefix)
@@ -225,14 +226,8 @@ class QueueManager:
     @cached_property
     def delayed(self) -> DelayedStore:
         cache = self.cache
-        from .cache.redis import RedisStore
-
         if isinstance(cache, RedisStore):
-            from .delayed.redis import RedisDelayedStore
-
             return RedisDelayedStore(cache.client, self.prefix)
-        from .delayed.sql import SqlDelayedStore
-
         self.ensure_schema()
         return SqlDelayedStore(self.engine)
 
@@ -275,8 +270,6 @@ def _embedded_app(sqlite_file: Path) -> Celery:
 
 
 def _bind_app(app: Celery, manager: QueueManager) -> None:
-    from .worker.setup import configure_app
-
     app.laravel_queue = manager
     configure_app(app)
 

@@ -1,64 +1,37 @@
-"""Every `Job` subclass becomes a Celery task named after its dotted path.
+"""Every `Job` subclass, by the task name it travels under (its dotted path).
 
-Registration works like Celery's `shared_task`: the task is added to every Celery app that
-exists now and to every app finalized later, so `celery -A shop worker` runs our jobs as
-soon as the app module imports them.
+The registry only records classes; `job_task` (which can run them) makes each a Celery task.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from celery import Celery, Task
-from celery._state import _get_active_apps, connect_on_app_finalize
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .job import Job
 
 _jobs: dict[str, type[Job]] = {}
+_listeners: list[Callable[[type[Job]], None]] = []
 
 
 def task_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class JobTask(Task):  # type: ignore[misc]
-    """The Celery face of a Job class: settings that keep a job from being lost.
-
-    `acks_late` + `reject_on_worker_lost`: a job whose process dies comes back (and the
-    redelivery spends an attempt, see runtime). `acks_on_timeout=False`: a job killed by the
-    hard time limit comes back too instead of being acknowledged as gone.
-    """
-
-    job_class: type[Job]
-    acks_late = True
-    reject_on_worker_lost = True
-    acks_on_timeout = False
-    ignore_result = True
-    typing = False
-    serializer = "json"
-
-    def run(self, *args: Any, **kwargs: Any) -> None:
-        from .runtime import process_message
-
-        process_message(self, args, kwargs)
-
-
 def register(cls: type[Job]) -> None:
-    name = task_name(cls)
-    _jobs[name] = cls
-    task_cls = type(
-        cls.__name__, (JobTask,), {"name": name, "job_class": cls, "__module__": cls.__module__}
-    )
+    """Record a Job class under its task name and tell whoever makes tasks of it."""
+    _jobs[task_name(cls)] = cls
+    for listener in _listeners:
+        listener(cls)
 
-    def add_to(app: Celery) -> Task:
-        return app.register_task(task_cls())
 
-    connect_on_app_finalize(add_to)
-    for app in _get_active_apps():
-        if app.finalized:
-            with app._finalize_mutex:
-                add_to(app)
+def on_register(listener: Callable[[type[Job]], None]) -> None:
+    """Call `listener` for every Job class, those registered so far and those to come
+    (how the runtime turns each into a Celery task without this module knowing it)."""
+    _listeners.append(listener)
+    for cls in list(_jobs.values()):
+        listener(cls)
 
 
 def job_class(name: str) -> type[Job] | None:

@@ -35,8 +35,8 @@ from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
 if TYPE_CHECKING:
     from .connection import Connection
     from .job import Job
+    from .job_task import JobTask
     from .manager import QueueManager
-    from .registry import JobTask
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -44,11 +44,10 @@ logger = logging.getLogger("laravel_queue.worker")
 REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
 
 
-def process_message(task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def process_message(
+    manager: QueueManager, task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     """Entry point of every job task: build the run from Celery's request and process it."""
-    from .manager import manager_for_app
-
-    manager = manager_for_app(task.app)
     request = task.request
     delivery = request.delivery_info or {}
     routing_key = delivery.get("routing_key")
@@ -202,7 +201,8 @@ class JobRun:
         after the pipeline if a middleware ended the job without releasing it.
         """
         pipeline = list(job.middleware())
-        held = unique_lock(job, self.job_id) if isinstance(job, ShouldBeUnique) else None
+        unique = isinstance(job, ShouldBeUnique)
+        held = unique_lock(job, self.job_id, self.manager.cache) if unique else None
         until_processing = isinstance(job, ShouldBeUniqueUntilProcessing)
 
         def give_back() -> None:
@@ -342,7 +342,7 @@ class JobRun:
         except Exception:
             logger.exception("%s.failed() raised; the failure is recorded anyway", self.name)
         if isinstance(fresh, ShouldBeUnique):  # Laravel: CallQueuedHandler::failed
-            unique_lock(fresh, self.job_id).release_or_let_expire()
+            unique_lock(fresh, self.job_id, self.manager.cache).release_or_let_expire()
 
     # -- settings resolved against the worker's defaults -------------------------------------
 

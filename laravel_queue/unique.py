@@ -35,19 +35,20 @@ class ShouldBeUnique:
         """What makes two jobs of this class the same; "" (the default) means the class."""
         return ""
 
-    def unique_via(self) -> CacheStore:
-        """The store holding the lock (Laravel: uniqueVia); the manager's cache by default."""
-        from .manager import current_manager
-
-        return current_manager().cache
+    def unique_via(self) -> CacheStore | None:
+        """The store holding the lock (Laravel: uniqueVia); None, the default, means the
+        cache store of the manager dispatching or running the job."""
+        return None
 
 
 class ShouldBeUniqueUntilProcessing(ShouldBeUnique):
     """Mixin: unique until a worker starts the job; the lock goes just before `handle()`."""
 
 
-def unique_lock(job: Job, owner: str) -> Lock:
-    """The lock of unique `job` as held by `owner` (the uuid of the dispatch that took it)."""
+def unique_lock(job: Job, owner: str, cache: CacheStore) -> Lock:
+    """The lock of unique `job` as held by `owner` (the uuid of the dispatch that took it),
+    in the job's `unique_via()` store or else in `cache` (the manager's)."""
     assert isinstance(job, ShouldBeUnique), f"{job.display_name()} is not a unique job"
     key = f"{KEY_PREFIX}{job.display_name()}:{job.unique_id()}"
-    return job.unique_via().lock(key, float(job.unique_for or DEFAULT_UNIQUE_FOR), owner)
+    store = job.unique_via() or cache
+    return store.lock(key, float(job.unique_for or DEFAULT_UNIQUE_FOR), owner)

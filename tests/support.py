@@ -20,8 +20,8 @@ from celery.contrib.testing.worker import start_worker
 from kombu import Connection, Exchange, Producer
 
 from laravel_queue import QueueManager
-from laravel_queue.worker.options import WorkerOptions
 from laravel_queue.worker.run import apply_sleep
+from laravel_queue.worker_options import WorkerOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..manager import QueueManager
-from ..worker.options import WorkerOptions
 from ..worker.run import run_worker
+from ..worker_options import WorkerOptions
 from .app import cli
 
 

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..worker.options import DEFAULT_WORKER_NAME, WorkerOptions
 from ..worker.run import run_worker
+from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .app import Context, cli
 
 

@@ -24,6 +24,7 @@ from celery import Task, signals
 from celery.app.task import Context
 
 from ..payload import JobMessage
+from ..registry import job_class
 
 logger = logging.getLogger("laravel_queue.failed")
 
@@ -94,9 +95,7 @@ def record_plain_task_failure(
     einfo: Any = None,
     **_: Any,
 ) -> None:
-    from ..registry import JobTask
-
-    if sender is None or task_id is None or isinstance(sender, JobTask):
+    if sender is None or task_id is None or job_class(sender.name) is not None:
         return
     manager = getattr(sender.app, "laravel_queue", None)
     if manager is None or not manager.capture_plain_tasks or sender.name.startswith("celery."):

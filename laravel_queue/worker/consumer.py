@@ -22,6 +22,7 @@ from kombu.exceptions import ContentDisallowed
 from vine import promise
 
 from ..exceptions import JobDecodeError, UnregisteredJobError
+from ..manager import manager_for_app
 from ..payload import RAW_BODY_HEADER, JobMessage
 from ..transport.envelope import UNREADABLE_CONTENT_TYPE
 
@@ -32,8 +33,6 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
     def create_task_handler(self, promise: Any = promise) -> Callable[[Any], None]:
         """Celery's handler, behind a check of the message's shape and a last line of defence:
         whatever Celery's handler raises for a message ends that message, not the worker."""
-        from ..manager import manager_for_app
-
         celery_handler = super().create_task_handler(promise)
         max_bytes = manager_for_app(self.app).max_payload_bytes
 
@@ -81,8 +80,6 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
         super().on_decode_error(message, exc)
 
     def _record(self, message: Any, body: Any, exc: BaseException) -> None:
-        from ..manager import manager_for_app
-
         try:
             manager = manager_for_app(self.app)
             manager.failed.log(

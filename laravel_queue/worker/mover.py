@@ -11,6 +11,8 @@ import logging
 import time
 from typing import Any
 
+from ..connection import CeleryConnection
+from ..manager import manager_for_app
 from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
@@ -18,8 +20,6 @@ logger = logging.getLogger("laravel_queue.worker")
 
 class DelayedJobMover(RepeatingStep):
     def interval(self, c: Any) -> float:
-        from ..manager import manager_for_app
-
         return float(manager_for_app(c.app).worker_options.mover_interval)
 
     def tick(self, c: Any) -> int:
@@ -32,9 +32,6 @@ def consumed_queues(c: Any) -> list[str]:
 
 def move_due_jobs(c: Any) -> int:
     """One pass over the consumed queues; returns how many jobs were moved."""
-    from ..connection import CeleryConnection
-    from ..manager import manager_for_app
-
     moved = 0
     try:
         manager = manager_for_app(c.app)

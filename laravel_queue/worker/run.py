@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from celery.utils.nodenames import host_format
 
 from .. import events
+from ..binding import RELIABLE_REDIS_TRANSPORT
 from ..connection import CeleryConnection, hard_limit
 from ..exceptions import ConfigurationError
-from ..registry import JobTask, jobs
-from .options import DEFAULT_WORKER_NAME, WorkerOptions
-from .setup import RELIABLE_REDIS_TRANSPORT
+from ..job_task import JobTask
+from ..registry import jobs
+from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .stop import stop_state
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..manager import manager_for_app
 from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
@@ -28,8 +29,6 @@ class SpoolDrainer(RepeatingStep):
 
 
 def drain(c: Any) -> int:
-    from ..manager import manager_for_app
-
     try:
         return manager_for_app(c.app).failed.drain_spool()  # logs what it moved
     except Exception:

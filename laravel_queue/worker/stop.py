@@ -24,6 +24,7 @@ from typing import Any
 from celery import bootsteps, signals
 from celery.worker import state
 
+from ..manager import manager_for_app
 from .mover import consumed_queues
 
 logger = logging.getLogger("laravel_queue.worker")
@@ -58,8 +59,6 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
         self.consumer: Any = None
 
     def start(self, c: Any) -> None:
-        from ..manager import manager_for_app
-
         options = manager_for_app(c.app).worker_options
         if not options.managed:
             return  # a stock `celery worker`: Celery's own rules apply
@@ -75,8 +74,6 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
             self.tref = None
 
     def _on_received(self, request: Any = None, **_: Any) -> None:
-        from ..manager import manager_for_app
-
         limit = manager_for_app(self.consumer.app).worker_options.job_limit
         stop_state.received += 1
         if limit and stop_state.received >= limit:
@@ -120,8 +117,6 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
 def _pending(c: Any, queue: str) -> int:
     """Jobs this worker could still take: pending, plus delayed ones that are due (Laravel
     migrates those before each pop) — or all delayed ones with `wait_for_delayed`."""
-    from ..manager import manager_for_app
-
     manager = manager_for_app(c.app)
     connection = manager.connection_for_app(c.app)
     options = manager.worker_options

@@ -4,6 +4,10 @@ The settings and bootsteps are put on the app itself, so a stock `celery -A shop
 gets them too: JSON only, one message reserved at a time (strict queue order, no job held in
 memory by an idle process), strict queue order on Redis, our consumer (which records messages
 Celery cannot run), the mover of due delayed jobs and the drainer of spooled failures.
+
+The consumer and the bootsteps are named by their import paths, as Celery's own settings
+are: Celery loads them when a worker starts, so the manager (below the worker) never
+imports the worker's modules.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 from celery import Celery, signals
 from celery._state import _get_active_apps
 
-from ..failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
+from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 
@@ -27,6 +31,12 @@ BROKER_SOCKET_TIMEOUT_SECONDS = 2.0
 # `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
 # in its transport options.
 RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
+
+CONSUMER_STEPS = (
+    "laravel_queue.worker.mover:DelayedJobMover",
+    "laravel_queue.worker.spool:SpoolDrainer",
+    "laravel_queue.worker.stop:StopConditions",
+)
 
 
 def configure_app(app: Celery) -> None:
@@ -49,15 +59,7 @@ def configure_app(app: Celery) -> None:
         reliable = url.startswith("redis://") and options.get("reliable_fetch", True)
     if conf.broker_transport in (None, RELIABLE_REDIS_TRANSPORT):
         conf.broker_transport = RELIABLE_REDIS_TRANSPORT if reliable else None
-    if not getattr(app, "_lq_steps_added", False):
-        from .mover import DelayedJobMover
-        from .spool import SpoolDrainer
-        from .stop import StopConditions
-
-        app.steps["consumer"].add(DelayedJobMover)
-        app.steps["consumer"].add(SpoolDrainer)
-        app.steps["consumer"].add(StopConditions)
-        app._lq_steps_added = True
+    app.steps["consumer"].update(CONSUMER_STEPS)
 
 
 def _after_fork(**_: Any) -> None:
