@@ -118,7 +118,8 @@ def test_dispatch_sync_runs_the_pipeline_in_process_and_raises_the_first_excepti
     assert lines(trace)[0] == "before outer"
     with pytest.raises(ValueError, match="always fails"):
         jobs.AlwaysFails.dispatch_sync(str(trace), "sync")
-    assert lines(trace)[-2:] == [lines(trace)[-2], "sync failed=ValueError fresh=True"]
+    assert lines(trace)[-2].startswith("sync attempt=1 id=")
+    assert lines(trace)[-1] == "sync failed=ValueError fresh=True"
     assert redis_manager.failed.all() == []  # Laravel's sync driver stores no failures
     assert Queue.size() == 0
 

@@ -27,7 +27,8 @@ def test_limit_constructors_follow_laravel() -> None:
     assert not Limit.per_second(1).unlimited
 
 
-def test_named_limiters_are_registered_by_name() -> None:
+def test_named_limiters_are_registered_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RateLimiter, "_limiters", {})  # leave no limiter behind
     RateLimiter.for_("backups", lambda job: Limit.per_hour(1).by(job))
     limiter = RateLimiter.limiter("backups")
     assert limiter is not None and limiter("u7") == Limit(1, 3600, "u7")

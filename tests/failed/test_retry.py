@@ -89,9 +89,10 @@ def test_plain_tasks_are_not_recorded_when_capture_is_off(
     redis_manager.app.send_task(
         "tests.plain.fails_while_flagged", args=[str(trace), str(flag)], queue="default"
     )
+    jobs.Traced.dispatch(str(trace), "after")  # one worker, one queue: runs after it settled
     with worker(redis_manager):
-        wait_until(lambda: "plain ran" in lines(trace))
-        time.sleep(0.5)
+        wait_until(lambda: any(line.startswith("after ") for line in lines(trace)))
+    assert "plain ran" in lines(trace)
     assert redis_manager.failed.count() == 0
 
 

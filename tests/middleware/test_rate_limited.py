@@ -61,3 +61,5 @@ def test_an_unknown_limiter_lets_the_job_through(redis_manager: QueueManager, tr
         jobs.Limited.dispatch(str(trace), name, "g", "unknown")
     with worker(redis_manager):
         wait_until(lambda: len(ran(trace)) == 2)
+    assert sorted(ran(trace)) == ["a", "b"]
+    assert all("attempt=1" in line for line in lines(trace))  # neither was released

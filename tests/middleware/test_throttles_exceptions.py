@@ -3,11 +3,13 @@ max_attempts, a success clearing it, and when / delete_when / fail_when / report
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from celery import Celery
 
 from laravel_queue import QueueManager, RateLimiter
@@ -36,14 +38,21 @@ def test_throttled_exceptions_are_released_after_backoff_minutes_without_countin
     assert RateLimiter.attempts("throttles_exceptions:flaky") == 0  # the success cleared it
 
 
+def parked_attempts(manager: QueueManager) -> list[int]:
+    """The `attempts` of each job parked in the delayed store of the default queue."""
+    client = redis.Redis.from_url(manager.cache_url)
+    members = client.zrange("lq:delayed:default:default", 0, -1)
+    return [json.loads(member)["m"]["headers"]["lq"]["attempts"] for member in members]
+
+
 def test_after_max_attempts_exceptions_jobs_are_released_without_running(
     redis_manager: QueueManager, trace: Path
 ) -> None:
     jobs.CallsAFlakyService.dispatch(str(trace), "down", 99)  # ThrottlesExceptions(2, 60)
     with worker(redis_manager):
         wait_until(lambda: len(runs(trace)) == 2, timeout=30)
-        wait_until(lambda: redis_manager.connection().delayed_size() == 1)
-        time.sleep(1)
+        # The third reservation parks the job again: its header then counts 3 attempts.
+        wait_until(lambda: parked_attempts(redis_manager) == [3], timeout=30)
     assert len(runs(trace)) == 2  # the third reservation did not run handle()
     assert RateLimiter.attempts("throttles_exceptions:flaky") == 2
     assert redis_manager.failed.count() == 0
