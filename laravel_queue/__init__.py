@@ -4,6 +4,7 @@ from laravel_queue import QueueManager, Job, Queue
 """
 
 from . import job_task  # noqa: F401 - makes every Job class a Celery task
+from .bus import Bus
 from .encryption import ShouldBeEncrypted
 from .exceptions import QueueConnectionError
 from .job import Job
@@ -13,6 +14,7 @@ from .queue import Queue
 from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
 
 __all__ = [
+    "Bus",
     "Job",
     "Limit",
     "Queue",

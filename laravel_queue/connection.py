@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -66,15 +67,30 @@ class Connection(ABC):
 
     # -- pushing -----------------------------------------------------------------------------
 
-    def push(self, job: Job, queue: str | None = None, delay: Delay | None = None) -> str:
-        """Queue `job` (on `queue`, else the job's queue, else "default"); returns its uuid."""
+    def push(
+        self,
+        job: Job,
+        queue: str | None = None,
+        delay: Delay | None = None,
+        *,
+        job_id: str | None = None,
+    ) -> str:
+        """Queue `job` (on `queue`, else the job's queue, else "default") under `job_id` (a new
+        uuid when None); returns the uuid, which is also the job's `job_id` from now on."""
         require_job_instance(job)
         target = self._queue_for(job, queue)
-        message = build_message(job, self.name, target, self.manager.max_payload_bytes)
+        message = self._message(job, target, job_id)
         seconds = to_seconds(delay if delay is not None else job.options.delay)
         self.publish(message, seconds)
         events.dispatch(events.JobQueued(self.name, target, message.id, job, seconds))
         return message.id
+
+    def _message(self, job: Job, queue: str, job_id: str | None) -> JobMessage:
+        message = build_message(
+            job, self.name, queue, job_id or str(uuid.uuid4()), self.manager.max_payload_bytes
+        )
+        job._lq_uuid = message.id
+        return message
 
     def later(self, delay: Delay, job: Job, queue: str | None = None) -> str:
         return self.push(job, queue=queue, delay=delay)
@@ -137,7 +153,7 @@ class CeleryConnection(Connection):
         for job in jobs:
             require_job_instance(job)
             target = self._queue_for(job, queue)
-            message = build_message(job, self.name, target, self.manager.max_payload_bytes)
+            message = self._message(job, target, None)
             built.append((job, message, to_seconds(job.options.delay)))
         self._guard(lambda: self._send_all([(message, delay) for _, message, delay in built]))
         for job, message, delay in built:

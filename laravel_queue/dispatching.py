@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from .durations import to_timestamp
@@ -58,8 +57,12 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
     )
 
 
-def build_message(job: Job, connection: str, queue: str, max_bytes: int = 0) -> JobMessage:
-    """Encode the job (raising `JobEncodeError` naming a bad attribute) with a new uuid.
+def build_message(
+    job: Job, connection: str, queue: str, job_id: str, max_bytes: int = 0
+) -> JobMessage:
+    """The message of `job` under the uuid `job_id`; the job itself is left as it was.
+
+    Raises `JobEncodeError` naming an attribute JSON cannot carry.
 
     A state over `max_bytes` once encoded (0: no limit) raises `JobTooLargeError`: a big
     message slows every broker round trip and every worker's memory, and Redis and RabbitMQ
@@ -76,9 +79,6 @@ def build_message(job: Job, connection: str, queue: str, max_bytes: int = 0) -> 
                 f"{max_bytes:,}; queue a key to the data (a row id, an object-store path) "
                 "instead of the data itself, or raise QueueManager(max_payload_bytes=...)"
             )
-    job_id = job.options.job_id or str(uuid.uuid4())
-    job.options.job_id = None
-    job._lq_uuid = job_id
     return JobMessage(
         task=task_name(type(job)),
         id=job_id,

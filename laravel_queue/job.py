@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from . import registry
+from .bus import Bus
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
-from .manager import current_manager
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,7 +42,6 @@ class DispatchOptions:
     connection: str | None = None
     delay: Delay | None = None
     after_commit: Session | None = None
-    job_id: str | None = None  # reserved for the next push (after_commit returns it early)
 
 
 class _ClassOrInstance(Generic[R]):
@@ -67,7 +66,7 @@ def _dispatch_cls(cls: type[Job], *args: Any, **kwargs: Any) -> str | None:
 
 
 def _dispatch_job(job: Job) -> str | None:
-    return current_manager().dispatch(job)
+    return Bus.dispatch(job)
 
 
 def _dispatch_sync_cls(cls: type[Job], *args: Any, **kwargs: Any) -> str | None:
@@ -75,7 +74,7 @@ def _dispatch_sync_cls(cls: type[Job], *args: Any, **kwargs: Any) -> str | None:
 
 
 def _dispatch_sync_job(job: Job) -> str | None:
-    return current_manager().dispatch_sync(job)
+    return Bus.dispatch_sync(job)
 
 
 def _dispatch_if_cls(cls: type[Job], condition: Any, *args: Any, **kwargs: Any) -> str | None:

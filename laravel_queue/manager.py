@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import uuid
-from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from .binding import configure_app
 from .cache.base import CacheStore
@@ -30,16 +28,13 @@ from .db.migrate import migrate
 from .delayed.base import DelayedStore
 from .delayed.redis import RedisDelayedStore
 from .delayed.sql import SqlDelayedStore
-from .dispatching import header_for
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
-from .payload import LqHeader
 from .sync import SyncConnection
-from .unique import ShouldBeUnique, unique_lock
 from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
-    from .job import Job
+    pass
 
 DEFAULT_CONNECTION = "default"
 # How long recording a failure may wait for the database before it is spooled: well below the
@@ -160,45 +155,6 @@ class QueueManager:
         app.conf.broker_transport_options = {}
         return CeleryConnection(self, name, app)
 
-    # -- dispatching -------------------------------------------------------------------------
-
-    def dispatch(self, job: Job) -> str | None:
-        """Push `job` on its connection (Laravel: PendingDispatch + Dispatcher::dispatchToQueue).
-
-        A unique job first takes its lock, owned by its new uuid; when another job holds it,
-        nothing is pushed and the result is None. A push that fails, or a transaction that
-        rolls back, gives the lock back.
-        """
-        if not isinstance(job, ShouldBeUnique):
-            return self._push_or_defer(job)
-        job.options.job_id = owner = str(uuid.uuid4())
-        lock = unique_lock(job, owner, self.cache)
-        if not lock.acquire():
-            job.options.job_id = None
-            return None
-        try:
-            return self._push_or_defer(job, on_discard=lock.release_or_let_expire)
-        except BaseException:
-            lock.release_or_let_expire()
-            raise
-
-    def _push_or_defer(self, job: Job, on_discard: Callable[[], object] | None = None) -> str:
-        session = job.options.after_commit
-        if session is not None and session.in_transaction():
-            job.options.job_id = job_id = job.options.job_id or str(uuid.uuid4())
-            _push_after_commit(self, job, session, on_discard)
-            return job_id
-        return self._push(job)
-
-    def _push(self, job: Job) -> str:
-        return self.connection(job.options.connection or job.connection).push(job)
-
-    def dispatch_sync(self, job: Job) -> str | None:
-        return self.connection("sync").push(job)
-
-    def header_for_class(self, cls: type[Job], job_id: str) -> LqHeader:
-        return header_for(cls, job_id)
-
     # -- stores ------------------------------------------------------------------------------
 
     @cached_property
@@ -272,28 +228,3 @@ def _embedded_app(sqlite_file: Path) -> Celery:
 def _bind_app(app: Celery, manager: QueueManager) -> None:
     app.laravel_queue = manager
     configure_app(app)
-
-
-def _push_after_commit(
-    manager: QueueManager, job: Job, session: Any, on_discard: Callable[[], object] | None
-) -> None:
-    """Laravel's afterCommit: push when the transaction commits, drop the job on rollback
-    (`on_discard` then gives a unique job's lock back)."""
-
-    def on_commit(_session: Any) -> None:
-        event.remove(session, "after_soft_rollback", on_rollback)
-        job.options.after_commit = None
-        try:
-            manager._push(job)
-        except BaseException:
-            if on_discard is not None:
-                on_discard()
-            raise
-
-    def on_rollback(_session: Any, _previous: Any) -> None:
-        event.remove(session, "after_commit", on_commit)
-        if on_discard is not None:
-            on_discard()
-
-    event.listen(session, "after_commit", on_commit, once=True)
-    event.listen(session, "after_soft_rollback", on_rollback, once=True)

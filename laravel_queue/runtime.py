@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from . import events
+from .dispatching import header_for
 from .durations import Delay, to_seconds
 from .encryption import decrypt_state
 from .exceptions import (
@@ -65,7 +66,7 @@ def process_message(
     if HEADER not in message.headers:
         # Sent by plain Celery (`task.delay(...)`): settle the Laravel fields the way a
         # dispatch would have, so the job still follows its class's rules.
-        message = message.with_lq(manager.header_for_class(task.job_class, request.id))
+        message = message.with_lq(header_for(task.job_class, request.id))
     redelivered = bool(delivery.get("redelivered") or getattr(request, "redelivered", False))
     run: JobRun | None = None
     try:
