@@ -18,6 +18,7 @@ from .bus import Bus
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
+from .manager import QueueManager, current_manager
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -153,6 +154,24 @@ class Job:
         if self._lq_uuid is None:
             self._lq_uuid = str(uuid.uuid4())
         return self._lq_uuid
+
+    @property
+    def queue_job(self) -> JobRun | None:
+        """The reservation running this job, None outside a worker (Laravel: `$this->job`)."""
+        return self._lq_run
+
+    @property
+    def manager(self) -> QueueManager:
+        """The manager running this job in a worker, else the current one: middleware and
+        jobs reach the stores through it, so a worker never mixes up two managers."""
+        return self._lq_run.manager if self._lq_run is not None else current_manager()
+
+    @property
+    def run_timeout(self) -> float:
+        """Seconds this run may take (0 = no limit): the job's `timeout`, else the worker's."""
+        if self._lq_run is not None:
+            return self._lq_run.timeout
+        return float(self.manager.worker_options.timeout if self.timeout is None else self.timeout)
 
     def attempts(self) -> int:
         """1-based count of reservations, the current one included; 1 outside a worker."""

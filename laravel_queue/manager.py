@@ -8,7 +8,10 @@ and URLs to use Redis, RabbitMQ, PostgreSQL or MySQL instead.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import logging
 import os
+import sys
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -45,17 +48,54 @@ STORE_TIMEOUT_SECONDS = 2.0
 MAX_PAYLOAD_BYTES = 1024 * 1024
 SQLITE_FILE = "laravel_queue.sqlite"
 
+logger = logging.getLogger("laravel_queue")
+
 _current: QueueManager | None = None
 _current_lock = threading.RLock()  # current_manager() creates one, which sets itself
 
 
 def current_manager() -> QueueManager:
-    """The most recently created manager, or the embedded default (made on first use)."""
+    """The most recently created manager (like Celery's current app).
+
+    With none yet, the app module named by `LQ_APP` is imported (its manager becomes
+    current); failing that, the embedded SQLite default is made — and said so, once, since a
+    job dispatched from a process that never imported the app module would otherwise land in
+    a local file without a word.
+    """
     global _current
     with _current_lock:
+        if _current is None and os.environ.get("LQ_APP"):
+            load_manager(os.environ["LQ_APP"])
         if _current is None:
             _current = QueueManager()
+            logger.warning(
+                "no QueueManager was created in this process: using the embedded SQLite "
+                "default at %s (import your app module, or set LQ_APP=module)",
+                lq_home() / SQLITE_FILE,
+            )
         return _current
+
+
+def load_manager(app_path: str) -> QueueManager:
+    """The manager named by `module[:attribute]` (`lq --app`, `LQ_APP`): importing the module
+    makes its manager current; `:attribute` names a QueueManager or a Celery app."""
+    module_name, _, attribute = app_path.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
+        ) from exc
+    if not attribute:
+        return current_manager()
+    target = getattr(module, attribute, None)
+    if isinstance(target, QueueManager):
+        return target
+    if isinstance(target, Celery):
+        return manager_for_app(target)
+    raise ConfigurationError(f"'{app_path}' is neither a QueueManager nor a Celery app")
 
 
 def manager_for_app(app: Celery) -> QueueManager:

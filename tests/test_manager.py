@@ -91,3 +91,38 @@ def test_lq_app_finds_the_manager_by_module_and_attribute(redis_urls: ServiceUrl
     )
     assert result.returncode == 2
     assert "neither a QueueManager nor a Celery app" in result.stderr
+
+
+def python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_lq_app_is_honoured_on_first_use(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    done = python(
+        "from laravel_queue import Queue; print(Queue.connection().manager.database_url)",
+        tmp_path,
+        LQ_APP="tests.apps",
+        LQ_TEST_BROKER="memory://",
+        LQ_TEST_DATABASE=database,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == database
+    assert "embedded SQLite default" not in done.stderr
+
+
+def test_falling_back_to_the_embedded_default_is_said_once(tmp_path: Path) -> None:
+    done = python(
+        "from laravel_queue import Queue; Queue.size(); Queue.size()",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("using the embedded SQLite default at ") == 1
+    assert str(tmp_path / "laravel_queue.sqlite") in done.stderr

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
 import click
 
-from ..manager import QueueManager, current_manager, manager_for_app
+from .. import manager
+from ..exceptions import ConfigurationError
+from ..manager import QueueManager, current_manager
 
 
 class Context:
@@ -27,27 +25,14 @@ class Context:
 
 
 def load_manager(app_path: str | None) -> QueueManager:
-    """`module[:attribute]`: importing the module makes its manager current; `:attribute`
-    names a QueueManager or a Celery app explicitly. Neither: the embedded default."""
+    """The manager `--app`/`LQ_APP` names; with neither, the current one (see
+    `current_manager`)."""
     if not app_path:
         return current_manager()
-    module_name, _, attribute = app_path.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise click.UsageError(
-            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
-        ) from exc
-    if not attribute:
-        return current_manager()
-    target = getattr(module, attribute, None)
-    if isinstance(target, QueueManager):
-        return target
-    if target is not None and hasattr(target, "conf") and hasattr(target, "Worker"):
-        return manager_for_app(target)
-    raise click.UsageError(f"'{app_path}' is neither a QueueManager nor a Celery app")
+        return manager.load_manager(app_path)
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 # Laravel's artisan names, so `lq queue:retry all` works as `php artisan queue:retry all` does.

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from ..connection import hard_limit
 from ..durations import Delay, to_seconds
-from ..manager import current_manager
 from .base import Next
 
 if TYPE_CHECKING:
@@ -81,12 +80,11 @@ class WithoutOverlapping:
     def lock_ttl(self, job: Job) -> float:
         if self.expires_after is not None:
             return self.expires_after
-        run = job._lq_run
-        timeout = run.timeout if run is not None else current_manager().worker_options.timeout
+        timeout = job.run_timeout
         return hard_limit(timeout) + LOCK_MARGIN_SECONDS if timeout else NO_TIMEOUT_LOCK_SECONDS
 
     def handle(self, job: Job, next: Next) -> None:
-        lock = current_manager().cache.lock(self.lock_key(job), self.lock_ttl(job))
+        lock = job.manager.cache.lock(self.lock_key(job), self.lock_ttl(job))
         if lock.acquire():
             try:
                 next(job)
