@@ -17,11 +17,17 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from .exceptions import ConfigurationError, JobDecodeError
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .payload import JobMessage
+
+J = TypeVar("J", bound="Job")
 
 ENCRYPTED_KWARG = "lq_encrypted"
 KEY_VARIABLE = "LQ_ENCRYPTION_KEY"
@@ -87,3 +93,9 @@ def _encrypter_for(key: str, previous: str) -> MultiFernet:
                 f"bytes); make one with: {HOW_TO_MAKE_A_KEY}"
             ) from None
     return MultiFernet(fernets)
+
+
+def decode_job(cls: type[J], message: JobMessage) -> J:
+    """The job `message` carries, rebuilt without calling `__init__` (its state decrypted
+    first when the job is encrypted)."""
+    return cls.from_state(decrypt_state(message.kwargs))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .exceptions import JobDecodeError
@@ -81,10 +82,43 @@ class JobMessage:
     exchange: str = ""
     routing_key: str | None = None
 
-    @property
+    @cached_property
     def lq(self) -> LqHeader | None:
+        """The `lq` header, parsed once (`JobDecodeError` when it is malformed)."""
         raw = self.headers.get(HEADER)
         return LqHeader.from_dict(raw) if raw is not None else None
+
+    @classmethod
+    def from_request(
+        cls,
+        task: str,
+        task_id: str,
+        request: Any,
+        args: Any,
+        kwargs: Any,
+        *,
+        default_queue: str,
+        connection: str,
+        options: dict[str, Any] | None = None,
+    ) -> JobMessage:
+        """The message a Celery request carried (a worker's `task.request`, or a `Context`
+        rebuilt from one; None when nothing of it is known): its queue is the routing key it
+        came by, else `default_queue`."""
+        delivery = (getattr(request, "delivery_info", None) if request is not None else None) or {}
+        routing_key = delivery.get("routing_key")
+        headers = getattr(request, "headers", None) if request is not None else None
+        return cls(
+            task=task,
+            id=task_id,
+            kwargs=dict(kwargs or {}),
+            args=list(args or []),
+            queue=routing_key or default_queue,
+            connection=connection,
+            headers=dict(headers or {}),
+            options=options or {},
+            exchange=delivery.get("exchange") or "",
+            routing_key=routing_key,
+        )
 
     def with_lq(self, header: LqHeader) -> JobMessage:
         return replace(self, headers={**self.headers, HEADER: header.to_dict()})

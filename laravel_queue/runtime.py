@@ -23,7 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from . import events
 from .dispatching import header_for
 from .durations import Delay, to_seconds
-from .encryption import decrypt_state
+from .encryption import decode_job
 from .exceptions import (
     JobDecodeError,
     ManuallyFailedError,
@@ -51,17 +51,14 @@ def process_message(
     """Entry point of every job task: build the run from Celery's request and process it."""
     request = task.request
     delivery = request.delivery_info or {}
-    routing_key = delivery.get("routing_key")
-    message = JobMessage(
-        task=task.name,
-        id=request.id,
-        kwargs=kwargs,
-        args=list(args),
-        queue=routing_key or task.job_class.queue or manager.default_queue,
+    message = JobMessage.from_request(
+        task.name,
+        request.id,
+        request,
+        args,
+        kwargs,
+        default_queue=task.job_class.queue or manager.default_queue,
         connection=manager.connection_for_app(task.app).name,
-        headers=dict(request.headers or {}),
-        exchange=delivery.get("exchange") or "",
-        routing_key=routing_key,
     )
     if HEADER not in message.headers:
         # Sent by plain Celery (`task.delay(...)`): settle the Laravel fields the way a
@@ -180,7 +177,7 @@ class JobRun:
 
     def _decode(self) -> Job:
         try:
-            job = self.job_class.from_state(decrypt_state(self.message.kwargs))
+            job = decode_job(self.job_class, self.message)
         except Exception as exc:
             # Deterministic: retrying cannot help, so the job fails at once with the reason.
             error = (
@@ -334,7 +331,7 @@ class JobRun:
 
     def _call_failed_hook(self, exc: BaseException) -> None:
         try:
-            fresh = self.job_class.from_state(decrypt_state(self.message.kwargs))
+            fresh = decode_job(self.job_class, self.message)
         except Exception:
             return  # an undecodable job has no instance to call failed() on
         fresh._lq_uuid = self.job_id

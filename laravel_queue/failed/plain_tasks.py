@@ -54,24 +54,20 @@ def plain_task_message(
     task: Task, task_id: str, args: Any, kwargs: Any, connection: str
 ) -> JobMessage:
     request = _request_for(task, task_id)
-    delivery = (request.delivery_info if request is not None else None) or {}
-    routing_key = delivery.get("routing_key")
     options = {
         option: getattr(request, attribute)
         for attribute, option in KEPT_OPTIONS.items()
         if request is not None and getattr(request, attribute, None)
     }
-    return JobMessage(
-        task=task.name,
-        id=task_id,
-        kwargs=dict(kwargs or {}),
-        args=list(args or []),
-        queue=routing_key or _configured_queue(task),
+    return JobMessage.from_request(
+        task.name,
+        task_id,
+        request,
+        args,
+        kwargs,
+        default_queue=_configured_queue(task),
         connection=connection,
-        headers=dict((request.headers if request is not None else None) or {}),
         options=options,
-        exchange=delivery.get("exchange") or "",
-        routing_key=routing_key,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from ..db.failed import FailedJob
 from ..durations import to_timestamp
-from ..encryption import decrypt_state
+from ..encryption import decode_job
 from ..exceptions import JobDecodeError
 from ..payload import HEADER, RAW_BODY_HEADER, JobMessage
 from ..registry import job_class
@@ -81,7 +81,7 @@ def _recomputed_retry_until(message: JobMessage) -> float | None:
             "module that defines it"
         )
     try:
-        deadline = cls.from_state(decrypt_state(message.kwargs)).retry_until()
+        deadline = decode_job(cls, message).retry_until()
     except JobDecodeError as exc:
         raise NotRetryableError(f"its retry_until() must be recomputed, but {exc}") from exc
     return to_timestamp(deadline) if deadline is not None else None
