@@ -18,8 +18,7 @@ from celery import Celery, signals
 from celery._state import _get_active_apps
 
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
-
-_REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
+from .urls import is_redis_broker
 
 # How long a Redis broker may leave a call unanswered before it counts as down. Kombu's
 # default is to wait forever: a frozen server hung every dispatch for as long as it was
@@ -50,7 +49,7 @@ def configure_app(app: Celery) -> None:
     conf.broker_connection_retry_on_startup = True
     url = str(conf.broker_url or "")
     reliable = False
-    if url.startswith(_REDIS_SCHEMES):
+    if is_redis_broker(url):
         options = dict(conf.broker_transport_options or {})
         options.setdefault("queue_order_strategy", "priority")
         options.setdefault("socket_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)

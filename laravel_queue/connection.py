@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import events
 from .dispatching import build_message
-from .durations import Delay, to_seconds
+from .durations import Delay, hard_limit, to_seconds
 from .exceptions import QueueConnectionError
 from .payload import JobMessage
 from .transport.redis import Channel as ReliableChannel
@@ -51,11 +51,6 @@ def require_job_instance(job: object) -> None:
             f"push() takes a job instance (a laravel_queue.Job), got {job!r:.80}; "
             "build the job first, e.g. SendInvoice(1042)"
         )
-
-
-def hard_limit(timeout: float) -> float:
-    """Celery's hard time limit: a backstop a little after the soft limit the job sees."""
-    return timeout + max(5.0, timeout * 0.1)
 
 
 class Connection(ABC):

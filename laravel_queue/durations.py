@@ -32,3 +32,8 @@ def to_timestamp(moment: datetime) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+def hard_limit(timeout: float) -> float:
+    """Celery's hard time limit: a backstop a little after the soft limit the job sees."""
+    return timeout + max(5.0, timeout * 0.1)

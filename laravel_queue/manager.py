@@ -34,6 +34,7 @@ from .delayed.sql import SqlDelayedStore
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
 from .sync import SyncConnection
+from .urls import is_redis_cache
 from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ class QueueManager:
     @cached_property
     def cache(self) -> CacheStore:
         url = self.cache_url
-        if url.startswith(("redis://", "rediss://", "unix://")):
+        if is_redis_cache(url):
             return RedisStore(url, self.prefix)
         if url.startswith("memory://"):
             return MemoryStore(self.prefix)
@@ -250,7 +251,7 @@ class QueueManager:
 
     def _default_cache_url(self) -> str:
         broker = str(self.app.conf.broker_url or "")
-        if broker.startswith(("redis://", "rediss://")):
+        if is_redis_cache(broker):
             return broker
         return self.database_url
 

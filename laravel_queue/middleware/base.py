@@ -10,6 +10,10 @@ if TYPE_CHECKING:
 
 Next = Callable[["Job"], None]
 
+# A job released because a limit is reached waits until the window resets, plus this
+# (Laravel: `availableIn($key) + 3` in RateLimited and ThrottlesExceptions).
+RELEASE_MARGIN_SECONDS = 3
+
 
 class Middleware(Protocol):
     def handle(self, job: Job, next: Next) -> Any:

@@ -15,12 +15,10 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from ..limits import Limit, RateLimiter
-from .base import Next
+from .base import RELEASE_MARGIN_SECONDS, Next
 
 if TYPE_CHECKING:
     from ..job import Job
-
-RELEASE_MARGIN_SECONDS = 3  # Laravel: availableIn($key) + 3
 
 
 class RateLimited:

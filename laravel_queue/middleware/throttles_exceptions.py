@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded
 
 from ..limits import RateLimiter
-from .base import Next
+from .base import RELEASE_MARGIN_SECONDS, Next
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("laravel_queue.worker")
 
 DEFAULT_PREFIX = "throttles_exceptions:"  # Laravel: laravel_throttles_exceptions:
-RELEASE_MARGIN_SECONDS = 3  # Laravel: availableIn($key) + 3
 
 ExceptionTest = Callable[[BaseException], bool]
 ExceptionMatch = type[BaseException] | ExceptionTest

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..connection import hard_limit
-from ..durations import Delay, to_seconds
+from ..durations import Delay, hard_limit, to_seconds
 from .base import Next
 
 if TYPE_CHECKING:

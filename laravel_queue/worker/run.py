@@ -10,10 +10,12 @@ from celery.utils.nodenames import host_format
 
 from .. import events
 from ..binding import RELIABLE_REDIS_TRANSPORT
-from ..connection import CeleryConnection, hard_limit
+from ..connection import CeleryConnection
+from ..durations import hard_limit
 from ..exceptions import ConfigurationError
 from ..job_task import JobTask
 from ..registry import jobs
+from ..urls import is_redis_broker
 from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .stop import stop_state
 
@@ -91,7 +93,7 @@ def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) ->
     enforces is a little after the timeout, so that is what is compared.
     """
     reliable = connection.app.conf.broker_transport == RELIABLE_REDIS_TRANSPORT
-    if reliable or not connection.url.startswith(("redis", "rediss", "sqs")):
+    if reliable or not (is_redis_broker(connection.url) or connection.url.startswith("sqs")):
         return []  # reliable fetch redelivers nothing while its worker lives
     visibility = float(
         (connection.app.conf.broker_transport_options or {}).get("visibility_timeout", 3600)
