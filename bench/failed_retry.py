@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
 
 from bench.apps import BROKER, NoopJob, app, manager  # noqa: E402
-from laravel_queue.db.failed import FailureRecord  # noqa: E402
 from laravel_queue.db.schema import failed_jobs  # noqa: E402
 from laravel_queue.dispatching import build_message  # noqa: E402
+from laravel_queue.failed.repository import FailureRecord  # noqa: E402
 
 QUEUE = "bench-retry"
 INSERT_CHUNK = 1000

@@ -21,9 +21,9 @@ from rich.syntax import Syntax
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db.failed import FailedJob
 from ..encoding import decode_value
 from ..exceptions import StoreTimeoutError
+from ..failed.repository import FailedJob
 from ..failed.store import FailedJobs
 from .app import Context, cli
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..db.failed import FailedJob
 from ..durations import to_timestamp
 from ..encryption import decode_job
 from ..exceptions import JobDecodeError
 from ..payload import HEADER, RAW_BODY_HEADER, JobMessage
 from ..registry import job_class
+from .repository import FailedJob
 
 # How many refusals a report keeps in full; the count is always exact.
 REPORTED_REFUSALS = 100

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import events
-from ..db.bounded import call_within
-from ..db.failed import FailedJob, FailedJobRepository, FailureRecord
-from ..db.spool import Spool
 from ..payload import JobMessage
+from .bounded import call_within
 from .replay import RetryReport, replay_message
+from .repository import FailedJob, FailedJobRepository, FailureRecord
+from .spool import Spool
 
 if TYPE_CHECKING:
     from ..manager import QueueManager

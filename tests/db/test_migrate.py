@@ -56,7 +56,9 @@ def test_the_metadata_is_exported_for_a_projects_own_alembic() -> None:
 
 def test_lq_migrate_on_the_default_sqlite_file(lq_home: Path) -> None:
     first = lq("migrate", env={"LQ_HOME": str(lq_home)})
-    assert first.communicate(timeout=60)[0].startswith("Tables migrated")
+    output = first.communicate(timeout=60)[0]
+    assert "using the embedded SQLite default" in output  # no --app: said, not silent
+    assert "Tables migrated in sqlite:///" in output
     second = lq("migrate", env={"LQ_HOME": str(lq_home)})
     assert "already up to date" in second.communicate(timeout=60)[0]
     assert second.returncode == 0

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from laravel_queue import QueueManager
 from laravel_queue.db.engine import make_engine
-from laravel_queue.db.failed import FailedJobRepository
-from laravel_queue.db.spool import Spool
+from laravel_queue.failed.repository import FailedJobRepository
+from laravel_queue.failed.spool import Spool
 from laravel_queue.payload import JobMessage
 
 from .. import jobs

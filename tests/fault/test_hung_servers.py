@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from laravel_queue import QueueManager
 from laravel_queue.db.engine import make_engine
-from laravel_queue.db.failed import FailedJobRepository
 from laravel_queue.exceptions import QueueConnectionError
+from laravel_queue.failed.repository import FailedJobRepository
 
 from .. import jobs
 from ..support import ServiceUrls, TcpProxy, lq_running, private_redis, wait_until

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from ..db.schema import failed_jobs
 from ..exceptions import JobDecodeError
 from ..payload import HEADER, JobMessage
-from .schema import failed_jobs
 
 c = failed_jobs.c
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from laravel_queue.db.engine import make_engine
-from laravel_queue.db.failed import FailedJobRepository, FailureRecord
 from laravel_queue.db.migrate import migrate
+from laravel_queue.failed.repository import FailedJobRepository, FailureRecord
 from laravel_queue.payload import JobMessage
 
 
