@@ -13,9 +13,34 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from .worker_options import WorkerOptions
+
+if TYPE_CHECKING:
+    from .failed.repository import FailedJob
+    from .job import Job
+    from .payload import JobMessage
 
 logger = logging.getLogger("laravel_queue.events")
+
+
+class QueueJob(Protocol):
+    """What listeners get as `event.job` while a job runs (Laravel: the queue's `Job`): one
+    reservation of one message, the runtime's `JobRun`."""
+
+    attempts: int
+    message: JobMessage
+    instance: Job | None
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def connection_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -29,64 +54,64 @@ class Event:
 class JobQueued(Event):
     queue: str
     id: str
-    job: Any
+    job: Job
     delay: float = 0.0
 
 
 @dataclass(frozen=True)
 class JobProcessing(Event):
-    job: Any  # the JobRun: .job_id, .name, .attempts, .message
+    job: QueueJob
 
 
 @dataclass(frozen=True)
 class JobProcessed(Event):
-    job: Any
+    job: QueueJob
 
 
 @dataclass(frozen=True)
 class JobExceptionOccurred(Event):
-    job: Any
+    job: QueueJob
     exception: BaseException
 
 
 @dataclass(frozen=True)
 class JobReleasedAfterException(Event):
-    job: Any
+    job: QueueJob
     backoff: float
 
 
 @dataclass(frozen=True)
 class JobFailed(Event):
-    job: Any
+    job: QueueJob
     exception: BaseException
 
 
 @dataclass(frozen=True)
 class JobAttempted(Event):
-    job: Any
+    job: QueueJob
     exception_occurred: bool
 
 
 @dataclass(frozen=True)
 class JobTimedOut(Event):
-    job: Any
+    job: QueueJob
 
 
 @dataclass(frozen=True)
 class JobRetryRequested:
-    job: Any  # the FailedJob record being retried
+    job: FailedJob  # the record being retried
 
 
 @dataclass(frozen=True)
 class WorkerStarting(Event):
     queue: str
-    options: Any
+    options: WorkerOptions
 
 
 @dataclass(frozen=True)
 class WorkerStopping:
     status: int
-    options: Any
+    options: WorkerOptions
     reason: str = ""
 
 

@@ -32,6 +32,7 @@ from .exceptions import (
 )
 from .payload import HEADER, JobMessage, LqHeader
 from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
+from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -345,7 +346,7 @@ class JobRun:
     # -- settings resolved against the worker's defaults -------------------------------------
 
     @property
-    def options(self) -> Any:
+    def options(self) -> WorkerOptions:
         return self.manager.worker_options
 
     @property

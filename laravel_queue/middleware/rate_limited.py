@@ -28,7 +28,7 @@ class RateLimited:
         self.count_attempt = True
         self.should_release = True
 
-    def release_after(self, seconds: float, count_attempt: bool = True) -> RateLimited:
+    def release_after(self, seconds: float, *, count_attempt: bool = True) -> RateLimited:
         """Release a limited job after `seconds` instead of when the window resets;
         `count_attempt=False` lets it wait without spending an attempt."""
         self.release_delay = seconds

@@ -42,7 +42,7 @@ class WithoutOverlapping:
         if expire_after is not None:
             self.expire_after(expire_after)
 
-    def release_after(self, delay: Delay, count_attempt: bool = True) -> WithoutOverlapping:
+    def release_after(self, delay: Delay, *, count_attempt: bool = True) -> WithoutOverlapping:
         """Release a job that finds the lock taken after `delay`; `count_attempt=False` lets
         it wait without spending an attempt (DESIGN §9.2)."""
         self.release_delay = delay
