@@ -4,17 +4,20 @@ Every `dispatch()` takes this one path: a unique job first takes its lock, owned
 job's uuid, or is dropped (`None`); a job given `after_commit(session)` inside a transaction
 waits for the commit (and is dropped, its lock given back, on a rollback); then it is pushed
 on its connection, which fires `JobQueued`. A push that fails gives the lock back.
-`Queue.push/later/bulk` push directly, as in Laravel: no unique lock, no after-commit.
+`Queue.push/later/bulk` come here too and push directly, as in Laravel: no unique lock, no
+after-commit.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
+from .connection import require_job_instance
+from .durations import Delay
 from .manager import QueueManager, current_manager
 from .unique import ShouldBeUnique, unique_lock
 
@@ -42,6 +45,18 @@ class Dispatcher:
         except BaseException:
             lock.release_or_let_expire()
             raise
+
+    def push(self, job: Job, queue: str | None = None, delay: Delay | None = None) -> str:
+        """Laravel's `Queue::push` / `Queue::later`: straight onto the job's connection (no
+        unique lock, no after-commit)."""
+        require_job_instance(job)
+        connection = self.manager.connection(job.options.connection or job.connection)
+        return connection.push(job, queue=queue, delay=delay)
+
+    def bulk(self, jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        """Laravel's `Queue::bulk`: every job on the default connection, one round trip where
+        the transport allows."""
+        return self.manager.connection().bulk(jobs, queue=queue)
 
     def dispatch_sync(self, job: Job) -> str:
         """Run `job` now, in this process, through the worker's pipeline."""

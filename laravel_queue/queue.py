@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from . import events
-from .connection import Connection, require_job_instance
+from .bus import Dispatcher
+from .connection import Connection
 from .durations import Delay
 from .job import Job
 from .manager import current_manager
@@ -23,17 +24,15 @@ class Queue:
 
     @staticmethod
     def push(job: Job, queue: str | None = None) -> str:
-        require_job_instance(job)
-        return Queue.connection(job.options.connection or job.connection).push(job, queue=queue)
+        return Dispatcher(current_manager()).push(job, queue=queue)
 
     @staticmethod
     def later(delay: Delay, job: Job, queue: str | None = None) -> str:
-        require_job_instance(job)
-        return Queue.connection(job.options.connection or job.connection).later(delay, job, queue)
+        return Dispatcher(current_manager()).push(job, queue=queue, delay=delay)
 
     @staticmethod
     def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
-        return Queue.connection().bulk(jobs, queue=queue)
+        return Dispatcher(current_manager()).bulk(jobs, queue=queue)
 
     @staticmethod
     def size(queue: str | None = None) -> int:
