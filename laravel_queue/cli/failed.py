@@ -14,17 +14,19 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..encoding import decode_value
 from ..exceptions import StoreTimeoutError
 from ..failed.repository import FailedJob
 from ..failed.store import FailedJobs
+from ..payload import HEADER
 from .app import Context, cli
 
 EXIT_NOT_FOUND = 1
@@ -78,21 +80,11 @@ def list_failed(
             for job in rows:  # streamed: any number of rows in constant memory
                 click.echo(json.dumps(summary_row(job)))
             return
-        table = Table("ID", "Connection", "Queue", "Job", "Exception", "Failed at")
-        for job in rows:
-            row = summary_row(job)
-            table.add_row(
-                str(row["id"]),
-                escape(row["connection"]),
-                escape(row["queue"]),
-                escape(row["job"]),
-                escape(row["exception"][:80]),
-                row["failed_at"],
-            )
-    if table.row_count == 0:
+        summaries = [summary_row(job) for job in rows]
+    if not summaries:
         console.print("No failed jobs found.")
     else:
-        console.print(table)
+        console.print(failed_table(summaries, console.width))
 
 
 @cli.command("failed:show")
@@ -114,12 +106,59 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
     for label in ("id", "uuid", "connection", "queue", "job", "failed_at"):
         table.add_row(f"[bold]{label}[/bold]", escape(str(details[label])))
     console.print(table)
-    console.rule("Job state")
-    console.print(_decoded_state(job))
+    if HEADER in job.headers:
+        console.rule("Job state")
+        console.print(_decoded_state(job))
+    else:  # a plain Celery task: what it was called with
+        console.rule("Arguments")
+        console.print({"args": job.payload.get("args") or [], "kwargs": job.state})
     console.rule("Message")
     console.print(Syntax(json.dumps(job.payload, indent=2, default=str), "json", word_wrap=True))
     console.rule("Exception")
     console.print(job.exception, markup=False, highlight=False)
+
+
+MIN_EXCEPTION_WIDTH = 16
+SUMMARY_COLUMNS = {
+    "ID": "id",
+    "Connection": "connection",
+    "Queue": "queue",
+    "Job": "job",
+    "Exception": "exception",
+    "Failed at": "failed_at",
+}
+
+
+def failed_table(rows: list[dict[str, Any]], width: int) -> Table | Group:
+    """Every column but the exception keeps its text whole; the exception gets the room left
+    on a `width`-column terminal, cut with an ellipsis. Too narrow for that, each failure
+    takes two lines: its fields, then its exception beneath."""
+    cells = [{name: str(row[key]) for name, key in SUMMARY_COLUMNS.items()} for row in rows]
+    whole = [name for name in SUMMARY_COLUMNS if name != "Exception"]
+    used = sum(max([len(name)] + [len(cell[name]) for cell in cells]) for name in whole)
+    room = width - used - 3 * len(SUMMARY_COLUMNS) - 1
+    if room < MIN_EXCEPTION_WIDTH:
+        return _two_lines(cells, width)
+    table = Table()
+    for name in SUMMARY_COLUMNS:
+        table.add_column(name, no_wrap=True)
+    for cell in cells:
+        exception = _shorten(cell["Exception"], room)
+        table.add_row(*(escape(exception if n == "Exception" else cell[n]) for n in cell))
+    return table
+
+
+def _two_lines(cells: list[dict[str, str]], width: int) -> Group:
+    lines: list[Text] = []
+    for cell in cells:
+        where = f"{cell['Connection']}:{cell['Queue']}"
+        lines.append(Text(f"{cell['ID']}  {cell['Job']}  {where}  {cell['Failed at']}"))
+        lines.append(Text("  " + _shorten(cell["Exception"], width - 2), style="dim"))
+    return Group(*lines)
+
+
+def _shorten(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: max(room - 1, 0)] + "…"
 
 
 def _decoded_state(job: FailedJob) -> Any:

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from laravel_queue import QueueManager
@@ -141,3 +142,26 @@ def test_every_stored_row_can_be_listed_shown_and_refused(sqlite_manager: QueueM
     retried = run_lq(sqlite_manager, "failed:retry", "all")
     assert retried.exit_code == 1, retried.output  # refused, each with its reason
     assert "was not retried" in retried.output and "Traceback" not in retried.output
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "200"])
+def test_job_names_stay_whole_at_any_width(
+    sqlite_manager: QueueManager, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    name = "shop.jobs.SendInvoiceReminderToCustomer"
+    message = JobMessage(task=name, id="u1", kwargs={}, queue="default", connection="default")
+    sqlite_manager.failed.log(message, "MaxAttemptsExceededError: " + "too many times " * 20)
+    listed = run_lq(sqlite_manager, "failed").output
+    assert name in listed, listed
+    assert "…" in listed  # the exception gave way
+    assert max(len(line) for line in listed.splitlines()) <= int(columns)
+
+
+def test_show_prints_a_plain_task_s_arguments(sqlite_manager: QueueManager) -> None:
+    message = JobMessage(
+        task="shop.tasks.add", id="p1", args=[7], kwargs={"y": 1}, queue="q", connection="default"
+    )
+    sqlite_manager.failed.log(message, "ValueError: no")
+    shown = run_lq(sqlite_manager, "failed:show", "p1").output
+    assert "Arguments" in shown and "'args': [7]" in shown and "'y': 1" in shown
