@@ -16,7 +16,10 @@ from typing import Any
 
 from celery import Celery, signals
 from celery._state import _get_active_apps
+from kombu.transport import resolve_transport
+from kombu.utils.url import maybe_sanitize_url
 
+from .exceptions import ConfigurationError
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
 from .urls import is_redis_broker
 
@@ -38,8 +41,24 @@ CONSUMER_STEPS = (
 )
 
 
+def check_broker_url(url: str) -> None:
+    """A URL whose scheme names no Kombu transport (`redsi://`) is refused when the manager
+    is made, with Kombu's suggestion, instead of raising KeyError at the first dispatch."""
+    scheme = url.partition("://")[0]
+    if not url or not scheme:
+        return
+    try:
+        resolve_transport(scheme.partition("+")[0])
+    except KeyError as exc:
+        raise ConfigurationError(
+            f"the broker URL {maybe_sanitize_url(url)} names no transport Kombu knows: "
+            f"{exc.args[0]}"
+        ) from None
+
+
 def configure_app(app: Celery) -> None:
     conf = app.conf
+    check_broker_url(str(conf.broker_url or ""))
     conf.accept_content = ["json"]
     conf.task_serializer = "json"
     conf.result_serializer = "json"

@@ -11,6 +11,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -193,10 +194,17 @@ class CeleryConnection(Connection):
         )
         self._declared.add(message.queue)
 
+    @cached_property
+    def _publish_errors(self) -> tuple[type[BaseException], ...]:
+        """What a broker that is down or refuses us raises: ours, plus the transport's own
+        (py-amqp's AccessRefused for a bad password is neither an OSError nor Kombu's)."""
+        with self.app.connection_for_write() as conn:  # no network: only the transport class
+            return (*PUBLISH_ERRORS, *conn.connection_errors, *conn.channel_errors)
+
     def _guard(self, action: Any) -> None:
         try:
             action()
-        except PUBLISH_ERRORS as exc:
+        except self._publish_errors as exc:
             raise QueueConnectionError(
                 f"cannot queue the job on connection '{self.name}' "
                 f"({self.manager.mask(self.url)}): {exc}"

@@ -26,7 +26,7 @@ from .cache.memory import MemoryStore
 from .cache.redis import RedisStore
 from .cache.sql import SqlStore
 from .connection import CeleryConnection, Connection
-from .db.engine import make_engine, mask_url, use_wal
+from .db.engine import make_engine, mask_url, normalize_url, use_wal
 from .db.migrate import migrate
 from .delayed.base import DelayedStore
 from .delayed.redis import RedisDelayedStore
@@ -131,7 +131,7 @@ class QueueManager:
         self.app = celery_app or _embedded_app(home_file)
         self.default_queue = default_queue
         self.prefix = prefix
-        self.database_url = database_url or f"sqlite:///{home_file}"
+        self.database_url = normalize_url(database_url or f"sqlite:///{home_file}")
         self.cache_url = cache_url or self._default_cache_url()
         self.capture_plain_tasks = capture_plain_tasks
         self.failed_spool = Path(failed_spool) if failed_spool else self._default_spool()

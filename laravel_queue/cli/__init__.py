@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
+import click
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..exceptions import LaravelQueueError, QueueConnectionError
 from . import demo, failed, migrate, queue, work  # noqa: F401 - each registers its commands
 from .app import ARTISAN_NAMES, Context, cli, load_manager
 
 __all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager", "main"]
 
 
+# Errors a user causes (a bad URL, an unknown connection, a server that is down) end the
+# command with one line; `lq --verbose` (or LQ_VERBOSE=1) shows the traceback as well.
+EXIT_ERROR = 1
+EXIT_UNREACHABLE = 3
+UNREACHABLE = (QueueConnectionError, KombuOperationalError, RedisError, SQLAlchemyError, OSError)
+
+
 def main() -> None:
-    cli(args=app_option_first(sys.argv[1:]), prog_name="lq")
+    args = app_option_first(sys.argv[1:])
+    verbose = "--verbose" in args or os.environ.get("LQ_VERBOSE") == "1"
+    try:
+        cli.main(args=[arg for arg in args if arg != "--verbose"], prog_name="lq")
+    except (LaravelQueueError, *UNREACHABLE) as exc:
+        if verbose:
+            raise
+        code = EXIT_UNREACHABLE if isinstance(exc, UNREACHABLE) else EXIT_ERROR
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        click.echo(f"Error: {reason} ({type(exc).__name__})", err=True)
+        raise SystemExit(code) from None
 
 
 def app_option_first(args: list[str]) -> list[str]:

@@ -66,8 +66,11 @@ class ArtisanGroup(click.Group):
     metavar="MODULE[:ATTR]",
     help="Module that creates your QueueManager (env LQ_APP).",
 )
+@click.option(
+    "--verbose", is_flag=True, help="Show the traceback of an error (anywhere; env LQ_VERBOSE=1)."
+)
 @click.pass_context
-def cli(ctx: click.Context, app_path: str | None) -> None:
+def cli(ctx: click.Context, app_path: str | None, verbose: bool) -> None:
     """laravel_queue: Laravel's queue commands for Celery."""
     if not isinstance(ctx.obj, Context):
         ctx.obj = Context(app_path)

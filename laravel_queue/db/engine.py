@@ -19,7 +19,24 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+# Database URLs people write, and the driver laravel_queue installs for each: SQLAlchemy's own
+# defaults (psycopg2, mysqlclient) are not installed, and `postgres://` is Heroku's spelling.
+DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+}
+
+
+def normalize_url(url: str) -> str:
+    """`postgres://` and `postgresql://` as `postgresql+psycopg://`, `mysql://` as
+    `mysql+pymysql://`; a URL naming its driver is left as it is."""
+    scheme, sep, rest = url.partition("://")
+    return f"{DRIVERS[scheme]}://{rest}" if sep and scheme in DRIVERS else url
+
+
 def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(

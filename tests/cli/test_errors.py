@@ -1,0 +1,70 @@
+"""Errors a user causes end an `lq` command with one line and a meaningful exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from laravel_queue import QueueManager
+from laravel_queue.db.engine import make_engine, normalize_url
+from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
+
+from .. import jobs
+from ..support import ROOT
+
+
+def lq_command(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "laravel_queue.cli", *args],
+        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unknown_connection_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    env = {"LQ_TEST_BROKER": "memory://", "LQ_TEST_DATABASE": f"sqlite:///{tmp_path}/s.db"}
+    done = lq_command(tmp_path, "--app", "tests.apps", "queue:size", "nosuch:default", **env)
+    assert done.returncode == 1, done.stderr
+    assert "Error: no queue connection named 'nosuch'" in done.stderr
+    assert "Traceback" not in done.stderr
+    verbose = lq_command(
+        tmp_path, "--app", "tests.apps", "queue:size", "nosuch:x", "--verbose", **env
+    )
+    assert "Traceback" in verbose.stderr
+
+
+def test_a_broker_that_refuses_is_one_line_with_exit_code_3(tmp_path: Path) -> None:
+    env = {
+        "LQ_TEST_BROKER": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "LQ_TEST_DATABASE": f"sqlite:///{tmp_path}/s.db",
+        "LQ_TEST_CACHE": "memory://",
+    }
+    done = lq_command(tmp_path, "--app", "tests.apps", "queue:size", **env)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
+
+
+def test_a_broker_url_with_an_unknown_scheme_is_refused_at_once() -> None:
+    with pytest.raises(ConfigurationError, match="Did you mean redis"):
+        QueueManager(Celery("x", broker="redsi://:secret@localhost/0"), database_url="sqlite://")
+
+
+def test_database_urls_people_write_get_the_installed_drivers() -> None:
+    assert make_engine("postgres://u@h/db").url.drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("mysql://root@h/x") == "mysql+pymysql://root@h/x"
+    assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+
+
+def test_a_bad_amqp_password_at_dispatch_is_a_queue_connection_error(amqp_url: str) -> None:
+    bad = amqp_url.replace("guest:guest@", "guest:wrong@")
+    QueueManager(Celery("x", broker=bad), database_url="sqlite://", cache_url="memory://")
+    with pytest.raises(QueueConnectionError, match=r"guest:\*\*\*@.*ACCESS_REFUSED"):
+        jobs.Traced.dispatch("/dev/null", "x")
