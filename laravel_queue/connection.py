@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.transport.sqlalchemy import Channel as SqlChannel
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -220,6 +221,11 @@ class CeleryConnection(Connection):
                 return int(channel.queue_declare(queue=q, passive=True).message_count)
             except Exception:
                 return 0  # a queue never declared holds nothing
+            finally:
+                if isinstance(channel, SqlChannel):
+                    # Kombu's SQL transport counts inside a transaction it never ends, so each
+                    # pooled channel kept a database connection until the pool ran out.
+                    channel.session.commit()
 
     def delayed_size(self, queue: str | None = None) -> int:
         return self.manager.delayed.size(self.name, queue or self.manager.default_queue)

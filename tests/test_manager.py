@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kombu.transport.sqlalchemy import Channel as SqlChannel
 
 from laravel_queue import Queue, QueueManager
 from laravel_queue.cache.redis import RedisStore
@@ -126,3 +127,14 @@ def test_falling_back_to_the_embedded_default_is_said_once(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("using the embedded SQLite default at ") == 1
     assert str(tmp_path / "laravel_queue.sqlite") in done.stderr
+
+
+def test_counting_the_sql_broker_leaves_no_database_connection_checked_out(
+    sqlite_manager: QueueManager,
+) -> None:
+    """Kombu's SQL transport counts in a transaction it never ends: unended, every pooled
+    channel kept a connection, and a worker checking `--stop-when-empty` ran out of them."""
+    for _ in range(40):
+        Queue.pending_size()
+    checked_out = sum(engine.pool.checkedout() for engine, _ in SqlChannel._engines.values())
+    assert checked_out == 0

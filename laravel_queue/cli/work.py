@@ -43,9 +43,8 @@ def _ints(text: str) -> list[int]:
 @click.option(
     "--sleep",
     type=float,
-    default=3,
-    show_default=True,
-    help="Polling interval of polling transports, seconds.",
+    default=None,
+    help="Seconds a polling transport (SQL) waits when it finds no job [default: 0.05 on SQL].",
 )
 @click.option("--rest", type=float, default=0, help="Seconds to rest after each job.")
 @click.option(
@@ -93,7 +92,7 @@ def work(
     stop_when_empty: bool,
     max_jobs: int,
     max_time: float,
-    sleep: float,
+    sleep: float | None,
     rest: float,
     timeout: float,
     tries: int,

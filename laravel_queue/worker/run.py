@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from celery.utils.nodenames import host_format
+from kombu.transport.sqlalchemy import Transport as SqlTransport
 
 from .. import events
 from ..binding import RELIABLE_REDIS_TRANSPORT
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from ..manager import QueueManager
 
 logger = logging.getLogger("laravel_queue.worker")
+
+DEFAULT_SLEEP_SECONDS = 3.0  # Laravel's --sleep
+SQL_POLL_SECONDS = 0.05
 
 
 def run_worker(
@@ -109,18 +113,18 @@ def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) ->
     ]
 
 
-def apply_sleep(connection: CeleryConnection, seconds: float) -> None:
+def apply_sleep(connection: CeleryConnection, seconds: float | None) -> None:
     """Laravel's `--sleep` is the pause after finding no job: Kombu's `polling_interval`.
 
     Redis (BRPOP) and AMQP (push) never sleep, so jobs start at once there. Kombu's SQL
-    transport passes transport options to create_engine(), so its interval is set on the
-    transport class instead — this process runs one worker, so that is its own setting.
+    transport polls, and also waits that long after each job before taking the next, so its
+    default is short (`SQL_POLL_SECONDS`) rather than Laravel's 3 s. It passes transport
+    options to create_engine(), so its interval is set on the transport class instead — this
+    process runs one worker, so that is its own setting.
     """
     if connection.url.startswith("sqla+"):
-        from kombu.transport.sqlalchemy import Transport
-
-        Transport.polling_interval = seconds
+        SqlTransport.polling_interval = SQL_POLL_SECONDS if seconds is None else seconds
     else:
         options = dict(connection.app.conf.broker_transport_options or {})
-        options["polling_interval"] = seconds
+        options["polling_interval"] = DEFAULT_SLEEP_SECONDS if seconds is None else seconds
         connection.app.conf.broker_transport_options = options
