@@ -42,6 +42,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("laravel_queue.worker")
 
+
+def _named(middleware: object) -> str:
+    """`RateLimited('backups')` where the middleware says so, else its class name."""
+    text = repr(middleware)
+    return type(middleware).__name__ if text.startswith("<") else text
+
+
+def describe(exc: BaseException) -> str:
+    """`TypeName: message`, the one line a log needs."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 # A redelivery counter only needs to outlive the redeliveries of one publication.
 REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
 
@@ -115,6 +127,8 @@ class JobRun:
         self.attempts = 0
         self.exceptions = self.header.exceptions
         self.instance: Job | None = None
+        # The middleware running now (a one-item list), so a release can say who made it.
+        self.in_middleware: list[Any] | None = None
         self.released = self.failed = self.deleted = False
 
     @property
@@ -211,12 +225,16 @@ class JobRun:
                 held = None
 
         def call(index: int, current: Job) -> None:
-            if index < len(pipeline):
-                pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
-                return
-            if until_processing:
-                give_back()
-            current.handle()
+            outer, self.in_middleware = self.in_middleware, pipeline[index : index + 1] or None
+            try:
+                if index < len(pipeline):
+                    pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
+                    return
+                if until_processing:
+                    give_back()
+                current.handle()
+            finally:
+                self.in_middleware = outer
 
         try:
             call(0, job)
@@ -241,7 +259,7 @@ class JobRun:
         finally:
             if not (self.deleted or self.released or self.failed):
                 backoff = self._backoff()
-                self.release(backoff)
+                self._release(backoff, count_attempt=True)
                 events.dispatch(
                     events.JobReleasedAfterException(self.connection_name, self, backoff)
                 )
@@ -305,14 +323,28 @@ class JobRun:
     def release(self, delay: Delay = 0, *, count_attempt: bool = True) -> None:
         """Publish the job again after `delay`; the next reservation is attempt + 1, or the
         same attempt again with `count_attempt=False` (a job that only waited its turn)."""
+        if self._release(delay, count_attempt=count_attempt):
+            by = f" by {_named(self.in_middleware[0])}" if self.in_middleware else ""
+            logger.info(
+                "released %s[%s]%s for %ss (attempt %d/%s)",
+                self.name,
+                self.job_id,
+                by,
+                to_seconds(delay),
+                self.attempts,
+                self.max_tries or "unlimited",
+            )
+
+    def _release(self, delay: Delay, *, count_attempt: bool) -> bool:
         if self.released or self.failed:
-            return
+            return False
         self.released = True
         if self.sync:
-            return
+            return True
         spent = self.attempts if count_attempt else self.attempts - 1
         header = self.header.republished(attempts=spent, exceptions=self.exceptions)
         self.connection.publish(self.message.with_lq(header), to_seconds(delay))
+        return True
 
     def delete(self) -> None:
         self.deleted = True
@@ -324,6 +356,7 @@ class JobRun:
         self.failed = True
         if not isinstance(exc, BaseException):
             exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
+        logger.error("failed %s[%s]: %s", self.name, self.job_id, describe(exc))
         self._call_failed_hook(exc)
         events.dispatch(events.JobFailed(self.connection_name, self, exc))
         if not self.sync:

@@ -49,7 +49,9 @@ def demo(keep: bool) -> None:
         table.add_row(str(failed.id), failed.name, failed.exception.splitlines()[-1])
     console.print(table)
     if keep:
-        console.print(f"Kept {home}")
+        console.print(f"Kept {home}. Look around with:")
+        console.print(f"  LQ_HOME={home} lq failed", markup=False, highlight=False)
+        console.print(f"  LQ_HOME={home} lq failed:show 1", markup=False, highlight=False)
     else:
         for path in sorted(home.glob("*"), reverse=True):
             path.unlink()

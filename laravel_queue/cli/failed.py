@@ -226,9 +226,13 @@ def forget_failed(ctx: Context, id_or_uuid: str) -> None:
 
 @cli.command("failed:flush")
 @click.option("--hours", type=click.FloatRange(min=0), help="Only jobs failed this long ago.")
+@click.option("--force", is_flag=True, help="Do not ask first.")
 @click.pass_obj
-def flush_failed(ctx: Context, hours: float | None) -> None:
+def flush_failed(ctx: Context, hours: float | None, force: bool) -> None:
     """Delete every failed job, or those older than --hours (Laravel: queue:flush)."""
+    if not force:
+        which = f"failed jobs older than {hours:g} hours" if hours is not None else "failed jobs"
+        click.confirm(f"Delete all {which}?", abort=True)
     with failed_jobs(ctx) as store:
         deleted = store.flush(hours)
     console.print(f"Deleted {deleted} failed job(s).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -13,6 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from .schema import VERSION_TABLE
+
+# Alembic logs "Context impl SQLiteImpl." and "Will assume non-transactional DDL." at INFO on
+# every migration check, which lands in every worker's log; its warnings still show.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 SCRIPT_LOCATION = "laravel_queue.db:migrations"
 

@@ -28,6 +28,9 @@ class RateLimited:
         self.count_attempt = True
         self.should_release = True
 
+    def __repr__(self) -> str:
+        return f"RateLimited({self.name!r})"
+
     def release_after(self, seconds: float, *, count_attempt: bool = True) -> RateLimited:
         """Release a limited job after `seconds` instead of when the window resets;
         `count_attempt=False` lets it wait without spending an attempt."""

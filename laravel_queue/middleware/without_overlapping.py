@@ -42,6 +42,9 @@ class WithoutOverlapping:
         if expire_after is not None:
             self.expire_after(expire_after)
 
+    def __repr__(self) -> str:
+        return f"WithoutOverlapping({self.key!r})"
+
     def release_after(self, delay: Delay, *, count_attempt: bool = True) -> WithoutOverlapping:
         """Release a job that finds the lock taken after `delay`; `count_attempt=False` lets
         it wait without spending an attempt (DESIGN §9.2)."""
