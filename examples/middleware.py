@@ -4,36 +4,17 @@ python examples/middleware.py
 
 Reports are unique per customer (a second dispatch is dropped while the first is queued) and
 limited to 2 per second across every worker; a limited report waits its turn without
-spending its single attempt (`count_attempt=False`).
+spending its single attempt (`count_attempt=False`). The job is `shop_jobs.BuildReport`.
 """
 
 from __future__ import annotations
 
 import time
 
-from laravel_queue import Job, Limit, QueueManager, RateLimiter, ShouldBeUnique
-from laravel_queue.middleware import Middleware, RateLimited
-from laravel_queue.worker.run import run_worker
-from laravel_queue.worker_options import WorkerOptions
+from shop_jobs import BuildReport
 
-RateLimiter.for_("reports", lambda job: Limit.per_second(2))
-
-
-class BuildReport(Job, ShouldBeUnique):
-    tries = 1
-
-    def __init__(self, customer: str) -> None:
-        self.customer = customer
-
-    def unique_id(self) -> object:
-        return self.customer
-
-    def middleware(self) -> list[Middleware]:
-        return [RateLimited("reports").release_after(0.5, count_attempt=False)]
-
-    def handle(self) -> None:
-        print(f"report for {self.customer} (attempt {self.attempts()})")
-
+from laravel_queue import QueueManager
+from laravel_queue.worker import WorkerOptions, run_worker
 
 if __name__ == "__main__":
     manager = QueueManager()

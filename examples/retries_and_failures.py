@@ -5,24 +5,10 @@ python examples/retries_and_failures.py
 
 from __future__ import annotations
 
-from laravel_queue import Job, QueueManager
-from laravel_queue.worker.run import run_worker
-from laravel_queue.worker_options import WorkerOptions
+from shop_jobs import ChargeCard
 
-
-class ChargeCard(Job):
-    tries = 3
-    backoff = [1, 2]  # 1 s after the first failure, then 2 s
-
-    def __init__(self, order_id: int) -> None:
-        self.order_id = order_id
-
-    def handle(self) -> None:
-        raise RuntimeError(f"card for order {self.order_id} declined")
-
-    def failed(self, exc: BaseException) -> None:
-        print(f"failed() for order {self.order_id}: {exc}")
-
+from laravel_queue import QueueManager
+from laravel_queue.worker import WorkerOptions, run_worker
 
 if __name__ == "__main__":
     manager = QueueManager()

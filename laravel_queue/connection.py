@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import events
 from .dispatching import build_message
 from .durations import Delay, hard_limit, to_seconds
-from .exceptions import QueueConnectionError
+from .exceptions import ConfigurationError, QueueConnectionError
 from .payload import JobMessage
 from .transport.redis import Channel as ReliableChannel
 
@@ -137,6 +137,16 @@ class CeleryConnection(Connection):
     @property
     def url(self) -> str:
         return str(self.app.conf.broker_url or "")
+
+    def _message(self, job: Job, queue: str, job_id: str | None) -> JobMessage:
+        cls = type(job)
+        if cls.__module__ == "__main__":
+            raise ConfigurationError(
+                f"{cls.__name__} is defined in the script being run (__main__), which no worker "
+                "can import, so it would fail there as unregistered; move it into a module "
+                "(e.g. shop/jobs.py) and import it from there"
+            )
+        return super()._message(job, queue, job_id)
 
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
         if delay > 0:

@@ -35,7 +35,7 @@ def test_retries_end_in_failed_jobs(tmp_path: Path) -> None:
     out = run("retries_and_failures.py", tmp_path).splitlines()
     assert out == [
         "failed() for order 7: card for order 7 declined",
-        "failed_jobs row 1: __main__.ChargeCard -> RuntimeError: card for order 7 declined",
+        "failed_jobs row 1: shop_jobs.ChargeCard -> RuntimeError: card for order 7 declined",
     ]
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from laravel_queue import Queue, QueueManager
 
 from . import jobs
+from .support import ROOT
 
 
 def test_pushing_a_class_or_a_name_says_to_build_the_job(sqlite_manager: QueueManager) -> None:
@@ -17,3 +22,40 @@ def test_pushing_a_class_or_a_name_says_to_build_the_job(sqlite_manager: QueueMa
     with pytest.raises(TypeError, match="got the class Traced"):
         Queue.bulk([jobs.Traced])  # type: ignore[list-item]
     assert Queue.size() == 0
+
+
+SCRIPT = """
+from laravel_queue import Job, QueueManager
+from laravel_queue.exceptions import ConfigurationError
+
+QueueManager()
+
+
+class SendInvoice(Job):
+    def __init__(self, n):
+        self.n = n
+
+    def handle(self):
+        pass
+
+
+try:
+    SendInvoice.dispatch(1042)
+except ConfigurationError as exc:
+    print(exc)
+SendInvoice.dispatch_sync(1042)  # runs here: no worker has to import it
+print("sync ran")
+"""
+
+
+def test_a_job_defined_in_the_running_script_is_refused_at_dispatch(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "defined in the script being run (__main__)" in done.stdout
+    assert "move it into a module" in done.stdout and "sync ran" in done.stdout

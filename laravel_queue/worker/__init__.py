@@ -1,1 +1,10 @@
-"""`lq work`: a Celery worker with Laravel's worker options and defaults."""
+"""`lq work`: a Celery worker with Laravel's worker options and defaults.
+
+`run_worker(manager, connection, WorkerOptions(...))` runs one in the calling process, as
+`lq work` does (the examples use it to run a worker beside the jobs they dispatch).
+"""
+
+from ..worker_options import WorkerOptions
+from .run import run_worker
+
+__all__ = ["WorkerOptions", "run_worker"]
