@@ -37,8 +37,8 @@ class JobTask(Task):  # type: ignore[misc]
     typing = False
     serializer = "json"
 
-    def run(self, *args: Any, **kwargs: Any) -> None:
-        process_message(manager_for_app(self.app), self, args, kwargs)
+    def run(self, *args: Any, **kwargs: Any) -> str:
+        return process_message(manager_for_app(self.app), self, args, kwargs)
 
 
 def add_task(cls: type[Job]) -> None:

@@ -60,8 +60,11 @@ REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
 
 def process_message(
     manager: QueueManager, task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> None:
-    """Entry point of every job task: build the run from Celery's request and process it."""
+) -> str:
+    """Entry point of every job task: build the run from Celery's request and process it.
+
+    Returns how the run ended ("done", "released", "deleted"): Celery logs a task's return
+    value ("succeeded in 0.01s: 'released'"), so a released job does not read as done."""
     request = task.request
     delivery = request.delivery_info or {}
     message = JobMessage.from_request(
@@ -88,6 +91,7 @@ def process_message(
             redelivered=redelivered,
         )
         run.process()
+        return run.outcome
     except Exception as exc:
         if run is None or not (run.failed or run.released):
             # Not a failure the run settled (a malformed `lq` header, a store that broke
@@ -142,6 +146,12 @@ class JobRun:
     @property
     def connection_name(self) -> str:
         return self.connection.name
+
+    @property
+    def outcome(self) -> str:
+        if self.failed:
+            return "failed"
+        return "released" if self.released else "deleted" if self.deleted else "done"
 
     # -- the flow ----------------------------------------------------------------------------
 
