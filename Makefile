@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/failed_retry.py
 	$(BIN)/python bench/middleware.py
 	$(BIN)/python bench/reliable_fetch.py
+	$(BIN)/python bench/embedded.py
 
 clean:
 	rm -rf $(VENV) .lq build *.egg-info
