@@ -77,6 +77,11 @@ def current_manager() -> QueueManager:
         return _current
 
 
+def has_current() -> bool:
+    """Whether a manager was created (or loaded) in this process."""
+    return _current is not None
+
+
 def load_manager(app_path: str) -> QueueManager:
     """The manager named by `module[:attribute]` (`lq --app`, `LQ_APP`): importing the module
     makes its manager current; `:attribute` names a QueueManager or a Celery app."""

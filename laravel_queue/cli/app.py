@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import manager
+from .. import manager as managers
 from ..exceptions import ConfigurationError
 from ..manager import QueueManager, current_manager
 
@@ -23,6 +23,20 @@ class Context:
             self._manager = load_manager(self.app_path)
         return self._manager
 
+    def exit_if_nothing_to_read(self) -> None:
+        """A read command with no app named and no embedded database yet: say where it
+        looked and stop, rather than create an empty database to read nothing from."""
+        if self._manager is not None or self.app_path or managers.has_current():
+            return
+        default = managers.lq_home() / managers.SQLITE_FILE
+        if not default.exists():
+            click.echo(
+                f"Nothing to read: no --app or LQ_APP names your app module, and there is no "
+                f"embedded database at {default}.",
+                err=True,
+            )
+            raise SystemExit(0)
+
 
 def load_manager(app_path: str | None) -> QueueManager:
     """The manager `--app`/`LQ_APP` names; with neither, the current one (see
@@ -30,7 +44,7 @@ def load_manager(app_path: str | None) -> QueueManager:
     if not app_path:
         return current_manager()
     try:
-        return manager.load_manager(app_path)
+        return managers.load_manager(app_path)
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
 

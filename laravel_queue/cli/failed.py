@@ -39,6 +39,7 @@ errors = Console(stderr=True, soft_wrap=True)  # whole lines: easy to grep in lo
 @contextmanager
 def failed_jobs(ctx: Context) -> Iterator[FailedJobs]:
     """The manager's failed-job store; a database that does not answer exits with code 3."""
+    ctx.exit_if_nothing_to_read()
     manager = ctx.manager
     try:
         yield manager.failed

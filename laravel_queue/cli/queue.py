@@ -23,6 +23,7 @@ def split_target(target: str) -> tuple[str | None, str]:
 @click.pass_obj
 def queue_size(ctx: Context, queues: tuple[str, ...], as_json: bool) -> None:
     """Pending, delayed and reserved jobs per queue (default: the "default" queue)."""
+    ctx.exit_if_nothing_to_read()
     rows = []
     for target in queues or (ctx.manager.default_queue,):
         name, queue = split_target(target)

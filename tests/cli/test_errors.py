@@ -68,3 +68,11 @@ def test_a_bad_amqp_password_at_dispatch_is_a_queue_connection_error(amqp_url: s
     QueueManager(Celery("x", broker=bad), database_url="sqlite://", cache_url="memory://")
     with pytest.raises(QueueConnectionError, match=r"guest:\*\*\*@.*ACCESS_REFUSED"):
         jobs.Traced.dispatch("/dev/null", "x")
+
+
+def test_read_commands_with_nothing_configured_create_no_files(tmp_path: Path) -> None:
+    for command in ("failed", "queue:size"):
+        done = lq_command(tmp_path, command)
+        assert done.returncode == 0, done.stderr
+        assert f"no embedded database at {tmp_path / 'laravel_queue.sqlite'}" in done.stderr
+    assert list(tmp_path.iterdir()) == []
