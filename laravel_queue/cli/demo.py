@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import click
+from celery.exceptions import SecurityWarning
 from rich.console import Console
-from rich.table import Table
 
 from ..manager import QueueManager
 from ..worker.run import run_worker
 from ..worker_options import WorkerOptions
 from .app import cli
+from .failed import failed_table, summary_row
 
 
 @cli.command("demo")
@@ -40,14 +42,17 @@ def demo(keep: bool) -> None:
     options = WorkerOptions(
         pool="solo", stop_when_empty=True, wait_for_delayed=True, sleep=0.1, max_time=60
     )
-    run_worker(manager, None, options, loglevel="CRITICAL", quiet=True)
+    with warnings.catch_warnings():
+        # Celery warns when a worker runs as root; the demo's worker is a throwaway one in a
+        # temporary folder, and the warning would be the first thing a newcomer reads.
+        warnings.simplefilter("ignore", SecurityWarning)
+        run_worker(manager, None, options, loglevel="CRITICAL", quiet=True)
     console.print("[bold]What happened[/]")
     for line in Path(log).read_text().splitlines():
         console.print(f"  {line}")
-    table = Table("ID", "Job", "Exception", title="lq failed")
-    for failed in manager.failed.all():
-        table.add_row(str(failed.id), failed.name, failed.exception.splitlines()[-1])
-    console.print(table)
+    console.print("\n[bold]lq failed[/bold]")
+    rows = [summary_row(failed) for failed in manager.failed.all()]
+    console.print(failed_table(rows, console.width))
     if keep:
         console.print(f"Kept {home}. Look around with:")
         console.print(f"  LQ_HOME={home} lq failed", markup=False, highlight=False)
