@@ -74,3 +74,17 @@ def test_redis_app_module_loads_and_dispatches(redis_urls: ServiceUrls, tmp_path
         },
     )
     assert result.stdout.strip() == "1", result.stderr
+
+
+def test_lq_demo_runs_and_says_what_happened(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "laravel_queue.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LQ_HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "COLUMNS": "80"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "laravel_queue.demo.ChargeExpiredCard" in result.stdout  # whole, even at 80 columns
+    assert "SecurityWarning" not in result.stdout + result.stderr
