@@ -268,3 +268,16 @@ def private_redis(directory: Path) -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+def run_isolated(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` with nothing of this process's configuration: only PYTHONPATH, LQ_HOME
+    (the embedded default's folder) and `env`."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(home), "PATH": "/usr/bin:/bin", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -16,7 +16,7 @@ from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.manager import current_manager
 
 from . import jobs
-from .support import ROOT, ServiceUrls, lines, wait_until, worker
+from .support import ROOT, ServiceUrls, lines, run_isolated, wait_until, worker
 
 
 def test_the_default_is_one_sqlite_file_in_lq_home(lq_home: Path) -> None:
@@ -95,14 +95,7 @@ def test_lq_app_finds_the_manager_by_module_and_attribute(redis_urls: ServiceUrl
 
 
 def python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_isolated(["-c", code], tmp_path, **env)
 
 
 def test_lq_app_is_honoured_on_first_use(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from laravel_queue import Queue, QueueManager
 
 from . import jobs
-from .support import ROOT
+from .support import run_isolated
 
 
 def test_pushing_a_class_or_a_name_says_to_build_the_job(sqlite_manager: QueueManager) -> None:
@@ -49,13 +47,7 @@ print("sync ran")
 
 
 def test_a_job_defined_in_the_running_script_is_refused_at_dispatch(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_isolated(["-c", SCRIPT], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "defined in the script being run (__main__)" in done.stdout
     assert "move it into a module" in done.stdout and "sync ran" in done.stdout

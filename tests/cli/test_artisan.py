@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from laravel_queue import QueueManager
 from laravel_queue.cli import app_option_first
 
-from ..support import ROOT
+from ..support import run_isolated
 from .support import run_lq
 from .test_failed import fail
 
@@ -42,16 +40,12 @@ def test_app_may_come_after_the_subcommand() -> None:
 
 
 def test_lq_reads_the_app_named_after_the_subcommand(tmp_path: Path) -> None:
-    env = {"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     database = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    env |= {"LQ_TEST_BROKER": "memory://", "LQ_TEST_DATABASE": database}
-    done = subprocess.run(
-        [sys.executable, "-m", "laravel_queue.cli", "failed", "--app", "tests.apps", "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_isolated(
+        ["-m", "laravel_queue.cli", "failed", "--app", "tests.apps", "--json"],
+        tmp_path,
+        LQ_TEST_BROKER="memory://",
+        LQ_TEST_DATABASE=database,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "store.sqlite").exists()  # the app's database, not the default file

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,11 @@ from laravel_queue.db.engine import make_engine, normalize_url
 from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
 
 from .. import jobs
-from ..support import ROOT
+from ..support import run_isolated
 
 
 def lq_command(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "laravel_queue.cli", *args],
-        env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_isolated(["-m", "laravel_queue.cli", *args], tmp_path, **env)
 
 
 def test_an_unknown_connection_is_one_line_not_a_traceback(tmp_path: Path) -> None:

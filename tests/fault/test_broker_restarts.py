@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,12 @@ from celery import Celery
 from laravel_queue import QueueManager
 
 from .. import jobs
-from ..support import PrivateRedis, lines, lq_running, private_redis, wait_until
+from ..support import PrivateRedis, lines, lq_running, wait_until
 
 pytestmark = pytest.mark.slow
 
 JOBS = 200
 RESTARTS = 10
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[PrivateRedis]:
-    with private_redis(tmp_path) as server:
-        yield server
 
 
 def test_a_worker_survives_redis_restarts_and_loses_nothing(

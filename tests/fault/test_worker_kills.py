@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,13 @@ from celery import Celery
 from laravel_queue import QueueManager
 
 from .. import jobs
-from ..support import ROOT, PrivateRedis, lines, private_redis, wait_until
+from ..support import ROOT, PrivateRedis, lines, wait_until
 
 pytestmark = pytest.mark.slow
 
 JOBS = 300
 KILLS = 20
 CONCURRENCY = 2
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[PrivateRedis]:
-    with private_redis(tmp_path) as server:
-        yield server
 
 
 def worker_env(server: PrivateRedis, tmp_path: Path) -> dict[str, str]:
