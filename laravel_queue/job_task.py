@@ -8,17 +8,65 @@ whenever laravel_queue is used.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery._state import _get_active_apps, connect_on_app_finalize
 
 from . import registry
-from .manager import manager_for_app
-from .runtime import process_message
+from .dispatching import header_for
+from .manager import QueueManager, manager_for_app
+from .payload import HEADER, JobMessage
+from .runtime import JobRun
 
 if TYPE_CHECKING:
     from .job import Job
+
+
+def process_message(
+    manager: QueueManager, task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str:
+    """Entry point of every job task: build the run from Celery's request and process it.
+
+    Returns how the run ended ("done", "released", "deleted"): Celery logs a task's return
+    value ("succeeded in 0.01s: 'released'"), so a released job does not read as done."""
+    request = task.request
+    delivery = request.delivery_info or {}
+    message = JobMessage.from_request(
+        task.name,
+        request.id,
+        request,
+        args,
+        kwargs,
+        default_queue=task.job_class.queue or manager.default_queue,
+        connection=manager.connection_for_app(task.app).name,
+    )
+    if HEADER not in message.headers:
+        # Sent by plain Celery (`task.delay(...)`): settle the Laravel fields the way a
+        # dispatch would have, so the job still follows its class's rules.
+        message = message.with_lq(header_for(task.job_class, request.id))
+    redelivered = bool(delivery.get("redelivered") or getattr(request, "redelivered", False))
+    run: JobRun | None = None
+    try:
+        run = JobRun(
+            manager,
+            manager.connection_for_app(task.app),
+            task.job_class,
+            message,
+            redelivered=redelivered,
+        )
+        run.process()
+        return run.outcome
+    except Exception as exc:
+        if run is None or not (run.failed or run.released):
+            # Not a failure the run settled (a malformed `lq` header, a store that broke
+            # mid-run): record it anyway, so the message is never acknowledged unrecorded.
+            manager.failed.log(message, exc)
+        raise
+    finally:
+        if manager.worker_options.rest:
+            time.sleep(manager.worker_options.rest)  # Laravel: --rest, between jobs
 
 
 class JobTask(Task):  # type: ignore[misc]
