@@ -16,12 +16,18 @@ from typing import Any
 
 from celery import Celery, signals
 from celery._state import _get_active_apps
-from kombu.transport import resolve_transport
+from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 from kombu.utils.url import maybe_sanitize_url
 
 from .exceptions import ConfigurationError
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
-from .urls import is_redis_broker
+from .transport.sql import NOT_ENGINE_OPTIONS
+from .urls import (
+    RELIABLE_SQL_PREFIX,
+    RELIABLE_SQL_TRANSPORT,
+    SQL_BROKER_PREFIX,
+    is_redis_broker,
+)
 
 # How long a Redis broker may leave a call unanswered before it counts as down. Kombu's
 # default is to wait forever: a frozen server hung every dispatch for as long as it was
@@ -33,6 +39,8 @@ BROKER_SOCKET_TIMEOUT_SECONDS = 2.0
 # `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
 # in its transport options.
 RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
+
+TRANSPORT_ALIASES.setdefault(RELIABLE_SQL_PREFIX.rstrip("+"), RELIABLE_SQL_TRANSPORT)
 
 CONSUMER_STEPS = (
     "laravel_queue.worker.mover:DelayedJobMover",
@@ -77,6 +85,13 @@ def configure_app(app: Celery) -> None:
         reliable = url.startswith("redis://") and options.get("reliable_fetch", True)
     if conf.broker_transport in (None, RELIABLE_REDIS_TRANSPORT):
         conf.broker_transport = RELIABLE_REDIS_TRANSPORT if reliable else None
+    if url.startswith(SQL_BROKER_PREFIX):
+        options = dict(conf.broker_transport_options or {})
+        if options.get("reliable_fetch", True):
+            conf.broker_url = RELIABLE_SQL_PREFIX + url.removeprefix(SQL_BROKER_PREFIX)
+        else:  # Kombu's own passes every option to create_engine(), which refuses these
+            options = {k: v for k, v in options.items() if k not in NOT_ENGINE_OPTIONS}
+        conf.broker_transport_options = options
     app.steps["consumer"].update(CONSUMER_STEPS)
 
 

@@ -8,11 +8,13 @@ whenever laravel_queue is used.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery._state import _get_active_apps, connect_on_app_finalize
+from celery.app.trace import LOG_SUCCESS
 
 from . import registry
 from .dispatching import header_for
@@ -24,13 +26,32 @@ if TYPE_CHECKING:
     from .job import Job
 
 
+class JobOutcomeLog(logging.Filter):
+    """Celery logs every task that returns as "succeeded in 0.01s: <value>"; a job that was
+    released did not succeed. A job's line says how it ended instead, once, at INFO:
+    `Task shop.jobs.SendInvoice[7d0c...] released in 0.01s` (`done`, `deleted`, `failed`).
+    Lines of plain Celery tasks are left as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.msg is not LOG_SUCCESS or not isinstance(args, dict):
+            return True
+        if args.get("name") in registry.jobs():
+            record.msg = "Task %(name)s[%(id)s] %(outcome)s in %(runtime)ss"
+            record.args = {**args, "outcome": str(args.get("return_value", "")).strip("'")}
+        return True
+
+
+logging.getLogger("celery.app.trace").addFilter(JobOutcomeLog())
+
+
 def process_message(
     manager: QueueManager, task: JobTask, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> str:
     """Entry point of every job task: build the run from Celery's request and process it.
 
-    Returns how the run ended ("done", "released", "deleted"): Celery logs a task's return
-    value ("succeeded in 0.01s: 'released'"), so a released job does not read as done."""
+    Returns how the run ended ("done", "released", "deleted"), which the worker log shows in
+    place of Celery's "succeeded" (`JobOutcomeLog`)."""
     request = task.request
     delivery = request.delivery_info or {}
     message = JobMessage.from_request(

@@ -6,6 +6,12 @@ from __future__ import annotations
 KOMBU_REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 # URLs redis-py opens (the cache store): a broker URL of these schemes can serve as the cache.
 REDIS_PY_SCHEMES = ("redis://", "rediss://", "unix://")
+# Kombu's SQLAlchemy transport (`sqla+sqlite:///q.db`), and the same with reliable fetch
+# (docs/internals/reliable-fetch.md) under an alias of its own: a `sqla+` URL chooses its
+# transport over `broker_transport`, so a bound app's `sqla+` URL becomes `lqsql+`.
+SQL_BROKER_PREFIX = "sqla+"
+RELIABLE_SQL_PREFIX = "lqsql+"
+RELIABLE_SQL_TRANSPORT = "laravel_queue.transport.sql:Transport"
 
 
 def is_redis_broker(url: str) -> bool:
@@ -14,3 +20,8 @@ def is_redis_broker(url: str) -> bool:
 
 def is_redis_cache(url: str) -> bool:
     return url.startswith(REDIS_PY_SCHEMES)
+
+
+def is_sql_broker(url: str) -> bool:
+    """A broker Kombu reaches through SQLAlchemy (one that polls)."""
+    return url.startswith((SQL_BROKER_PREFIX, RELIABLE_SQL_PREFIX))

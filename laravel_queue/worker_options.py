@@ -19,7 +19,7 @@ class WorkerOptions:
     max_jobs: int = 0
     max_time: float = 0
     sleep: float | None = None
-    """Seconds a polling transport waits when it finds no job; None: 0.05 s on the SQL broker,
+    """Seconds a polling transport waits when it finds no job; None: 0.1 s on the SQL broker,
     Laravel's 3 s elsewhere (Redis and RabbitMQ deliver at once either way)."""
     rest: float = 0
     timeout: float = 60

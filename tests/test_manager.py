@@ -21,7 +21,8 @@ from .support import ROOT, ServiceUrls, lines, run_isolated, wait_until, worker
 
 def test_the_default_is_one_sqlite_file_in_lq_home(lq_home: Path) -> None:
     manager = QueueManager()
-    assert manager.app.conf.broker_url == f"sqla+sqlite:///{lq_home}/laravel_queue.sqlite"
+    # sqla+ under reliable fetch's alias (docs/internals/reliable-fetch.md)
+    assert manager.app.conf.broker_url == f"lqsql+sqlite:///{lq_home}/laravel_queue.sqlite"
     assert manager.database_url == f"sqlite:///{lq_home}/laravel_queue.sqlite"
     assert isinstance(manager.cache, SqlStore)
     assert current_manager() is manager

@@ -1,4 +1,5 @@
-"""Kombu envelopes read from Redis lists: whatever an entry holds, a message comes out.
+"""Kombu envelopes read by reliable fetch (a Redis list entry, a SQL row): whatever an entry
+holds, a message comes out.
 
 An entry that is not a Kombu envelope (not JSON, no delivery tag, a body that is not base64)
 becomes a message of content type `UNREADABLE_CONTENT_TYPE` carrying the raw bytes, which the
@@ -11,6 +12,8 @@ import base64
 import uuid
 from typing import Any
 
+from celery.worker import state as worker_state
+from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 
@@ -52,3 +55,26 @@ def mark_redelivered(payload: dict[str, Any]) -> None:
     delivery_info = payload["properties"].get("delivery_info")
     if isinstance(delivery_info, dict):
         delivery_info["redelivered"] = True
+
+
+class Message(virtual.Message):  # type: ignore[misc]
+    """Kombu's message; one whose body cannot be decoded (not base64) is delivered as
+    unreadable, carrying the raw entry, instead of raising in the consumer. The channel
+    says which entry a delivery tag came from (`taken_entry`)."""
+
+    def __init__(self, payload: Any, channel: Any = None, **kwargs: Any) -> None:
+        try:
+            super().__init__(payload, channel=channel, **kwargs)
+        except Exception:
+            tag = payload["properties"]["delivery_tag"]
+            queue, raw = channel.taken_entry(tag)
+            super().__init__(unreadable(raw, queue, tag), channel=channel, **kwargs)
+
+
+def running_delivery_tags() -> set[str]:
+    """Delivery tags of the messages this process's Celery worker has handed to its pool."""
+    return {
+        request.message.delivery_tag
+        for request in tuple(worker_state.active_requests)
+        if request.message is not None
+    }

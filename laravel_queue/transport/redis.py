@@ -34,39 +34,15 @@ import logging
 import uuid
 from typing import Any
 
-from celery.worker import state as worker_state
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 
-from .envelope import envelope, mark_redelivered, unreadable
+from .envelope import Message, envelope, mark_redelivered, running_delivery_tags
 from .heartbeat import Heartbeat, heartbeat_for
 from .scripts import RECOVER, TAKE
 
 logger = logging.getLogger("laravel_queue.worker")
-
-
-class Message(virtual.Message):  # type: ignore[misc]
-    """Kombu's message; one whose body cannot be decoded (not base64) is delivered as
-    unreadable, carrying the raw entry, instead of raising in the consumer."""
-
-    def __init__(self, payload: Any, channel: Any = None, **kwargs: Any) -> None:
-        try:
-            super().__init__(payload, channel=channel, **kwargs)
-        except Exception:
-            tag = payload["properties"]["delivery_tag"]
-            source, raw = channel.heartbeat.held.get(tag, ("?", b""))
-            queue = source.rsplit(channel.sep, 1)[0]
-            super().__init__(unreadable(raw, queue, tag), channel=channel, **kwargs)
-
-
-def running_delivery_tags() -> set[str]:
-    """Delivery tags of the messages this process's Celery worker has handed to its pool."""
-    return {
-        request.message.delivery_tag
-        for request in tuple(worker_state.active_requests)
-        if request.message is not None
-    }
 
 
 class QoS(kombu_redis.QoS):  # type: ignore[misc]
@@ -214,6 +190,11 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         except Exception as exc:
             logger.warning("ack of %s not sent (%r); sending it again with the heartbeat", tag, exc)
             self.heartbeat.unsent_acks.append((key, raw))
+
+    def taken_entry(self, tag: str) -> tuple[str, bytes]:
+        """The queue and raw entry of a message this process holds (for `Message`)."""
+        source, raw = self.heartbeat.held.get(tag, ("?", b""))
+        return source.rsplit(self.sep, 1)[0], raw
 
     def put_back(self, tag: str) -> None:
         """Back to the front of its queue, marked redelivered (reject with requeue, a warm

@@ -16,7 +16,7 @@ from ..durations import hard_limit
 from ..exceptions import ConfigurationError
 from ..job_task import JobTask
 from ..registry import jobs
-from ..urls import is_redis_broker
+from ..urls import is_redis_broker, is_sql_broker
 from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .stop import stop_state
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("laravel_queue.worker")
 
 DEFAULT_SLEEP_SECONDS = 3.0  # Laravel's --sleep
-SQL_POLL_SECONDS = 0.05
+SQL_POLL_SECONDS = 0.1
 
 
 def run_worker(
@@ -116,13 +116,14 @@ def visibility_warnings(connection: CeleryConnection, options: WorkerOptions) ->
 def apply_sleep(connection: CeleryConnection, seconds: float | None) -> None:
     """Laravel's `--sleep` is the pause after finding no job: Kombu's `polling_interval`.
 
-    Redis (BRPOP) and AMQP (push) never sleep, so jobs start at once there. Kombu's SQL
-    transport polls, and also waits that long after each job before taking the next, so its
-    default is short (`SQL_POLL_SECONDS`) rather than Laravel's 3 s. It passes transport
-    options to create_engine(), so its interval is set on the transport class instead — this
-    process runs one worker, so that is its own setting.
+    Redis (BRPOP) and AMQP (push) never sleep, so jobs start at once there. The SQL broker
+    polls: it looks again at once after a job and only sleeps when the queues are empty, so a
+    short default (`SQL_POLL_SECONDS`) is what puts a released or delayed job to work within
+    a fraction of a second, rather than Laravel's 3 s. Kombu passes SQL transport options to
+    create_engine(), so the interval is set on the transport class instead — this process
+    runs one worker, so that is its own setting.
     """
-    if connection.url.startswith("sqla+"):
+    if is_sql_broker(connection.url):
         SqlTransport.polling_interval = SQL_POLL_SECONDS if seconds is None else seconds
     else:
         options = dict(connection.app.conf.broker_transport_options or {})
