@@ -5,6 +5,7 @@ from laravel_queue import QueueManager, Job, Queue
 
 from . import job_task  # noqa: F401 - makes every Job class a Celery task
 from .bus import Bus
+from .callbacks import callback
 from .encryption import ShouldBeEncrypted
 from .exceptions import QueueConnectionError
 from .job import Job
@@ -24,5 +25,6 @@ __all__ = [
     "ShouldBeEncrypted",
     "ShouldBeUnique",
     "ShouldBeUniqueUntilProcessing",
+    "callback",
 ]
 __version__ = "0.1.0"

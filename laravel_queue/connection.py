@@ -25,6 +25,7 @@ from .durations import Delay, hard_limit, to_seconds
 from .exceptions import ConfigurationError, QueueConnectionError
 from .payload import JobMessage
 from .transport.redis import Channel as ReliableChannel
+from .transport.sql import Channel as ReliableSqlChannel
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -40,17 +41,17 @@ REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, SQLAlchemyError, OSError)
 
 
-def require_job_instance(job: object) -> None:
+def require_job_instance(job: object, taker: str = "push()") -> None:
     """A job *instance*: a class or a task name is the first mistake a newcomer makes.
     (Duck-typed: `job.py` sits above this module.)"""
     if isinstance(job, type) and hasattr(job, "encode_state"):
         raise TypeError(
-            f"push() takes a job instance, got the class {job.__name__}; pass "
+            f"{taker} takes a job instance, got the class {job.__name__}; pass "
             f"{job.__name__}(...) or call {job.__name__}.dispatch(...)"
         )
     if not hasattr(job, "encode_state"):
         raise TypeError(
-            f"push() takes a job instance (a laravel_queue.Job), got {job!r:.80}; "
+            f"{taker} takes a job instance (a laravel_queue.Job), got {job!r:.80}; "
             "build the job first, e.g. SendInvoice(1042)"
         )
 
@@ -241,11 +242,11 @@ class CeleryConnection(Connection):
         return self.manager.delayed.size(self.name, queue or self.manager.default_queue)
 
     def reserved_size(self, queue: str | None = None) -> int:
-        """Jobs taken by a worker and not yet acknowledged (known on Redis; else 0)."""
+        """Jobs taken by a worker and not yet acknowledged (known on Redis and SQL; else 0)."""
         q = queue or self.manager.default_queue
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
-            if isinstance(channel, ReliableChannel):
+            if isinstance(channel, (ReliableChannel, ReliableSqlChannel)):
                 return channel.reserved(q)
             if conn.transport.driver_type != "redis":
                 return 0

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .durations import to_timestamp
-from .encryption import ShouldBeEncrypted, encrypt_state
-from .exceptions import JobTooLargeError
+from .durations import to_seconds, to_timestamp
+from .encryption import ShouldBeEncrypted, decrypt_state, encrypt_state
+from .exceptions import JobTooLargeError, UnregisteredJobError
 from .payload import HEADER, JobMessage, LqHeader
-from .registry import task_name
+from .registry import job_class, task_name
 
 if TYPE_CHECKING:
     from .job import Job
@@ -43,6 +43,7 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         retry_until = to_timestamp(deadline) if deadline is not None else None
     elif callable(backoff):
         backoff = None  # a backoff() method needs an instance; the worker default applies
+    chain = None if isinstance(job, type) else job.options.chain
     return LqHeader(
         uuid=job_id,
         display_name=job.display_name(),
@@ -54,19 +55,19 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         retry_until=retry_until,
         encrypted=isinstance(job, ShouldBeEncrypted),  # False for a class
         pushed_at=time.time(),
+        chain=chain.links if chain else None,
+        chain_catch=chain.catch if chain else None,
+        chain_queue=chain.queue if chain else None,
+        chain_connection=chain.connection if chain else None,
     )
 
 
-def build_message(
-    job: Job, connection: str, queue: str, job_id: str, max_bytes: int = 0
-) -> JobMessage:
-    """The message of `job` under the uuid `job_id`; the job itself is left as it was.
+def encoded_state(job: Job, max_bytes: int = 0) -> dict[str, Any]:
+    """The kwargs that carry `job`'s state: encoded, encrypted when the job asks for it.
 
-    Raises `JobEncodeError` naming an attribute JSON cannot carry.
-
-    A state over `max_bytes` once encoded (0: no limit) raises `JobTooLargeError`: a big
-    message slows every broker round trip and every worker's memory, and Redis and RabbitMQ
-    cap what they take.
+    Raises `JobEncodeError` naming an attribute JSON cannot carry, and `JobTooLargeError` for
+    a state over `max_bytes` once encoded (0: no limit): a big message slows every broker
+    round trip and every worker's memory, and Redis and RabbitMQ cap what they take.
     """
     state = job.encode_state()
     if isinstance(job, ShouldBeEncrypted):
@@ -79,6 +80,46 @@ def build_message(
                 f"{max_bytes:,}; queue a key to the data (a row id, an object-store path) "
                 "instead of the data itself, or raise QueueManager(max_payload_bytes=...)"
             )
+    return state
+
+
+def chain_link(job: Job) -> dict[str, Any]:
+    """`job` as a link of a chain, travelling in the header of the job before it: its state
+    now (as Laravel serializes chained jobs when the chain is built) and its own choices of
+    queue, connection and delay."""
+    delay = job.options.delay
+    return {
+        "task": task_name(type(job)),
+        "state": encoded_state(job),
+        "queue": job.options.queue,
+        "connection": job.options.connection,
+        "delay": to_seconds(delay) if delay is not None else None,
+    }
+
+
+def job_from_link(link: dict[str, Any]) -> Job:
+    """The job a chain link carries, with its own queue, connection and delay set again."""
+    cls = job_class(str(link.get("task")))
+    if cls is None:
+        raise UnregisteredJobError(
+            f"the next job of the chain, {link.get('task')!r}, is not a registered Job class "
+            "in this worker; import its module in the app module"
+        )
+    job = cls.from_state(decrypt_state(dict(link.get("state") or {})))
+    job.options.queue = link.get("queue")
+    job.options.connection = link.get("connection")
+    job.options.delay = link.get("delay")
+    return job
+
+
+def build_message(
+    job: Job, connection: str, queue: str, job_id: str, max_bytes: int = 0
+) -> JobMessage:
+    """The message of `job` under the uuid `job_id`; the job itself is left as it was.
+
+    Raises `JobEncodeError` or `JobTooLargeError` (see `encoded_state`).
+    """
+    state = encoded_state(job, max_bytes)
     return JobMessage(
         task=task_name(type(job)),
         id=job_id,

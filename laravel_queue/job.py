@@ -8,17 +8,20 @@ class or are set through the fluent methods, never among the job's own arguments
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from . import registry
 from .bus import Bus
+from .connection import require_job_instance
+from .dispatching import chain_link
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
 from .manager import QueueManager, current_manager
+from .payload import ChainState
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -43,6 +46,9 @@ class DispatchOptions:
     connection: str | None = None
     delay: Delay | None = None
     after_commit: Session | None = None
+    chain: ChainState | None = None
+    """The jobs to run after this one (`job.chain([...])`, `Bus.chain`, and in a worker the
+    rest of the chain this job belongs to)."""
 
 
 class _ClassOrInstance(Generic[R]):
@@ -193,6 +199,27 @@ class Job:
         if self._lq_run is not None:
             self._lq_run.delete()
 
+    # -- chains (Laravel: Queueable's chain, prependToChain, appendToChain) -----------------
+
+    def chain(self: J, jobs: Iterable[Job]) -> J:
+        """Run `jobs` one after the other once this job has succeeded: `job.chain([B(),
+        C()]).dispatch()` is `Bus.chain([job, B(), C()]).dispatch()`."""
+        self.options.chain = ChainState(links=[_link(job) for job in jobs])
+        return self
+
+    def prepend_to_chain(self, job: Job) -> None:
+        """From `handle()`: run `job` right after this one, before the rest of the chain."""
+        self._chain_state().links.insert(0, _link(job))
+
+    def append_to_chain(self, job: Job) -> None:
+        """From `handle()`: run `job` after the last job of the chain."""
+        self._chain_state().links.append(_link(job))
+
+    def _chain_state(self) -> ChainState:
+        if self.options.chain is None:
+            self.options.chain = ChainState()
+        return self.options.chain
+
     # -- dispatching (Laravel: Dispatchable + PendingDispatch) -------------------------------
 
     dispatch = _ClassOrInstance[str | None](_dispatch_cls, _dispatch_job)
@@ -246,6 +273,11 @@ class Job:
         else:
             job.__dict__.update(decoded)
         return job
+
+
+def _link(job: Job) -> dict[str, Any]:
+    require_job_instance(job, "a chain")
+    return chain_link(job)
 
 
 def _overrides(cls: type, name: str) -> bool:

@@ -18,6 +18,22 @@ HEADER = "lq"
 RAW_BODY_HEADER = "lq_raw_body"  # where a body that could not be decoded is kept (base64)
 
 
+@dataclass
+class ChainState:
+    """The rest of a chain, travelling with the job that runs before it (Laravel: `$chained`,
+    `chainQueue`, `chainConnection`, `chainCatchCallbacks`).
+
+    `links` are the jobs still to run, in order, each `{"task", "state", "queue",
+    "connection", "delay"}` (its state encrypted if the job is); `catch` the callbacks run
+    once if a job of the chain fails for good; `queue` and `connection` are the chain's
+    defaults for jobs that name none of their own."""
+
+    links: list[dict[str, Any]] = field(default_factory=list)
+    catch: list[dict[str, Any]] = field(default_factory=list)
+    queue: str | None = None
+    connection: str | None = None
+
+
 @dataclass(frozen=True)
 class LqHeader:
     """Laravel's payload fields, frozen at dispatch (Laravel: Queue::createPayload).
@@ -41,6 +57,8 @@ class LqHeader:
     exceptions: int = 0
     chain: list[dict[str, Any]] | None = None
     chain_catch: list[dict[str, Any]] | None = None
+    chain_queue: str | None = None
+    chain_connection: str | None = None
     batch_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +74,17 @@ class LqHeader:
             return cls(**known)
         except TypeError as exc:
             raise JobDecodeError(f"the '{HEADER}' header is incomplete: {exc}") from exc
+
+    def chain_state(self) -> ChainState | None:
+        """The chain that follows this job (a copy: a running job may change its own)."""
+        if not self.chain and not self.chain_catch:
+            return None
+        return ChainState(
+            links=[dict(link) for link in self.chain or []],
+            catch=[dict(spec) for spec in self.chain_catch or []],
+            queue=self.chain_queue,
+            connection=self.chain_connection,
+        )
 
     def republished(self, **changes: Any) -> LqHeader:
         """The header of the same job published again (release, retry): a new `pushed_at`."""

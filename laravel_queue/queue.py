@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from . import events
-from .bus import Dispatcher
 from .connection import Connection
+from .dispatcher import Dispatcher
 from .durations import Delay
 from .job import Job
 from .manager import current_manager

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -29,7 +30,7 @@ from .exceptions import (
     MaxAttemptsExceededError,
     TimeoutExceededError,
 )
-from .payload import JobMessage, LqHeader
+from .payload import ChainState, JobMessage, LqHeader
 from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
 from .worker_options import WorkerOptions
 
@@ -54,6 +55,15 @@ def describe(exc: BaseException) -> str:
 
 # A redelivery counter only needs to outlive the redeliveries of one publication.
 REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
+
+AfterRun = Callable[["JobRun", "BaseException | None"], None]
+_after_run: list[AfterRun] = []
+
+
+def after_run(hook: AfterRun) -> None:
+    """Call `hook(run, None)` when a job succeeds and `hook(run, exc)` when it fails for good:
+    how chains move on (`laravel_queue.chain`, above the dispatcher it needs, adds it)."""
+    _after_run.append(hook)
 
 
 class JobRun:
@@ -116,6 +126,8 @@ class JobRun:
             self._fail_if_already_exceeds_max_attempts()
             self.instance = self._decode()
             self._run_through_middleware(self.instance)
+            if not (self.released or self.failed):
+                self._after_run(None)  # the chain's next job: a failure to queue it retries
             events.dispatch(events.JobProcessed(self.connection_name, self))
         except SoftTimeLimitExceeded:
             exception_occurred = True
@@ -167,6 +179,7 @@ class JobRun:
             raise error from exc
         job._lq_uuid = self.job_id
         job._lq_run = self
+        job.options.chain = self.header.chain_state()  # handle() may add to it
         return job
 
     def _run_through_middleware(self, job: Job) -> None:
@@ -320,11 +333,22 @@ class JobRun:
         if not isinstance(exc, BaseException):
             exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
         logger.error("failed %s[%s]: %s", self.name, self.job_id, describe(exc))
+        self._after_run(exc)  # Laravel: the chain's catch callbacks, then failed()
         self._call_failed_hook(exc)
         events.dispatch(events.JobFailed(self.connection_name, self, exc))
         if not self.sync:
             # Laravel's sync driver stores no failures either (semantics §0.5).
             self.manager.failed.log(self.message, exc)
+
+    def chain_state(self) -> ChainState | None:
+        """The chain after this job, as `handle()` left it."""
+        if self.instance is not None:
+            return self.instance.options.chain
+        return self.header.chain_state()
+
+    def _after_run(self, failure: BaseException | None) -> None:
+        for hook in _after_run:
+            hook(self, failure)
 
     def _call_failed_hook(self, exc: BaseException) -> None:
         try:

@@ -21,6 +21,7 @@ from laravel_queue import (
     ShouldBeEncrypted,
     ShouldBeUnique,
     ShouldBeUniqueUntilProcessing,
+    callback,
 )
 from laravel_queue.manager import current_manager
 from laravel_queue.middleware import (
@@ -548,3 +549,44 @@ class TimesOutWhileThrottled(FailsOnTimeout):
 
     def middleware(self) -> list[Any]:
         return [ThrottlesExceptions(10, 60), FailOnException([Exception])]
+
+
+class ReleasesOnce(Traced):
+    """Releases itself on its first attempt, succeeds on the second."""
+
+    tries = 3
+
+    def handle(self) -> None:
+        super().handle()
+        if self.attempts() == 1:
+            self.release()
+
+
+class ExtendsItsChain(Traced):
+    """Puts one job right after itself and one at the end of its chain."""
+
+    def handle(self) -> None:
+        super().handle()
+        self.prepend_to_chain(Traced(self.trace, "prepended"))
+        self.append_to_chain(Traced(self.trace, "appended"))
+
+
+CALLBACK_TRACE = "LQ_TEST_CALLBACK_TRACE"
+
+
+@callback
+def note_chain_failure(exc: BaseException) -> None:
+    """A chain's catch callback: writes what it was given to $LQ_TEST_CALLBACK_TRACE."""
+    note(os.environ[CALLBACK_TRACE], f"catch {type(exc).__name__}: {exc}")
+
+
+def not_a_callback(exc: BaseException) -> None:
+    """Module-level, but not decorated with @callback: refused as a callback."""
+
+
+class DeletesItself(Traced):
+    """Deletes itself and returns: done, as far as its chain is concerned."""
+
+    def handle(self) -> None:
+        super().handle()
+        self.delete()

@@ -175,3 +175,16 @@ def test_a_job_sent_with_plain_celery_follows_its_class_rules(
         "attempt=2",
         "failed=ValueError",
     ]
+
+
+@pytest.mark.parametrize("broker", ["sqlite_manager", "redis_manager"])
+def test_a_running_job_counts_as_reserved_until_it_is_acknowledged(
+    request: pytest.FixtureRequest, broker: str, trace: Path
+) -> None:
+    request.getfixturevalue(broker)
+    jobs.TakesAMoment.dispatch(str(trace), "slow", 2.0)
+    with worker(request.getfixturevalue(broker)):
+        wait_until(lambda: Queue.reserved_size() == 1)
+        assert (Queue.pending_size(), Queue.size()) == (0, 1)
+        wait_until(lambda: lines(trace), timeout=10)
+        wait_until(lambda: Queue.size() == 0)

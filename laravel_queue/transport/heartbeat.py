@@ -65,10 +65,15 @@ class Heartbeat:
         recovered = f"{self.prefix}recovered:{source}"
         self._put_back(args=[self.inflight_key(source), recovered, raw], client=self.client)
 
-    def beat(self) -> None:
+    def announce(self) -> None:
+        """Say this process is alive and has in-flight lists (what `reserved()` and the
+        recovery of other workers read)."""
         self.client.pipeline().sadd(f"{self.prefix}processes", self.id).set(
             f"{self.prefix}alive:{self.id}", "1", ex=max(1, int(self.ttl))
         ).execute()
+
+    def beat(self) -> None:
+        self.announce()
         while self.unsent_acks:
             key, raw = self.unsent_acks[0]
             self.client.lrem(key, 1, raw)

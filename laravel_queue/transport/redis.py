@@ -116,6 +116,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         if queue not in self._fanout_queues:
             sources = [self._q_for_pri(queue, pri) for pri in self.priority_steps]
             self.heartbeat.client.sadd(f"{self.fetch_prefix}sources:{self.heartbeat.id}", *sources)
+            self.heartbeat.announce()  # at once, not at the next beat
         return result
 
     # -- take (replaces Kombu's BRPOP) -------------------------------------------------------

@@ -1,0 +1,132 @@
+"""Chains (Laravel: `Bus::chain`, PendingChain, and CallQueuedHandler's chain handling).
+
+The first job carries the rest of the chain in its `lq` header (Laravel's `$chained`). When a
+job of the chain succeeds — its middleware ended it without calling `next`, or it deleted
+itself, count as success; a release does not — the next job is dispatched through the same
+path as any `dispatch()` (unique lock, `JobQueued`, encryption) with the rest of the chain.
+When one fails for good, the chain's `catch` callbacks run once, and the chain stops. A failed
+link retried with `lq failed:retry` is republished whole, header included, so the chain goes
+on once it succeeds.
+
+Why not Celery's own `chain`: Celery advances a chain whenever a task returns, so a released
+job would start the next one; it publishes the next task itself, bypassing unique locks and
+`JobQueued`; and it calls errbacks on every failed delivery. Each hop is still a Celery task
+published from inside the previous one, so `parent_id`/`root_id` link them in Flower.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from . import runtime
+from .callbacks import Callback, callback_spec, invoke
+from .connection import require_job_instance
+from .dispatcher import Dispatcher
+from .dispatching import chain_link, job_from_link
+from .durations import Delay
+from .manager import QueueManager, current_manager
+from .payload import ChainState
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .runtime import JobRun
+
+logger = logging.getLogger("laravel_queue.worker")
+
+
+class PendingChain:
+    """A chain being built: `Bus.chain([A(1), B(1)]).on_queue("q").catch(notify).dispatch()`.
+
+    `on_queue` / `on_connection` are defaults for the jobs that name none of their own (a
+    job's own queue wins, as in Laravel); `delay` applies to the first job only, if it has
+    none; `catch` callbacks are checked when passed (a lambda is refused, saying why).
+    """
+
+    def __init__(self, jobs: list[Job], manager: QueueManager | None = None) -> None:
+        for job in jobs:
+            require_job_instance(job, "a chain")
+        self.jobs = list(jobs)
+        self.manager = manager
+        self.queue: str | None = None
+        self.connection: str | None = None
+        self.delay_seconds: Delay | None = None
+        self.catch_callbacks: list[dict[str, object]] = []
+
+    def on_queue(self, queue: str) -> PendingChain:
+        self.queue = queue
+        return self
+
+    def on_connection(self, connection: str) -> PendingChain:
+        self.connection = connection
+        return self
+
+    def delay(self, delay: Delay) -> PendingChain:
+        self.delay_seconds = delay
+        return self
+
+    def catch(self, callback: Callback) -> PendingChain:
+        """Run `callback(exc)` (or dispatch it, a Job) once if a job of the chain fails."""
+        self.catch_callbacks.append(callback_spec(callback, "chain catch()"))
+        return self
+
+    def prepend(self, job: Job) -> PendingChain:
+        require_job_instance(job, "a chain")
+        self.jobs.insert(0, job)
+        return self
+
+    def append(self, job: Job) -> PendingChain:
+        require_job_instance(job, "a chain")
+        self.jobs.append(job)
+        return self
+
+    def dispatch(self) -> str | None:
+        """Queue the first job carrying the rest; its uuid (None if it is a unique job whose
+        lock is held, and then no job of the chain runs)."""
+        if not self.jobs:
+            raise ValueError("a chain needs at least one job")
+        first, *rest = self.jobs
+        state = ChainState(
+            links=[chain_link(job) for job in rest],
+            catch=[dict(spec) for spec in self.catch_callbacks],
+            queue=self.queue,
+            connection=self.connection,
+        )
+        if first.options.chain is not None:  # first.chain([...]) and then Bus.chain: both
+            state.links.extend(first.options.chain.links)
+        first.options.chain = state
+        apply_chain_defaults(first, state)
+        if first.options.delay is None and self.delay_seconds is not None:
+            first.options.delay = self.delay_seconds
+        return Dispatcher(self.manager or current_manager()).dispatch(first)
+
+
+def apply_chain_defaults(job: Job, state: ChainState) -> None:
+    """The chain's queue and connection for a job that names none of its own."""
+    if job.options.queue is None and job.queue is None:
+        job.options.queue = state.queue
+    if job.options.connection is None and job.connection is None:
+        job.options.connection = state.connection
+
+
+def _after_run(run: JobRun, failure: BaseException | None) -> None:
+    """The runtime's hook: the next job after a success, the catch callbacks after a final
+    failure (Laravel: CallQueuedHandler::ensureNextJobInChainIsDispatched and
+    ensureChainCatchCallbacksAreInvoked)."""
+    state = run.chain_state()
+    if state is None:
+        return
+    if failure is not None:
+        for spec in state.catch:
+            invoke(spec, run.manager, failure)
+        return
+    if not state.links:
+        return
+    head, *rest = state.links
+    following = job_from_link(head)
+    following.options.chain = ChainState(rest, state.catch, state.queue, state.connection)
+    apply_chain_defaults(following, state)
+    Dispatcher(run.manager).dispatch(following)
+
+
+runtime.after_run(_after_run)
