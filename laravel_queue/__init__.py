@@ -4,6 +4,7 @@ from laravel_queue import QueueManager, Job, Queue
 """
 
 from . import job_task  # noqa: F401 - makes every Job class a Celery task
+from .batches import Batch
 from .bus import Bus
 from .callbacks import callback
 from .encryption import ShouldBeEncrypted
@@ -15,6 +16,7 @@ from .queue import Queue
 from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
 
 __all__ = [
+    "Batch",
     "Bus",
     "Job",
     "Limit",

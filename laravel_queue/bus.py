@@ -1,11 +1,13 @@
 """Laravel's Bus facade, on the current manager: `Bus.dispatch(job)`, `Bus.dispatch_sync(job)`
-(what `Job.dispatch` and `Job.dispatch_sync` call) and `Bus.chain([...])`."""
+(what `Job.dispatch` and `Job.dispatch_sync` call), `Bus.chain([...])`, `Bus.batch([...])`
+and `Bus.find_batch(id)`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .batches import Batch, BatchItem, PendingBatch
 from .chain import PendingChain
 from .dispatcher import Dispatcher
 from .manager import current_manager
@@ -30,3 +32,13 @@ class Bus:
         """Jobs run one after the other, each once the one before it succeeded (Laravel:
         `Bus::chain`); `.dispatch()` queues the first."""
         return PendingChain(list(jobs))
+
+    @staticmethod
+    def batch(items: Iterable[BatchItem]) -> PendingBatch:
+        """Jobs that run in parallel as one unit with callbacks (Laravel: `Bus::batch`); a
+        list inside is a chain. `.dispatch()` returns the `Batch`."""
+        return PendingBatch(list(items))
+
+    @staticmethod
+    def find_batch(batch_id: str) -> Batch | None:
+        return Batch.find(current_manager(), batch_id)

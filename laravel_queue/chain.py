@@ -125,6 +125,7 @@ def _after_run(run: JobRun, failure: BaseException | None) -> None:
     head, *rest = state.links
     following = job_from_link(head)
     following.options.chain = ChainState(rest, state.catch, state.queue, state.connection)
+    following.options.batch_id = run.header.batch_id  # a chain inside a batch stays in it
     apply_chain_defaults(following, state)
     Dispatcher(run.manager).dispatch(following)
 

@@ -59,6 +59,7 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         chain_catch=chain.catch if chain else None,
         chain_queue=chain.queue if chain else None,
         chain_connection=chain.connection if chain else None,
+        batch_id=None if isinstance(job, type) else job.options.batch_id,
     )
 
 
@@ -120,6 +121,9 @@ def build_message(
     Raises `JobEncodeError` or `JobTooLargeError` (see `encoded_state`).
     """
     state = encoded_state(job, max_bytes)
+    options: dict[str, Any] = {}
+    if job.options.batch_id:  # Celery's group fields: Flower shows a batch as a group
+        options = {"group_id": job.options.batch_id, "group_index": job.options.batch_index}
     return JobMessage(
         task=task_name(type(job)),
         id=job_id,
@@ -127,4 +131,5 @@ def build_message(
         queue=queue,
         connection=connection,
         headers={HEADER: header_for(job, job_id).to_dict()},
+        options=options,
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from . import registry
+from .batches import Batch
 from .bus import Bus
 from .connection import require_job_instance
 from .dispatching import chain_link
@@ -49,6 +50,10 @@ class DispatchOptions:
     chain: ChainState | None = None
     """The jobs to run after this one (`job.chain([...])`, `Bus.chain`, and in a worker the
     rest of the chain this job belongs to)."""
+    batch_id: str | None = None
+    """The batch the job belongs to (set by `Bus.batch`; in a worker, from its header)."""
+    batch_index: int | None = None
+    """Its place in the batch (Celery's `group_index`)."""
 
 
 class _ClassOrInstance(Generic[R]):
@@ -219,6 +224,13 @@ class Job:
         if self.options.chain is None:
             self.options.chain = ChainState()
         return self.options.chain
+
+    # -- batches (Laravel: Batchable) ---------------------------------------------------------
+
+    def batch(self) -> Batch | None:
+        """The batch this job belongs to, read now (None outside a batch)."""
+        batch_id = self.options.batch_id
+        return Batch.find(self.manager, batch_id) if batch_id else None
 
     # -- dispatching (Laravel: Dispatchable + PendingDispatch) -------------------------------
 

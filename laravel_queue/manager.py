@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 from sqlalchemy import Engine
 
+from .batch_store import BatchRepository
 from .binding import configure_app
 from .cache.base import CacheStore
 from .cache.memory import MemoryStore
@@ -232,6 +233,12 @@ class QueueManager:
             return RedisDelayedStore(cache.client, self.prefix)
         self.ensure_schema()
         return SqlDelayedStore(self.engine)
+
+    @cached_property
+    def batches(self) -> BatchRepository:
+        """The `job_batches` table, in the failed-jobs database."""
+        self.ensure_schema()
+        return BatchRepository(self.engine)
 
     @cached_property
     def failed(self) -> FailedJobs:

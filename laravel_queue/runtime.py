@@ -180,6 +180,7 @@ class JobRun:
         job._lq_uuid = self.job_id
         job._lq_run = self
         job.options.chain = self.header.chain_state()  # handle() may add to it
+        job.options.batch_id = self.header.batch_id
         return job
 
     def _run_through_middleware(self, job: Job) -> None:

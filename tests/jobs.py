@@ -23,12 +23,14 @@ from laravel_queue import (
     ShouldBeUniqueUntilProcessing,
     callback,
 )
+from laravel_queue.batches import Batch
 from laravel_queue.manager import current_manager
 from laravel_queue.middleware import (
     FailOnException,
     Next,
     RateLimited,
     Skip,
+    SkipIfBatchCancelled,
     ThrottlesExceptions,
     WithoutOverlapping,
 )
@@ -590,3 +592,47 @@ class DeletesItself(Traced):
     def handle(self) -> None:
         super().handle()
         self.delete()
+
+
+def _batch_note(line: str) -> None:
+    note(os.environ[CALLBACK_TRACE], line)
+
+
+@callback
+def batch_before(batch: Batch) -> None:
+    _batch_note(f"before {batch.name} total={batch.total_jobs}")
+
+
+@callback
+def batch_then(batch: Batch) -> None:
+    _batch_note(f"then {batch.name} pending={batch.pending_jobs} failed={batch.failed_jobs}")
+
+
+@callback
+def batch_catch(batch: Batch, exc: BaseException) -> None:
+    _batch_note(f"catch {batch.name} {type(exc).__name__}")
+
+
+@callback
+def batch_finally(batch: Batch) -> None:
+    _batch_note(f"finally {batch.name} pending={batch.pending_jobs} failed={batch.failed_jobs}")
+
+
+@callback
+def batch_progress(batch: Batch) -> None:
+    _batch_note(f"progress {batch.name}")
+
+
+class AddsToItsBatch(Traced):
+    """Adds one job to the batch it belongs to."""
+
+    def handle(self) -> None:
+        super().handle()
+        batch = self.batch()
+        assert batch is not None
+        batch.add([Traced(self.trace, "added")])
+
+
+class SkipsWhenCancelled(Traced):
+    def middleware(self) -> list[Any]:
+        return [SkipIfBatchCancelled()]

@@ -57,6 +57,9 @@ ARTISAN_NAMES = {
     "queue:forget": "failed:forget",
     "queue:flush": "failed:flush",
     "queue:prune-failed": "failed:prune",
+    "queue:batches": "batches",
+    "queue:retry-batch": "batches:retry",
+    "queue:prune-batches": "batches:prune",
 }
 
 

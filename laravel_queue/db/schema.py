@@ -1,7 +1,8 @@
 """Table definitions (SQLAlchemy Core).
 
-`failed_jobs` has Laravel's columns exactly, so a PHP team reads the same table. The `lq_*`
-tables are ours: the SQL cache store and the durable delayed-job set.
+`failed_jobs` and `job_batches` have Laravel's columns exactly, so a PHP team reads the same
+tables. The `lq_*` tables are ours: the SQL cache store, the durable delayed-job set and what
+each job of a batch has counted for.
 """
 
 from __future__ import annotations
@@ -63,4 +64,30 @@ lq_delayed_jobs = Table(
     Column("claim", String(64), nullable=True),
     Column("message", LongText, nullable=False),
     Index("lq_delayed_jobs_due_index", "connection", "queue", "available_at"),
+)
+
+job_batches = Table(
+    "job_batches",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(191), nullable=False),
+    Column("total_jobs", Integer, nullable=False),
+    Column("pending_jobs", Integer, nullable=False),
+    Column("failed_jobs", Integer, nullable=False),
+    Column("failed_job_ids", LongText, nullable=False),
+    Column("options", LongText, nullable=True),
+    Column("cancelled_at", Integer, nullable=True),
+    Column("created_at", Integer, nullable=False),
+    Column("finished_at", Integer, nullable=True),
+)
+
+# One row per job of a batch once it has counted: "done" or "failed". Counting is keyed on
+# the job's uuid, so a job run twice (redelivered after a crash, retried after a failure)
+# changes the batch's counters once per outcome, never twice.
+lq_batch_jobs = Table(
+    "lq_batch_jobs",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("job_uuid", String(64), primary_key=True),
+    Column("outcome", String(8), nullable=False),
 )

@@ -9,6 +9,7 @@ from .base import Middleware, Next
 from .fail_on_exception import FailOnException
 from .rate_limited import RateLimited
 from .skip import Skip
+from .skip_if_batch_cancelled import SkipIfBatchCancelled
 from .throttles_exceptions import ThrottlesExceptions
 from .without_overlapping import WithoutOverlapping
 
@@ -18,6 +19,7 @@ __all__ = [
     "Next",
     "RateLimited",
     "Skip",
+    "SkipIfBatchCancelled",
     "ThrottlesExceptions",
     "WithoutOverlapping",
 ]

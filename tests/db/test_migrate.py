@@ -23,7 +23,8 @@ def test_migrate_creates_the_tables_once(database_url: str) -> None:
         assert migrate(engine) is False
         assert current_revision(engine) == head_revision()
         tables = set(inspect(engine).get_table_names())
-        assert {"failed_jobs", "lq_cache", "lq_delayed_jobs", VERSION_TABLE} <= tables
+        expected = {"failed_jobs", "lq_cache", "lq_delayed_jobs", "job_batches", "lq_batch_jobs"}
+        assert expected | {VERSION_TABLE} <= tables
         assert "alembic_version" not in tables  # a project's own history stays its own
         indexes = {ix["name"] for ix in inspect(engine).get_indexes("failed_jobs")}
         assert "failed_jobs_connection_queue_failed_at_index" in indexes

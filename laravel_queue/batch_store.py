@@ -1,0 +1,227 @@
+"""The `job_batches` table (Laravel: DatabaseBatchRepository), without its row-lock deadlocks.
+
+Laravel counts a finished job with `SELECT ... FOR UPDATE` and an `UPDATE` in one transaction,
+holding the batch's row across round trips; under load the workers queue on it and deadlock
+(laravel/framework#35711). Here a count is one `UPDATE` of the counters, read back in the
+same transaction (`RETURNING` where the database has it), so the row is locked for one
+statement. Each job counts once per outcome: `lq_batch_jobs` keeps what each job uuid has
+counted for, so a job run twice (redelivered after its worker died, retried from
+`failed_jobs`) never moves the counters twice, and a retried failure that succeeds moves its
+uuid from failed to done as Laravel's `recordSuccessfulJob` does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .db.schema import job_batches, lq_batch_jobs
+
+DONE, FAILED = "done", "failed"
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One row of `job_batches`, as read at one moment."""
+
+    id: str
+    name: str
+    total_jobs: int
+    pending_jobs: int
+    failed_jobs: int
+    failed_job_ids: list[str]
+    options: dict[str, Any]
+    created_at: int
+    cancelled_at: int | None = None
+    finished_at: int | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> BatchRecord:
+        return cls(
+            id=row.id,
+            name=row.name,
+            total_jobs=int(row.total_jobs),
+            pending_jobs=int(row.pending_jobs),
+            failed_jobs=int(row.failed_jobs),
+            failed_job_ids=list(json.loads(row.failed_job_ids or "[]")),
+            options=dict(json.loads(row.options or "{}")),
+            created_at=int(row.created_at),
+            cancelled_at=row.cancelled_at,
+            finished_at=row.finished_at,
+        )
+
+
+class BatchRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def store(self, name: str, options: dict[str, Any]) -> BatchRecord:
+        """A new, empty batch (Laravel: `total = pending = failed = 0`)."""
+        values = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "total_jobs": 0,
+            "pending_jobs": 0,
+            "failed_jobs": 0,
+            "failed_job_ids": "[]",
+            "options": json.dumps(options),
+            "created_at": int(time.time()),
+        }
+        with self.engine.begin() as db:
+            db.execute(insert(job_batches).values(**values))
+        found = self.find(str(values["id"]))
+        assert found is not None
+        return found
+
+    def find(self, batch_id: str) -> BatchRecord | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(job_batches).where(job_batches.c.id == batch_id)).first()
+        return BatchRecord.of(row) if row is not None else None
+
+    def all(self, limit: int = 50) -> list[BatchRecord]:
+        """The newest batches first."""
+        query = select(job_batches).order_by(job_batches.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as db:
+            return [BatchRecord.of(row) for row in db.execute(query)]
+
+    def increment_total(self, batch_id: str, count: int) -> None:
+        """Jobs were added: total and pending up, the batch unfinished again (Laravel)."""
+        b = job_batches.c
+        with self.engine.begin() as db:
+            db.execute(
+                update(job_batches)
+                .where(b.id == batch_id)
+                .values(
+                    total_jobs=b.total_jobs + count,
+                    pending_jobs=b.pending_jobs + count,
+                    finished_at=None,
+                )
+            )
+
+    def record_success(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
+        """Count a job as done; None when it had counted as done already."""
+        with self.engine.begin() as db:
+            was = _mark(db, batch_id, job_uuid, DONE)
+            if was == DONE:
+                return None
+            b = job_batches.c
+            db.execute(
+                update(job_batches).where(b.id == batch_id).values(pending_jobs=b.pending_jobs - 1)
+            )
+            if was == FAILED:  # a retry that succeeded: no longer a failed job (Laravel)
+                _write_failed_ids(db, batch_id)
+            return _read(db, batch_id)
+
+    def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
+        """Count a job as failed for good; None when it had counted already."""
+        with self.engine.begin() as db:
+            if _mark(db, batch_id, job_uuid, FAILED) is not None:  # counted already
+                return None
+            b = job_batches.c
+            db.execute(
+                update(job_batches).where(b.id == batch_id).values(failed_jobs=b.failed_jobs + 1)
+            )
+            _write_failed_ids(db, batch_id)
+            return _read(db, batch_id)
+
+    def mark_finished(self, batch_id: str) -> bool:
+        """Set `finished_at`; True for the one caller that set it."""
+        b = job_batches.c
+        with self.engine.begin() as db:
+            done = db.execute(
+                update(job_batches)
+                .where(b.id == batch_id, b.finished_at.is_(None))
+                .values(finished_at=int(time.time()))
+            )
+            return bool(done.rowcount == 1)
+
+    def cancel(self, batch_id: str) -> bool:
+        """Cancel (and so finish) the batch; True for the one caller that cancelled it."""
+        b = job_batches.c
+        now = int(time.time())
+        with self.engine.begin() as db:
+            done = db.execute(
+                update(job_batches)
+                .where(b.id == batch_id, b.cancelled_at.is_(None))
+                .values(cancelled_at=now, finished_at=now)
+            )
+            return bool(done.rowcount == 1)
+
+    def delete(self, batch_id: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(lq_batch_jobs).where(lq_batch_jobs.c.batch_id == batch_id))
+            db.execute(delete(job_batches).where(job_batches.c.id == batch_id))
+
+    def prune(
+        self,
+        finished_before: int,
+        unfinished_before: int | None = None,
+        cancelled_before: int | None = None,
+    ) -> int:
+        """Delete finished batches older than `finished_before` (unix time), and unfinished or
+        cancelled ones older than the other limits when given (Laravel: queue:prune-batches).
+        """
+        b = job_batches.c
+        conditions = [b.finished_at.is_not(None) & (b.finished_at < finished_before)]
+        if unfinished_before is not None:
+            conditions.append(b.finished_at.is_(None) & (b.created_at < unfinished_before))
+        if cancelled_before is not None:
+            conditions.append(b.cancelled_at.is_not(None) & (b.created_at < cancelled_before))
+        with self.engine.begin() as db:
+            ids = [row.id for row in db.execute(select(b.id).where(or_(*conditions)))]
+            for chunk in _chunks(ids, 500):
+                db.execute(delete(lq_batch_jobs).where(lq_batch_jobs.c.batch_id.in_(chunk)))
+                db.execute(delete(job_batches).where(b.id.in_(chunk)))
+        return len(ids)
+
+
+def _mark(db: Connection, batch_id: str, job_uuid: str, outcome: str) -> str | None:
+    """Record `outcome` for the job; None when it had not counted yet, FAILED when a failed job
+    has now succeeded (a retry), DONE when there is nothing to count (it had counted so)."""
+    j = lq_batch_jobs.c
+    try:
+        with db.begin_nested():
+            db.execute(
+                insert(lq_batch_jobs).values(batch_id=batch_id, job_uuid=job_uuid, outcome=outcome)
+            )
+        return None
+    except IntegrityError:
+        pass
+    if outcome == DONE:
+        moved = db.execute(
+            update(lq_batch_jobs)
+            .where(j.batch_id == batch_id, j.job_uuid == job_uuid, j.outcome == FAILED)
+            .values(outcome=DONE)
+        )
+        if moved.rowcount == 1:
+            return FAILED
+    return DONE
+
+
+def _write_failed_ids(db: Connection, batch_id: str) -> None:
+    j = lq_batch_jobs.c
+    ids = db.execute(
+        select(j.job_uuid).where(j.batch_id == batch_id, j.outcome == FAILED).order_by(j.job_uuid)
+    ).scalars()
+    db.execute(
+        update(job_batches)
+        .where(job_batches.c.id == batch_id)
+        .values(failed_job_ids=json.dumps(list(ids)))
+    )
+
+
+def _read(db: Connection, batch_id: str) -> BatchRecord | None:
+    row = db.execute(select(job_batches).where(job_batches.c.id == batch_id)).first()
+    return BatchRecord.of(row) if row is not None else None
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

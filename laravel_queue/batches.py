@@ -1,0 +1,244 @@
+"""Batches (Laravel: `Bus::batch`, PendingBatch, Batch, and CallQueuedHandler's batch hooks).
+
+`Bus.batch([...]).then(...).dispatch()` stores a `job_batches` row, runs the `before`
+callbacks, counts the jobs in and pushes them, each carrying the batch id in its `lq` header
+and Celery's `group_id`/`group_index` (so Flower groups them). When a batched job ends, the
+runtime tells this module (`runtime.after_run`), which counts the outcome once
+(`batch_store`) and fires the callbacks Laravel's rules call for:
+
+- success: pending - 1; `progress`; `then` when pending reaches 0; `finally` when every job
+  has ended once (pending == failed);
+- final failure: failed + 1; the first failure cancels the batch unless `allow_failures()`;
+  `catch` on the first failure only; `progress`; `finally` when pending == failed.
+
+A list inside a batch is a chain: all its jobs count, and its head takes the batch's queue
+and connection. As in Laravel, `then` waits until every job has succeeded, even with
+`allow_failures()` (a failed job retried with `lq failed:retry` can still let it fire).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import runtime
+from .batch_store import BatchRecord
+from .callbacks import Callback, callback_spec, invoke
+from .chain import apply_chain_defaults
+from .connection import require_job_instance
+from .dispatching import chain_link
+from .manager import QueueManager, current_manager
+from .payload import ChainState
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .runtime import JobRun
+
+logger = logging.getLogger("laravel_queue.worker")
+
+BatchItem = Any
+"""A `Job`, or a list of jobs (a chain)."""
+
+CALLBACK_KINDS = ("before", "then", "catch", "finally", "progress")
+
+
+@dataclass
+class Batch:
+    """A batch as read from `job_batches` (Laravel: `Illuminate\\Bus\\Batch`); `fresh()`
+    reads it again."""
+
+    id: str
+    name: str
+    total_jobs: int
+    pending_jobs: int
+    failed_jobs: int
+    failed_job_ids: list[str]
+    options: dict[str, Any]
+    created_at: int
+    cancelled_at: int | None
+    finished_at: int | None
+    manager: QueueManager = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, record: BatchRecord, manager: QueueManager) -> Batch:
+        return cls(**vars(record), manager=manager)
+
+    @classmethod
+    def find(cls, manager: QueueManager, batch_id: str) -> Batch | None:
+        record = manager.batches.find(batch_id)
+        return cls.of(record, manager) if record is not None else None
+
+    def processed_jobs(self) -> int:
+        """Jobs that succeeded (failures are not "processed", as in Laravel)."""
+        return self.total_jobs - self.pending_jobs
+
+    def progress(self) -> int:
+        """Percent processed, rounded (0 for an empty batch)."""
+        return round(self.processed_jobs() / self.total_jobs * 100) if self.total_jobs else 0
+
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def has_failures(self) -> bool:
+        return self.failed_jobs > 0
+
+    def allows_failures(self) -> bool:
+        return bool(self.options.get("allow_failures"))
+
+    def fresh(self) -> Batch:
+        return Batch.find(self.manager, self.id) or self
+
+    def cancel(self) -> None:
+        """Mark the batch cancelled (and finished); queued jobs still run unless they check
+        `self.batch().cancelled()` or use `SkipIfBatchCancelled`."""
+        self.manager.batches.cancel(self.id)
+
+    def delete(self) -> None:
+        self.manager.batches.delete(self.id)
+
+    def add(self, items: Iterable[BatchItem]) -> Batch:
+        """Add jobs (or chains, as lists) to the batch — also from a job of the batch."""
+        groups = [_as_chain(item) for item in items]
+        count = sum(len(group) for group in groups)
+        if count:
+            self.manager.batches.increment_total(self.id, count)
+            self._push(groups)
+        return self.fresh()
+
+    def _push(self, groups: list[list[Job]]) -> None:
+        queue, connection = self.options.get("queue"), self.options.get("connection")
+        by_connection: dict[str | None, list[Job]] = defaultdict(list)
+        for index, (head, *rest) in enumerate(groups):
+            head.options.queue = queue or head.options.queue
+            head.options.connection = connection or head.options.connection
+            head.options.batch_id, head.options.batch_index = self.id, index
+            if rest:
+                links = [chain_link(job) for job in rest]
+                head.options.chain = ChainState(links, [], queue, connection)
+                apply_chain_defaults(head, head.options.chain)
+            by_connection[head.options.connection or head.connection].append(head)
+        for name, heads in by_connection.items():
+            self.manager.connection(name).bulk(heads)
+
+
+def _as_chain(item: BatchItem) -> list[Job]:
+    jobs = list(item) if isinstance(item, (list, tuple)) else [item]
+    for job in jobs:
+        require_job_instance(job, "a batch")
+    if not jobs:
+        raise ValueError("a chain inside a batch needs at least one job")
+    return jobs
+
+
+class PendingBatch:
+    """A batch being built: `Bus.batch([...]).name("import").then(done).dispatch()`."""
+
+    def __init__(self, items: Sequence[BatchItem], manager: QueueManager | None = None) -> None:
+        self.items = list(items)
+        for item in self.items:
+            _as_chain(item)
+        self.manager = manager
+        self._name = ""
+        self._options: dict[str, Any] = {kind: [] for kind in CALLBACK_KINDS}
+        self._options.update(allow_failures=False, queue=None, connection=None)
+
+    def name(self, name: str) -> PendingBatch:
+        self._name = name
+        return self
+
+    def _callback(self, kind: str, callback: Callback, label: str) -> PendingBatch:
+        self._options[kind].append(callback_spec(callback, f"batch {label}()"))
+        return self
+
+    def before(self, callback: Callback) -> PendingBatch:
+        """`callback(batch)` once the batch row exists, before any job is queued."""
+        return self._callback("before", callback, "before")
+
+    def then(self, callback: Callback) -> PendingBatch:
+        """`callback(batch)` when every job has succeeded."""
+        return self._callback("then", callback, "then")
+
+    def catch(self, callback: Callback) -> PendingBatch:
+        """`callback(batch, exc)` on the first failure."""
+        return self._callback("catch", callback, "catch")
+
+    def finally_(self, callback: Callback) -> PendingBatch:
+        """`callback(batch)` when every job has ended once, succeeded or failed."""
+        return self._callback("finally", callback, "finally_")
+
+    def progress(self, callback: Callback) -> PendingBatch:
+        """`callback(batch)` after each job that ends."""
+        return self._callback("progress", callback, "progress")
+
+    def allow_failures(self, allow: bool = True) -> PendingBatch:
+        """Keep going after a failure instead of cancelling the batch."""
+        self._options["allow_failures"] = allow
+        return self
+
+    def on_queue(self, queue: str) -> PendingBatch:
+        self._options["queue"] = queue
+        return self
+
+    def on_connection(self, connection: str) -> PendingBatch:
+        self._options["connection"] = connection
+        return self
+
+    def dispatch(self) -> Batch:
+        """Store the batch, run `before`, queue the jobs; the `Batch` (its row exists before
+        this returns). If queueing fails, the row is deleted and the error raised."""
+        manager = self.manager or current_manager()
+        batch = Batch.of(manager.batches.store(self._name, self._options), manager)
+        for spec in self._options["before"]:
+            invoke(spec, manager, batch)
+        try:
+            return batch.add(self.items)
+        except BaseException:
+            batch.delete()
+            raise
+
+
+def _after_run(run: JobRun, failure: BaseException | None) -> None:
+    """The runtime's hook: count the job's outcome in its batch, then fire callbacks."""
+    batch_id = run.header.batch_id
+    if not batch_id:
+        return
+    manager = run.manager
+    batches = manager.batches
+    if failure is None:
+        record = batches.record_success(batch_id, run.job_id)
+    else:
+        record = batches.record_failure(batch_id, run.job_id)
+    if record is None:
+        return  # this job had counted already (it ran again after a crash or a retry)
+    batch = Batch.of(record, manager)
+    fire = _firing(batch, manager)
+    if failure is not None and not batch.allows_failures():
+        batches.cancel(batch_id)
+    fire("progress")
+    if failure is None and record.pending_jobs == 0:  # one count ever sees this
+        batches.mark_finished(batch_id)
+        fire("then")
+    if failure is not None and record.failed_jobs == 1:
+        fire("catch", failure)
+    if record.pending_jobs - record.failed_jobs == 0:
+        fire("finally")
+
+
+def _firing(batch: Batch, manager: QueueManager) -> Any:
+    def fire(kind: str, *extra: Any) -> None:
+        specs = batch.options.get(kind) or []
+        if specs:
+            current = batch.fresh()
+            for spec in specs:
+                invoke(spec, manager, current, *extra)
+
+    return fire
+
+
+runtime.after_run(_after_run)

@@ -1,0 +1,104 @@
+"""A 2,000-job batch drained by 4 `lq work` processes, one of them SIGKILLed mid-drain: the
+counters end exact and each callback fires once (Redis with PostgreSQL; the SQLite file)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from laravel_queue import Bus, QueueManager
+
+from .. import jobs
+from ..support import ROOT, ServiceUrls, lines, wait_until
+
+pytestmark = pytest.mark.slow
+
+JOBS = 2000
+WORKERS = 4
+
+
+@pytest.fixture(params=["redis-postgresql", "sqlite"])
+def worker_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    env = {"LQ_HOME": str(tmp_path), "LQ_TEST_FETCH_TTL": "2"}
+    if request.param == "sqlite":
+        database = f"sqlite:///{tmp_path / 'lq.sqlite'}"
+        return {**env, "LQ_TEST_BROKER": f"sqla+{database}", "LQ_TEST_DATABASE": database}
+    redis_urls: ServiceUrls = request.getfixturevalue("redis_urls")
+    return {
+        **env,
+        "LQ_TEST_BROKER": redis_urls.broker,
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": request.getfixturevalue("postgres_url"),
+    }
+
+
+def test_a_big_batch_on_four_workers_ends_with_exact_counts_and_one_of_each_callback(
+    worker_env: dict[str, str], tmp_path: Path, trace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = tmp_path / "callbacks.log"
+    callbacks.touch()
+    env = {**worker_env, jobs.CALLBACK_TRACE: str(callbacks)}
+    monkeypatch.setenv(jobs.CALLBACK_TRACE, str(callbacks))  # `before` runs in this process
+    app = Celery("lq_tests", broker=env["LQ_TEST_BROKER"], set_as_current=False)
+    manager = QueueManager(
+        app, cache_url=env.get("LQ_TEST_CACHE"), database_url=env["LQ_TEST_DATABASE"]
+    )
+    started = time.monotonic()
+    batch = (
+        Bus.batch([jobs.TakesAMoment(str(trace), f"j{n}", 0.002) for n in range(JOBS)])
+        .name("big")
+        .before(jobs.batch_before)
+        .then(jobs.batch_then)
+        .finally_(jobs.batch_finally)
+        .dispatch()
+    )
+    queued = time.monotonic() - started
+    with ExitStack() as stack:
+        workers = [stack.enter_context(_worker(env)) for _ in range(WORKERS)]
+        wait_until(lambda: len(lines(trace)) >= JOBS // 3, timeout=120)
+        os.killpg(workers[0].pid, signal.SIGKILL)  # mid-drain, jobs in flight
+        stack.enter_context(_worker(env))
+        wait_until(lambda: len(lines(callbacks)) >= 3, timeout=240, every=0.5)
+        drained = time.monotonic() - started
+    done = batch.fresh()
+    assert (done.total_jobs, done.pending_jobs, done.failed_jobs) == (JOBS, 0, 0)
+    assert done.finished() and not done.cancelled() and manager.failed.count() == 0
+    assert lines(callbacks) == [
+        "before big total=0",
+        "then big pending=0 failed=0",
+        "finally big pending=0 failed=0",
+    ]
+    ran = {line.split()[0] for line in lines(trace)}
+    assert ran == {f"j{n}" for n in range(JOBS)}
+    print(f"{JOBS} jobs queued in {queued:.1f}s, drained by {WORKERS} workers in {drained:.1f}s")
+
+
+@contextmanager
+def _worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`lq work` in a session of its own (so a kill takes its pool too), stopped on exit."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "laravel_queue.cli", "--app", "tests.apps", "work"),
+            *("--concurrency", "1", "--sleep", "0.1"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
