@@ -18,18 +18,23 @@ and connection. As in Laravel, `then` waits until every job has succeeded, even 
 
 from __future__ import annotations
 
+import copy
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import runtime
 from .batch_store import BatchRecord
 from .callbacks import Callback, callback_spec, invoke
-from .chain import apply_chain_defaults
+from .chain import apply_chain_defaults, continue_chain, register_link_kind
 from .connection import require_job_instance
-from .dispatching import chain_link
+from .dispatching import chain_link, job_from_link
+from .exceptions import StoreTimeoutError
+from .failed.bounded import call_within
+from .failed.spool import Spool
 from .manager import QueueManager, current_manager
 from .payload import ChainState
 
@@ -189,6 +194,11 @@ class PendingBatch:
         self._options["connection"] = connection
         return self
 
+    def as_chain_link(self) -> dict[str, Any]:
+        """This batch as one step of a chain, dispatched when the chain reaches it."""
+        items = [[chain_link(job) for job in _as_chain(item)] for item in self.items]
+        return {"batch": {"name": self._name, "options": self._options, "items": items}}
+
     def dispatch(self) -> Batch:
         """Store the batch, run `before`, queue the jobs; the `Batch` (its row exists before
         this returns). If queueing fails, the row is deleted and the error raised."""
@@ -205,29 +215,104 @@ class PendingBatch:
 
 def _after_run(run: JobRun, failure: BaseException | None) -> None:
     """The runtime's hook: count the job's outcome in its batch, then fire callbacks."""
-    batch_id = run.header.batch_id
-    if not batch_id:
-        return
-    manager = run.manager
-    batches = manager.batches
+    if run.header.batch_id:
+        count_outcome(run.manager, run.header.batch_id, run.job_id, failure)
+
+
+def count_outcome(
+    manager: QueueManager, batch_id: str, job_uuid: str, failure: BaseException | None
+) -> None:
+    """Count one job's outcome and fire the callbacks it calls for. A database that fails or
+    does not answer within `store_timeout` gets the count spooled (fsynced) instead, and for
+    the next `store_timeout` seconds this process spools at once rather than wait again:
+    the count is made, and its callbacks fired, when the worker drains the spool — never
+    lost, never counted twice (counts are keyed on the job's uuid). A write that was only
+    slow still completes in its thread and fires its own callbacks; its spooled copy then
+    counts nothing."""
+    global _spool_until
+    try:
+        if time.monotonic() < _spool_until:
+            raise StoreTimeoutError("the batches database did not answer a moment ago")
+        call_within(
+            manager.store_timeout,
+            lambda: _count(manager, batch_id, job_uuid, failure),
+            "the batches database",
+        )
+    except Exception as exc:
+        _spool_until = time.monotonic() + manager.store_timeout
+        reason = None if failure is None else f"{type(failure).__name__}: {failure}"
+        Spool(manager.batch_spool).append(
+            {"batch_id": batch_id, "job_uuid": job_uuid, "failure": reason}
+        )
+        logger.warning(
+            "batch %s cannot be counted (%s); job %s spooled to %s until it can",
+            batch_id,
+            f"{type(exc).__name__}: {exc}",
+            job_uuid,
+            manager.batch_spool,
+        )
+
+
+# Until when this process spools counts without trying the database (it just failed).
+_spool_until = 0.0
+
+
+def drain_spooled_counts(manager: QueueManager) -> int:
+    """Count what was spooled while the database was down; raises while it still is (what
+    was not counted stays spooled)."""
+    spool = Spool(manager.batch_spool)
+    if not spool.pending():
+        return 0
+
+    def count(data: dict[str, Any]) -> None:
+        failure = SpooledFailure(data["failure"]) if data.get("failure") else None
+        call_within(
+            manager.store_timeout,
+            lambda: _count(manager, data["batch_id"], data["job_uuid"], failure),
+            "the batches database",
+        )
+
+    moved = spool.drain(count)
+    logger.warning("counted %d spooled batch job outcome(s)", moved)
+    return moved
+
+
+def _count(
+    manager: QueueManager, batch_id: str, job_uuid: str, failure: BaseException | None
+) -> None:
     if failure is None:
-        record = batches.record_success(batch_id, run.job_id)
+        record = manager.batches.record_success(batch_id, job_uuid)
     else:
-        record = batches.record_failure(batch_id, run.job_id)
-    if record is None:
-        return  # this job had counted already (it ran again after a crash or a retry)
+        record = manager.batches.record_failure(batch_id, job_uuid)
+    if record is not None:  # None: this job had counted already (it ran again)
+        _fire_callbacks(manager, record, failure)
+
+
+class SpooledFailure(Exception):
+    """A batched job's failure counted after a database outage: its exception as text."""
+
+
+def _fire_callbacks(
+    manager: QueueManager, record: BatchRecord, failure: BaseException | None
+) -> None:
+    """What the count calls for. The count is committed: a database error here is logged,
+    not raised (running the job again would not count it again, nor fire these)."""
+    batches = manager.batches
     batch = Batch.of(record, manager)
     fire = _firing(batch, manager)
-    if failure is not None and not batch.allows_failures():
-        batches.cancel(batch_id)
-    fire("progress")
-    if failure is None and record.pending_jobs == 0:  # one count ever sees this
-        batches.mark_finished(batch_id)
-        fire("then")
-    if failure is not None and record.failed_jobs == 1:
-        fire("catch", failure)
-    if record.pending_jobs - record.failed_jobs == 0:
-        fire("finally")
+    try:
+        if failure is not None and not batch.allows_failures():
+            batches.cancel(batch.id)
+        fire("progress")
+        if failure is None and record.pending_jobs == 0:  # one count ever sees this
+            batches.mark_finished(batch.id)
+            fire("then")
+        if failure is not None and record.failed_jobs == 1:
+            fire("catch", failure)
+        if record.pending_jobs - record.failed_jobs == 0:
+            fire("finally")
+    except Exception:
+        logger.exception("batch %s: its callbacks could not all run", batch.id)
 
 
 def _firing(batch: Batch, manager: QueueManager) -> Any:
@@ -236,9 +321,36 @@ def _firing(batch: Batch, manager: QueueManager) -> Any:
         if specs:
             current = batch.fresh()
             for spec in specs:
-                invoke(spec, manager, current, *extra)
+                if "continue_chain" in spec:  # a batch inside a chain: the rest of it
+                    if not current.cancelled():
+                        continue_chain(manager, ChainState(**spec["continue_chain"]))
+                elif "chain_catch" in spec:  # the chain's catch, unless failures are allowed
+                    if not current.allows_failures():
+                        for chain_spec in spec["chain_catch"]:
+                            invoke(chain_spec, manager, *extra)
+                else:
+                    invoke(spec, manager, current, *extra)
 
     return fire
+
+
+def _dispatch_batch_link(manager: QueueManager, link: dict[str, Any], rest: ChainState) -> str:
+    """A chain reached a batch (Laravel: ChainedBatch): dispatch it with the rest of the
+    chain in its `finally` (sent only if the batch was not cancelled) and the chain's
+    `catch` in its own (run only if the batch does not allow failures)."""
+    spec = link["batch"]
+    groups = [[job_from_link(each) for each in group] for group in spec["items"]]
+    pending = PendingBatch(groups, manager)
+    pending._name = str(spec.get("name") or "")
+    pending._options = copy.deepcopy(spec["options"])
+    if rest.links:
+        pending._options["finally"].append({"continue_chain": asdict(rest)})
+    if rest.catch:
+        pending._options["catch"].append({"chain_catch": rest.catch})
+    return pending.dispatch().id
+
+
+register_link_kind("batch", _dispatch_batch_link)
 
 
 runtime.after_run(_after_run)

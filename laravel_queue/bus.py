@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .batches import Batch, BatchItem, PendingBatch
-from .chain import PendingChain
+from .chain import ChainItem, PendingChain
 from .dispatcher import Dispatcher
 from .manager import current_manager
 
@@ -28,9 +28,10 @@ class Bus:
         return Dispatcher(current_manager()).dispatch_sync(job)
 
     @staticmethod
-    def chain(jobs: Iterable[Job]) -> PendingChain:
+    def chain(jobs: Iterable[ChainItem]) -> PendingChain:
         """Jobs run one after the other, each once the one before it succeeded (Laravel:
-        `Bus::chain`); `.dispatch()` queues the first."""
+        `Bus::chain`); a pending batch in the list is one step. `.dispatch()` queues the
+        first."""
         return PendingChain(list(jobs))
 
     @staticmethod

@@ -17,7 +17,8 @@ published from inside the previous one, so `parent_id`/`root_id` link them in Fl
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import runtime
 from .callbacks import Callback, callback_spec, invoke
@@ -43,9 +44,9 @@ class PendingChain:
     none; `catch` callbacks are checked when passed (a lambda is refused, saying why).
     """
 
-    def __init__(self, jobs: list[Job], manager: QueueManager | None = None) -> None:
+    def __init__(self, jobs: list[ChainItem], manager: QueueManager | None = None) -> None:
         for job in jobs:
-            require_job_instance(job, "a chain")
+            _require_item(job)
         self.jobs = list(jobs)
         self.manager = manager
         self.queue: str | None = None
@@ -70,35 +71,86 @@ class PendingChain:
         self.catch_callbacks.append(callback_spec(callback, "chain catch()"))
         return self
 
-    def prepend(self, job: Job) -> PendingChain:
-        require_job_instance(job, "a chain")
+    def prepend(self, job: ChainItem) -> PendingChain:
+        _require_item(job)
         self.jobs.insert(0, job)
         return self
 
-    def append(self, job: Job) -> PendingChain:
-        require_job_instance(job, "a chain")
+    def append(self, job: ChainItem) -> PendingChain:
+        _require_item(job)
         self.jobs.append(job)
         return self
 
     def dispatch(self) -> str | None:
         """Queue the first job carrying the rest; its uuid (None if it is a unique job whose
-        lock is held, and then no job of the chain runs)."""
+        lock is held, and then no job of the chain runs), or the id of the batch the chain
+        starts with."""
         if not self.jobs:
             raise ValueError("a chain needs at least one job")
         first, *rest = self.jobs
         state = ChainState(
-            links=[chain_link(job) for job in rest],
+            links=[_link(item) for item in rest],
             catch=[dict(spec) for spec in self.catch_callbacks],
             queue=self.queue,
             connection=self.connection,
         )
+        manager = self.manager or current_manager()
+        if _is_batch(first):  # Laravel wraps it in a ChainedBatch job; here it goes at once
+            state.links.insert(0, _link(first))
+            return continue_chain(manager, state)
         if first.options.chain is not None:  # first.chain([...]) and then Bus.chain: both
             state.links.extend(first.options.chain.links)
         first.options.chain = state
         apply_chain_defaults(first, state)
         if first.options.delay is None and self.delay_seconds is not None:
             first.options.delay = self.delay_seconds
-        return Dispatcher(self.manager or current_manager()).dispatch(first)
+        return Dispatcher(manager).dispatch(first)
+
+
+ChainItem = Any
+"""A `Job`, or a pending batch (`Bus.batch([...])`, not dispatched) to run as one step."""
+
+# How a link that is not a job goes on: "batch" -> laravel_queue.batches (above this module)
+# registers how to dispatch a batch whose `finally` carries the rest of the chain.
+LinkDispatcher = Callable[[QueueManager, dict[str, Any], ChainState], str]
+_link_dispatchers: dict[str, LinkDispatcher] = {}
+
+
+def register_link_kind(kind: str, dispatcher: LinkDispatcher) -> None:
+    _link_dispatchers[kind] = dispatcher
+
+
+def _is_batch(item: ChainItem) -> bool:
+    return hasattr(item, "as_chain_link")
+
+
+def _require_item(item: ChainItem) -> None:
+    if not _is_batch(item):
+        require_job_instance(item, "a chain")
+
+
+def _link(item: ChainItem) -> dict[str, Any]:
+    return item.as_chain_link() if _is_batch(item) else chain_link(item)
+
+
+def continue_chain(
+    manager: QueueManager, state: ChainState, batch_id: str | None = None
+) -> str | None:
+    """Dispatch the head of `state` with the rest of the chain: a job carries the rest in
+    its header; a batch carries it in its `finally` (Laravel: ChainedBatch). Returns the
+    job's uuid (None if a unique job's lock is held), or the batch's id."""
+    if not state.links:
+        return None
+    head, *links = state.links
+    rest = ChainState(links, state.catch, state.queue, state.connection)
+    for kind, dispatcher in _link_dispatchers.items():
+        if kind in head:
+            return dispatcher(manager, head, rest)
+    following = job_from_link(head)
+    following.options.chain = rest
+    following.options.batch_id = batch_id  # a chain inside a batch stays in it
+    apply_chain_defaults(following, state)
+    return Dispatcher(manager).dispatch(following)
 
 
 def apply_chain_defaults(job: Job, state: ChainState) -> None:
@@ -120,14 +172,7 @@ def _after_run(run: JobRun, failure: BaseException | None) -> None:
         for spec in state.catch:
             invoke(spec, run.manager, failure)
         return
-    if not state.links:
-        return
-    head, *rest = state.links
-    following = job_from_link(head)
-    following.options.chain = ChainState(rest, state.catch, state.queue, state.connection)
-    following.options.batch_id = run.header.batch_id  # a chain inside a batch stays in it
-    apply_chain_defaults(following, state)
-    Dispatcher(run.manager).dispatch(following)
+    continue_chain(run.manager, state, run.header.batch_id)
 
 
 runtime.after_run(_after_run)

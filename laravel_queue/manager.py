@@ -256,10 +256,16 @@ class QueueManager:
     def mask(url: str) -> str:
         return mask_url(url)
 
-    def _default_spool(self) -> Path:
-        """One spool per database, so a failure is always drained into the right one."""
+    def _default_spool(self, kind: str = "failed") -> Path:
+        """One spool per database, so a record is always drained into the right one."""
         digest = hashlib.sha1(self.database_url.encode()).hexdigest()[:12]
-        return lq_home() / ".lq" / f"failed-spool-{digest}.jsonl"
+        return lq_home() / ".lq" / f"{kind}-spool-{digest}.jsonl"
+
+    @property
+    def batch_spool(self) -> Path:
+        """Where batch counts wait while the database cannot be written (beside the failed
+        jobs' spool)."""
+        return self.failed_spool.with_name(self._default_spool("batch").name)
 
     def _default_cache_url(self) -> str:
         broker = str(self.app.conf.broker_url or "")

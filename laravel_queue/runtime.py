@@ -334,7 +334,10 @@ class JobRun:
         if not isinstance(exc, BaseException):
             exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
         logger.error("failed %s[%s]: %s", self.name, self.job_id, describe(exc))
-        self._after_run(exc)  # Laravel: the chain's catch callbacks, then failed()
+        try:  # Laravel: the batch's count and the chain's catch callbacks, then failed()
+            self._after_run(exc)
+        except Exception:
+            logger.exception("%s[%s]: after-failure hooks raised", self.name, self.job_id)
         self._call_failed_hook(exc)
         events.dispatch(events.JobFailed(self.connection_name, self, exc))
         if not self.sync:

@@ -160,3 +160,44 @@ def test_a_callback_that_cannot_travel_is_refused_when_the_batch_is_built(
 ) -> None:
     with pytest.raises(TypeError, match=says):
         Bus.batch([jobs.NoSettings("x")]).then(callback)
+
+
+def test_a_batch_inside_a_chain_runs_after_the_job_before_and_before_the_job_after(
+    manager: QueueManager, trace: Path
+) -> None:
+    t = str(trace)
+    step = Bus.batch([jobs.Traced(t, "b1"), jobs.Traced(t, "b2")]).name("step")
+    Bus.chain([jobs.Traced(t, "a"), step, jobs.Traced(t, "c")]).dispatch()
+    with worker(manager):
+        wait_until(lambda: "c" in runs(trace), timeout=30)
+    order = runs(trace)
+    assert order[0] == "a" and sorted(order[1:3]) == ["b1", "b2"] and order[3] == "c"
+
+
+def test_a_failed_batch_stops_its_chain_and_runs_the_chain_s_catch_once(
+    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+) -> None:
+    t = str(trace)
+    step = Bus.batch([jobs.AlwaysFails(t, "fails"), jobs.Traced(t, "b")])
+    first = Bus.chain([step, jobs.Traced(t, "after")]).catch(jobs.note_chain_failure).dispatch()
+    assert Bus.find_batch(str(first)) is not None  # a chain that starts with a batch
+    with worker(sqlite_manager):
+        wait_until(lambda: lines(callbacks), timeout=30)
+        wait_until(lambda: Bus.find_batch(str(first)).pending_jobs == 1, timeout=30)  # type: ignore[union-attr]
+    assert lines(callbacks) == ["catch ValueError: always fails"]
+    assert "after" not in runs(trace)
+
+
+def test_with_allow_failures_the_chain_goes_on_after_its_batch(
+    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+) -> None:
+    t = str(trace)
+    step = Bus.batch([jobs.AlwaysFails(t, "fails")]).allow_failures()
+    Bus.chain([step, jobs.Traced(t, "after")]).catch(jobs.note_chain_failure).dispatch()
+    with worker(sqlite_manager):
+        wait_until(lambda: "after" in runs(trace), timeout=30)
+    assert lines(callbacks) == []  # the chain's catch is not run when failures are allowed
+
+
+def runs(trace: Path) -> list[str]:
+    return [line.split()[0] for line in lines(trace)]

@@ -1,4 +1,5 @@
-"""Bootstep: move failures spooled while the database was down into `failed_jobs`.
+"""Bootstep: move failures spooled while the database was down into `failed_jobs`, and count
+the batch outcomes spooled meanwhile.
 
 Runs in the worker's main process on the consumer's timer. The check is a `stat` of the
 spool file, so it costs nothing while the database is healthy; pool children append to the
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..batches import drain_spooled_counts
 from ..manager import manager_for_app
 from .steps import RepeatingStep
 
@@ -29,8 +31,14 @@ class SpoolDrainer(RepeatingStep):
 
 
 def drain(c: Any) -> int:
+    manager = manager_for_app(c.app)
+    moved = 0
     try:
-        return manager_for_app(c.app).failed.drain_spool()  # logs what it moved
+        moved += manager.failed.drain_spool()  # logs what it moved
     except Exception:
         logger.exception("moving spooled failures into failed_jobs failed; will retry")
-        return 0
+    try:
+        moved += drain_spooled_counts(manager)
+    except Exception as exc:  # the database is still down: the counts stay spooled
+        logger.debug("spooled batch counts not counted yet: %r", exc)
+    return moved
