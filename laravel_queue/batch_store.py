@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Update, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db.schema import job_batches, lq_batch_jobs
@@ -112,12 +112,12 @@ class BatchRepository:
             if was == DONE:
                 return None
             b = job_batches.c
-            db.execute(
-                update(job_batches).where(b.id == batch_id).values(pending_jobs=b.pending_jobs - 1)
-            )
+            counted = update(job_batches).where(b.id == batch_id)
+            counted = counted.values(pending_jobs=b.pending_jobs - 1)
             if was == FAILED:  # a retry that succeeded: no longer a failed job (Laravel)
-                _write_failed_ids(db, batch_id)
-            return _read(db, batch_id)
+                db.execute(counted)
+                return _write_failed_ids(db, batch_id)
+            return _update_and_read(db, batch_id, counted)
 
     def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """Count a job as failed for good; None when it had counted already."""
@@ -128,8 +128,7 @@ class BatchRepository:
             db.execute(
                 update(job_batches).where(b.id == batch_id).values(failed_jobs=b.failed_jobs + 1)
             )
-            _write_failed_ids(db, batch_id)
-            return _read(db, batch_id)
+            return _write_failed_ids(db, batch_id)
 
     def mark_finished(self, batch_id: str) -> bool:
         """Set `finished_at`; True for the one caller that set it."""
@@ -205,20 +204,26 @@ def _mark(db: Connection, batch_id: str, job_uuid: str, outcome: str) -> str | N
     return DONE
 
 
-def _write_failed_ids(db: Connection, batch_id: str) -> None:
+def _write_failed_ids(db: Connection, batch_id: str) -> BatchRecord | None:
+    """`failed_job_ids` from the jobs' outcomes, read after this transaction's counter
+    update holds the row, so a failure counted at the same moment is never left out."""
     j = lq_batch_jobs.c
     ids = db.execute(
         select(j.job_uuid).where(j.batch_id == batch_id, j.outcome == FAILED).order_by(j.job_uuid)
     ).scalars()
-    db.execute(
-        update(job_batches)
-        .where(job_batches.c.id == batch_id)
-        .values(failed_job_ids=json.dumps(list(ids)))
-    )
+    written = update(job_batches).where(job_batches.c.id == batch_id)
+    return _update_and_read(db, batch_id, written.values(failed_job_ids=json.dumps(list(ids))))
 
 
-def _read(db: Connection, batch_id: str) -> BatchRecord | None:
-    row = db.execute(select(job_batches).where(job_batches.c.id == batch_id)).first()
+def _update_and_read(db: Connection, batch_id: str, statement: Update) -> BatchRecord | None:
+    """Run the UPDATE and read the row as it left it: `RETURNING` where the database has it
+    (SQLite, PostgreSQL), else a SELECT in the same transaction (MariaDB, MySQL), which the
+    UPDATE's row lock keeps consistent."""
+    if db.dialect.update_returning:
+        row = db.execute(statement.returning(*job_batches.c)).first()
+    else:
+        db.execute(statement)
+        row = db.execute(select(job_batches).where(job_batches.c.id == batch_id)).first()
     return BatchRecord.of(row) if row is not None else None
 
 

@@ -50,31 +50,21 @@ BatchItem = Any
 CALLBACK_KINDS = ("before", "then", "catch", "finally", "progress")
 
 
-@dataclass
-class Batch:
+@dataclass(frozen=True)
+class Batch(BatchRecord):
     """A batch as read from `job_batches` (Laravel: `Illuminate\\Bus\\Batch`); `fresh()`
     reads it again."""
 
-    id: str
-    name: str
-    total_jobs: int
-    pending_jobs: int
-    failed_jobs: int
-    failed_job_ids: list[str]
-    options: dict[str, Any]
-    created_at: int
-    cancelled_at: int | None
-    finished_at: int | None
-    manager: QueueManager = field(repr=False, compare=False)
+    manager: QueueManager = field(kw_only=True, repr=False, compare=False)
 
     @classmethod
-    def of(cls, record: BatchRecord, manager: QueueManager) -> Batch:
+    def from_record(cls, record: BatchRecord, manager: QueueManager) -> Batch:
         return cls(**vars(record), manager=manager)
 
     @classmethod
     def find(cls, manager: QueueManager, batch_id: str) -> Batch | None:
         record = manager.batches.find(batch_id)
-        return cls.of(record, manager) if record is not None else None
+        return cls.from_record(record, manager) if record is not None else None
 
     def processed_jobs(self) -> int:
         """Jobs that succeeded (failures are not "processed", as in Laravel)."""
@@ -203,7 +193,7 @@ class PendingBatch:
         """Store the batch, run `before`, queue the jobs; the `Batch` (its row exists before
         this returns). If queueing fails, the row is deleted and the error raised."""
         manager = self.manager or current_manager()
-        batch = Batch.of(manager.batches.store(self._name, self._options), manager)
+        batch = Batch.from_record(manager.batches.store(self._name, self._options), manager)
         for spec in self._options["before"]:
             invoke(spec, manager, batch)
         try:
@@ -298,7 +288,7 @@ def _fire_callbacks(
     """What the count calls for. The count is committed: a database error here is logged,
     not raised (running the job again would not count it again, nor fire these)."""
     batches = manager.batches
-    batch = Batch.of(record, manager)
+    batch = Batch.from_record(record, manager)
     fire = _firing(batch, manager)
     try:
         if failure is not None and not batch.allows_failures():

@@ -19,6 +19,7 @@ from celery import Celery
 
 from laravel_queue import QueueManager
 
+from . import jobs
 from .support import ServiceUrls
 
 # Two Redis DBs of the tests' own; LQ_TEST_REDIS_DBS="5,6" lets a second checkout run at once.
@@ -130,6 +131,15 @@ def manager(request: pytest.FixtureRequest) -> QueueManager:
         request.param
     ]
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def callback_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the chain and batch callbacks of `tests.jobs` write what they were called with."""
+    path = tmp_path / "callbacks.log"
+    path.touch()
+    monkeypatch.setenv(jobs.CALLBACK_TRACE, str(path))
+    return path
 
 
 @pytest.fixture

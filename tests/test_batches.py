@@ -15,15 +15,6 @@ from . import jobs
 from .support import lines, wait_until, worker
 
 
-@pytest.fixture
-def callbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """What the batch callbacks of `tests.jobs` were called with, one line each."""
-    path = tmp_path / "callbacks.log"
-    path.touch()
-    monkeypatch.setenv(jobs.CALLBACK_TRACE, str(path))
-    return path
-
-
 def every_callback(batch: object) -> object:
     return (
         batch.before(jobs.batch_before)  # type: ignore[attr-defined]
@@ -35,17 +26,17 @@ def every_callback(batch: object) -> object:
 
 
 def test_a_batch_that_succeeds_calls_then_and_finally_once_and_progress_per_job(
-    manager: QueueManager, trace: Path, callbacks: Path
+    manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     pending = every_callback(Bus.batch([jobs.Traced(t, n) for n in "abc"]).name("import"))
     batch = pending.dispatch()  # type: ignore[attr-defined]
     assert (batch.total_jobs, batch.pending_jobs, batch.name) == (3, 3, "import")
-    assert lines(callbacks) == ["before import total=0"]  # before runs before jobs count in
+    assert lines(callback_trace) == ["before import total=0"]  # before runs before jobs count in
     with worker(manager):
-        wait_until(lambda: "finally" in " ".join(lines(callbacks)), timeout=30)
+        wait_until(lambda: "finally" in " ".join(lines(callback_trace)), timeout=30)
     assert sorted(lines(trace)[i].split()[0] for i in range(3)) == ["a", "b", "c"]
-    assert lines(callbacks)[1:] == [
+    assert lines(callback_trace)[1:] == [
         "progress import",
         "progress import",
         "progress import",
@@ -58,14 +49,14 @@ def test_a_batch_that_succeeds_calls_then_and_finally_once_and_progress_per_job(
 
 
 def test_the_first_failure_cancels_the_batch_calls_catch_and_then_never_fires(
-    manager: QueueManager, trace: Path, callbacks: Path
+    manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     items = [jobs.Traced(t, "a"), jobs.AlwaysFails(t, "fails"), jobs.Traced(t, "c")]
     batch = every_callback(Bus.batch(items).name("b")).dispatch()  # type: ignore[attr-defined]
     with worker(manager):
-        wait_until(lambda: "finally" in " ".join(lines(callbacks)), timeout=30)
-    calls = lines(callbacks)
+        wait_until(lambda: "finally" in " ".join(lines(callback_trace)), timeout=30)
+    calls = lines(callback_trace)
     assert "catch b ValueError" in calls and calls.count("catch b ValueError") == 1
     assert not [line for line in calls if line.startswith("then")]
     assert calls[-1] == "finally b pending=1 failed=1"
@@ -75,21 +66,21 @@ def test_the_first_failure_cancels_the_batch_calls_catch_and_then_never_fires(
 
 
 def test_allow_failures_keeps_the_batch_going(
-    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+    sqlite_manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     items = [jobs.AlwaysFails(t, "fails"), jobs.Traced(t, "b")]
     pending = every_callback(Bus.batch(items).name("x")).allow_failures()  # type: ignore[attr-defined]
     batch = pending.dispatch()
     with worker(sqlite_manager):
-        wait_until(lambda: "finally" in " ".join(lines(callbacks)), timeout=30)
+        wait_until(lambda: "finally" in " ".join(lines(callback_trace)), timeout=30)
     done = batch.fresh()
     assert not done.cancelled() and done.has_failures() and not done.finished()
-    assert not [line for line in lines(callbacks) if line.startswith("then")]
+    assert not [line for line in lines(callback_trace) if line.startswith("then")]
 
 
 def test_retrying_the_failed_job_lets_then_fire(
-    manager: QueueManager, trace: Path, callbacks: Path, tmp_path: Path
+    manager: QueueManager, trace: Path, callback_trace: Path, tmp_path: Path
 ) -> None:
     flag = tmp_path / "bug"
     flag.touch()
@@ -101,31 +92,31 @@ def test_retrying_the_failed_job_lets_then_fire(
         assert batch.fresh().failed_jobs == 1
         flag.unlink()
         assert manager.failed.retry().retried == 1
-        wait_until(lambda: lines(callbacks), timeout=30)
-    assert lines(callbacks) == ["then  pending=0 failed=1"]  # Laravel keeps the failed count
+        wait_until(lambda: lines(callback_trace), timeout=30)
+    assert lines(callback_trace) == ["then  pending=0 failed=1"]  # Laravel keeps the failed count
     assert batch.fresh().failed_job_ids == []
 
 
 def test_a_list_in_a_batch_is_a_chain_and_all_its_jobs_count(
-    manager: QueueManager, trace: Path, callbacks: Path
+    manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     chain = [jobs.Traced(t, "first"), jobs.Traced(t, "second")]
     batch = Bus.batch([chain, jobs.Traced(t, "alone")]).then(jobs.batch_then).dispatch()
     assert batch.total_jobs == 3
     with worker(manager):
-        wait_until(lambda: lines(callbacks), timeout=30)
+        wait_until(lambda: lines(callback_trace), timeout=30)
     runs = [line.split()[0] for line in lines(trace)]
     assert runs.index("first") < runs.index("second") and "alone" in runs
-    assert lines(callbacks) == ["then  pending=0 failed=0"]
+    assert lines(callback_trace) == ["then  pending=0 failed=0"]
 
 
 def test_a_batched_job_can_add_to_its_batch(
-    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+    sqlite_manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     batch = Bus.batch([jobs.AddsToItsBatch(str(trace), "adds")]).then(jobs.batch_then).dispatch()
     with worker(sqlite_manager):
-        wait_until(lambda: lines(callbacks), timeout=30)
+        wait_until(lambda: lines(callback_trace), timeout=30)
     assert [line.split()[0] for line in lines(trace)] == ["adds", "added"]
     assert batch.fresh().total_jobs == 2
 
@@ -175,28 +166,28 @@ def test_a_batch_inside_a_chain_runs_after_the_job_before_and_before_the_job_aft
 
 
 def test_a_failed_batch_stops_its_chain_and_runs_the_chain_s_catch_once(
-    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+    sqlite_manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     step = Bus.batch([jobs.AlwaysFails(t, "fails"), jobs.Traced(t, "b")])
     first = Bus.chain([step, jobs.Traced(t, "after")]).catch(jobs.note_chain_failure).dispatch()
     assert Bus.find_batch(str(first)) is not None  # a chain that starts with a batch
     with worker(sqlite_manager):
-        wait_until(lambda: lines(callbacks), timeout=30)
+        wait_until(lambda: lines(callback_trace), timeout=30)
         wait_until(lambda: Bus.find_batch(str(first)).pending_jobs == 1, timeout=30)  # type: ignore[union-attr]
-    assert lines(callbacks) == ["catch ValueError: always fails"]
+    assert lines(callback_trace) == ["catch ValueError: always fails"]
     assert "after" not in runs(trace)
 
 
 def test_with_allow_failures_the_chain_goes_on_after_its_batch(
-    sqlite_manager: QueueManager, trace: Path, callbacks: Path
+    sqlite_manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     t = str(trace)
     step = Bus.batch([jobs.AlwaysFails(t, "fails")]).allow_failures()
     Bus.chain([step, jobs.Traced(t, "after")]).catch(jobs.note_chain_failure).dispatch()
     with worker(sqlite_manager):
         wait_until(lambda: "after" in runs(trace), timeout=30)
-    assert lines(callbacks) == []  # the chain's catch is not run when failures are allowed
+    assert lines(callback_trace) == []  # the chain's catch is not run when failures are allowed
 
 
 def runs(trace: Path) -> list[str]:

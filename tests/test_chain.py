@@ -17,15 +17,6 @@ from . import jobs
 from .support import lines, wait_until, worker
 
 
-@pytest.fixture
-def caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where `jobs.note_chain_failure` writes what a chain's catch was given."""
-    path = tmp_path / "caught.log"
-    path.touch()
-    monkeypatch.setenv(jobs.CALLBACK_TRACE, str(path))
-    return path
-
-
 def names(trace: Path) -> list[str]:
     return [line.split()[0] for line in lines(trace)]
 
@@ -50,7 +41,7 @@ def test_job_chain_is_bus_chain(manager: QueueManager, trace: Path) -> None:
 
 
 def test_a_retried_exception_does_not_stop_the_chain_or_call_catch(
-    manager: QueueManager, trace: Path, caught: Path
+    manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     flaky = jobs.FailsUntil(str(trace), 2)
     flaky.backoff = 0  # type: ignore[misc]
@@ -58,11 +49,11 @@ def test_a_retried_exception_does_not_stop_the_chain_or_call_catch(
     with worker(manager):
         wait_until(lambda: "next" in names(trace), timeout=30)
     assert names(trace) == ["flaky", "flaky", "next"]
-    assert lines(caught) == []
+    assert lines(callback_trace) == []
 
 
 def test_a_final_failure_stops_the_chain_and_runs_each_catch_once(
-    manager: QueueManager, trace: Path, caught: Path
+    manager: QueueManager, trace: Path, callback_trace: Path
 ) -> None:
     Bus.chain([jobs.AlwaysFails(str(trace), "fails"), jobs.Traced(str(trace), "never")]).catch(
         jobs.note_chain_failure
@@ -70,8 +61,13 @@ def test_a_final_failure_stops_the_chain_and_runs_each_catch_once(
     with worker(manager):
         wait_until(lambda: "caught-by-a-job" in names(trace), timeout=30)
         wait_until(lambda: manager.failed.count() == 1)
-    assert names(trace) == ["fails", "fails", "fails", "caught-by-a-job"]  # 2 tries, failed()
-    assert lines(caught) == ["catch ValueError: always fails"]
+    assert names(trace) == [
+        "fails",
+        "fails",
+        "fails",
+        "caught-by-a-job",
+    ]  # 2 tries, failed()
+    assert lines(callback_trace) == ["catch ValueError: always fails"]
 
 
 def test_a_released_job_does_not_advance_the_chain_until_it_succeeds(

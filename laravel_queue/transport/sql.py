@@ -116,7 +116,14 @@ class Fetch:
         self.times = times
         self.held: dict[str, tuple[int, str, bytes]] = {}  # tag -> (row id, queue, raw)
         self._take = self._take_statement()
-        threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+        self._beating = False
+
+    def _start_beating(self) -> None:
+        """The heartbeat thread starts with the first take: a process that only publishes
+        or counts (a web app asking `Queue.size()`) holds nothing and runs no thread."""
+        if not self._beating:
+            self._beating = True
+            threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
 
     def _take_statement(self) -> Any:
         m = self.messages
@@ -141,6 +148,7 @@ class Fetch:
 
     def take(self, queue_id: int, queue: str) -> dict[str, Any] | None:
         """The oldest visible message of the queue, now hidden and held by this process."""
+        self._start_beating()
         with self.engine.begin() as db:
             if isinstance(self._take, tuple):  # no UPDATE ... RETURNING: find, then mark
                 find, mark = self._take

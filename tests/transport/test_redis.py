@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection
 
 from laravel_queue.transport.redis import Channel
 
 from ..support import ServiceUrls
+from .messages import publish, take_one
 
 TRANSPORT = "laravel_queue.transport.redis:Transport"
 
@@ -24,26 +25,6 @@ def connection(redis_urls: ServiceUrls) -> Iterator[Connection]:
 @pytest.fixture
 def client(redis_urls: ServiceUrls) -> redis.Redis:
     return redis.Redis.from_url(redis_urls.broker)
-
-
-def publish(connection: Connection, body: str, queue: str = "q") -> None:
-    Producer(connection.channel(), exchange=Exchange(queue, type="direct")).publish(
-        body,
-        routing_key=queue,
-        serializer="json",
-        declare=[Queue(queue, Exchange(queue, type="direct"), queue)],
-    )
-
-
-def take_one(connection: Connection, queue: str = "q") -> object:
-    received: list[object] = []
-    with connection.Consumer(
-        Queue(queue, Exchange(queue, type="direct"), queue),
-        callbacks=[lambda body, message: received.append(message)],
-        accept=["json"],
-    ):
-        connection.drain_events(timeout=5)
-    return received[0]
 
 
 def in_flight(client: redis.Redis, channel: Channel, queue: str = "q") -> int:

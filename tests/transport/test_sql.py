@@ -7,38 +7,20 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection
 from sqlalchemy import Table, insert, select, update
 
 import laravel_queue.binding  # noqa: F401 - registers the lqsql+ alias
 from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
 from laravel_queue.transport.sql import TAKEN, Channel
 
+from .messages import publish, take_one
+
 
 @pytest.fixture
 def connection(database_url: str) -> Iterator[Connection]:
     with Connection(f"lqsql+{database_url}") as conn:
         yield conn
-
-
-def publish(connection: Connection, body: str, queue: str = "q") -> None:
-    Producer(connection.channel(), exchange=Exchange(queue, type="direct")).publish(
-        body,
-        routing_key=queue,
-        serializer="json",
-        declare=[Queue(queue, Exchange(queue, type="direct"), queue)],
-    )
-
-
-def take_one(connection: Connection, queue: str = "q") -> object:
-    received: list[object] = []
-    with connection.Consumer(
-        Queue(queue, Exchange(queue, type="direct"), queue),
-        callbacks=[lambda body, message: received.append(message)],
-        accept=["json", UNREADABLE_CONTENT_TYPE],
-    ):
-        connection.drain_events(timeout=5)
-    return received[0]
 
 
 def rows(channel: Channel) -> list[tuple[bool, int]]:

@@ -8,9 +8,7 @@ Revision ID: 0001
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-
+from laravel_queue.db.migrations.tables import create_missing, drop
 from laravel_queue.db.schema import failed_jobs, lq_cache, lq_delayed_jobs
 
 revision = "0001"
@@ -22,14 +20,8 @@ TABLES = (failed_jobs, lq_cache, lq_delayed_jobs)
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    existing = set(sa.inspect(bind).get_table_names())
-    for table in TABLES:
-        if table.name not in existing:
-            table.create(bind)
+    create_missing(*TABLES)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    for table in reversed(TABLES):
-        table.drop(bind, checkfirst=True)
+    drop(*TABLES)

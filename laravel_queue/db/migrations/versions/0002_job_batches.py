@@ -9,9 +9,7 @@ Revises: 0001
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-
+from laravel_queue.db.migrations.tables import create_missing, drop
 from laravel_queue.db.schema import job_batches, lq_batch_jobs
 
 revision = "0002"
@@ -23,14 +21,8 @@ TABLES = (job_batches, lq_batch_jobs)
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    existing = set(sa.inspect(bind).get_table_names())
-    for table in TABLES:
-        if table.name not in existing:
-            table.create(bind)
+    create_missing(*TABLES)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    for table in reversed(TABLES):
-        table.drop(bind, checkfirst=True)
+    drop(*TABLES)
