@@ -89,14 +89,14 @@ class PendingChain:
             raise ValueError("a chain needs at least one job")
         first, *rest = self.jobs
         state = ChainState(
-            links=[_link(item) for item in rest],
+            links=[link_for(item) for item in rest],
             catch=[dict(spec) for spec in self.catch_callbacks],
             queue=self.queue,
             connection=self.connection,
         )
         manager = self.manager or current_manager()
         if _is_batch(first):  # Laravel wraps it in a ChainedBatch job; here it goes at once
-            state.links.insert(0, _link(first))
+            state.links.insert(0, link_for(first))
             return continue_chain(manager, state)
         if first.options.chain is not None:  # first.chain([...]) and then Bus.chain: both
             state.links.extend(first.options.chain.links)
@@ -129,7 +129,9 @@ def _require_item(item: ChainItem) -> None:
         require_job_instance(item, "a chain")
 
 
-def _link(item: ChainItem) -> dict[str, Any]:
+def link_for(item: ChainItem) -> dict[str, Any]:
+    """A job or a pending batch as a link of a chain (`TypeError` for anything else)."""
+    _require_item(item)
     return item.as_chain_link() if _is_batch(item) else chain_link(item)
 
 

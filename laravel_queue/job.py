@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from . import registry
 from .batches import Batch
 from .bus import Bus
-from .connection import require_job_instance
-from .dispatching import chain_link
+from .chain import ChainItem, link_for
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
@@ -206,19 +205,19 @@ class Job:
 
     # -- chains (Laravel: Queueable's chain, prependToChain, appendToChain) -----------------
 
-    def chain(self: J, jobs: Iterable[Job]) -> J:
+    def chain(self: J, jobs: Iterable[ChainItem]) -> J:
         """Run `jobs` one after the other once this job has succeeded: `job.chain([B(),
         C()]).dispatch()` is `Bus.chain([job, B(), C()]).dispatch()`."""
-        self.options.chain = ChainState(links=[_link(job) for job in jobs])
+        self.options.chain = ChainState(links=[link_for(item) for item in jobs])
         return self
 
-    def prepend_to_chain(self, job: Job) -> None:
+    def prepend_to_chain(self, job: ChainItem) -> None:
         """From `handle()`: run `job` right after this one, before the rest of the chain."""
-        self._chain_state().links.insert(0, _link(job))
+        self._chain_state().links.insert(0, link_for(job))
 
-    def append_to_chain(self, job: Job) -> None:
+    def append_to_chain(self, job: ChainItem) -> None:
         """From `handle()`: run `job` after the last job of the chain."""
-        self._chain_state().links.append(_link(job))
+        self._chain_state().links.append(link_for(job))
 
     def _chain_state(self) -> ChainState:
         if self.options.chain is None:
@@ -285,11 +284,6 @@ class Job:
         else:
             job.__dict__.update(decoded)
         return job
-
-
-def _link(job: Job) -> dict[str, Any]:
-    require_job_instance(job, "a chain")
-    return chain_link(job)
 
 
 def _overrides(cls: type, name: str) -> bool:

@@ -62,7 +62,8 @@ _after_run: list[AfterRun] = []
 
 def after_run(hook: AfterRun) -> None:
     """Call `hook(run, None)` when a job succeeds and `hook(run, exc)` when it fails for good:
-    how chains move on (`laravel_queue.chain`, above the dispatcher it needs, adds it)."""
+    how chains move on and batches count (`laravel_queue.chain` and `laravel_queue.batches`,
+    above the dispatcher they need, add theirs)."""
     _after_run.append(hook)
 
 
