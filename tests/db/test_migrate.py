@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -33,13 +34,20 @@ def test_migrate_creates_the_tables_once(database_url: str) -> None:
 
 
 def test_concurrent_migrations_from_several_processes_all_succeed(database_url: str) -> None:
+    """Eight processes start migrating at the same instant: on MySQL/MariaDB, where each DDL
+    statement commits on its own, the losers used to find the version row already moved."""
     script = (
-        "import sys; from laravel_queue.db.engine import make_engine; "
-        "from laravel_queue.db.migrate import migrate; migrate(make_engine(sys.argv[1]))"
+        "import sys, time; from laravel_queue.db.engine import make_engine; "
+        "from laravel_queue.db.migrate import migrate; engine = make_engine(sys.argv[1]); "
+        "engine.connect().close(); time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
+        "migrate(engine)"
     )
+    start_at = str(time.time() + 2)
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, database_url], stderr=subprocess.PIPE)
-        for _ in range(4)
+        subprocess.Popen(
+            [sys.executable, "-c", script, database_url, start_at], stderr=subprocess.PIPE
+        )
+        for _ in range(8)
     ]
     for process in processes:
         _, stderr = process.communicate(timeout=60)
