@@ -39,6 +39,11 @@ class CacheStore(ABC):
         """Store `value` only if `name` is absent (or expired); True if it was stored."""
 
     @abstractmethod
+    def starting_with(self, name_prefix: str) -> dict[str, str]:
+        """Every live value whose name starts with `name_prefix`, by name (without the store's
+        prefix): how a command finds what many workers wrote, such as their heartbeats."""
+
+    @abstractmethod
     def forget(self, name: str) -> None:
         """Remove `name` whatever it holds."""
 

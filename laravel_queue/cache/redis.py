@@ -44,6 +44,11 @@ return {1, hits, redis.call('PTTL', KEYS[1])}
 SOCKET_TIMEOUT_SECONDS = 2.0
 
 
+def _glob_escape(text: str) -> str:
+    """`text` matched literally by a SCAN pattern."""
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
+
 def _ms(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(ttl * 1000))
 
@@ -71,6 +76,13 @@ class RedisStore(CacheStore):
 
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         return bool(self.client.set(self.key(name), value, px=_ms(ttl), nx=True))
+
+    def starting_with(self, name_prefix: str) -> dict[str, str]:
+        pattern = _glob_escape(self.key(name_prefix)) + "*"
+        keys = [str(key) for key in self.client.scan_iter(match=pattern, count=500)]
+        values: list[Any] = self.client.mget(keys) if keys else []
+        cut = len(self.prefix)
+        return {k[cut:]: str(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
     def forget(self, name: str) -> None:
         self.client.delete(self.key(name))

@@ -48,6 +48,21 @@ class SqlStore(CacheStore):
         with self.engine.begin() as conn:
             upsert(conn, lq_cache, values, {"value": value, "expires_at": values["expires_at"]})
 
+    def starting_with(self, name_prefix: str) -> dict[str, str]:
+        wanted = self.key(name_prefix)
+        # "/" escapes: MySQL and PostgreSQL read a backslash in a string literal differently.
+        pattern = wanted.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.key, c.value, c.counter).where(
+                    c.key.like(pattern, escape="/"), _live(time.time())
+                )
+            ).all()
+        cut = len(self.prefix)
+        return {
+            row.key[cut:]: row.value if row.value is not None else str(row.counter) for row in rows
+        }
+
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         key = self.key(name)
         with self.engine.begin() as conn:

@@ -170,3 +170,20 @@ def test_a_lock_that_cannot_be_released_is_logged_and_left_to_expire(
         assert lock.release_or_let_expire() is False  # no exception: the job's outcome stands
     assert "could not release lock unique:tests.jobs.SyncsAccount:1" in caplog.text
     assert "expires within 60" in caplog.text
+
+
+def test_starting_with_finds_live_values_by_name_prefix_literally(store: CacheStore) -> None:
+    store.put("workers:a@h", "1")
+    store.put("workers:b@h", "2", ttl=60)
+    store.put("workers:gone", "3", ttl=0.05)
+    store.increment("workers:count")
+    store.put("workersX", "not under workers:")
+    store.put("work_%*?:x", "odd characters")
+    time.sleep(0.1)
+    assert store.starting_with("workers:") == {
+        "workers:a@h": "1",
+        "workers:b@h": "2",
+        "workers:count": "1",
+    }
+    assert store.starting_with("work_%*?") == {"work_%*?:x": "odd characters"}
+    assert store.starting_with("nothing:") == {}
