@@ -23,10 +23,10 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from . import runtime
+from . import events, runtime
 from .batch_store import BatchRecord
 from .callbacks import Callback, callback_spec, invoke
 from .chain import apply_chain_defaults, continue_chain, register_link_kind
@@ -92,7 +92,8 @@ class Batch(BatchRecord):
     def cancel(self) -> None:
         """Mark the batch cancelled (and finished); queued jobs still run unless they check
         `self.batch().cancelled()` or use `SkipIfBatchCancelled`."""
-        self.manager.batches.cancel(self.id)
+        if self.manager.batches.cancel(self.id):
+            events.dispatch(events.BatchCanceled(_cancelled(self)))
 
     def delete(self) -> None:
         self.manager.batches.delete(self.id)
@@ -197,10 +198,12 @@ class PendingBatch:
         for spec in self._options["before"]:
             invoke(spec, manager, batch)
         try:
-            return batch.add(self.items)
+            dispatched = batch.add(self.items)
         except BaseException:
             batch.delete()
             raise
+        events.dispatch(events.BatchDispatched(dispatched))
+        return dispatched
 
 
 def _after_run(run: JobRun, failure: BaseException | None) -> None:
@@ -291,8 +294,8 @@ def _fire_callbacks(
     batch = Batch.from_record(record, manager)
     fire = _firing(batch, manager)
     try:
-        if failure is not None and not batch.allows_failures():
-            batches.cancel(batch.id)
+        if failure is not None and not batch.allows_failures() and batches.cancel(batch.id):
+            events.dispatch(events.BatchCanceled(_cancelled(batch)))
         fire("progress")
         if failure is None and record.pending_jobs == 0:  # one count ever sees this
             batches.mark_finished(batch.id)
@@ -301,8 +304,15 @@ def _fire_callbacks(
             fire("catch", failure)
         if record.pending_jobs - record.failed_jobs == 0:
             fire("finally")
+            events.dispatch(events.BatchFinished(batch))  # as counted: no read for the event
     except Exception:
         logger.exception("batch %s: its callbacks could not all run", batch.id)
+
+
+def _cancelled(batch: Batch) -> Batch:
+    """The batch as its cancel left it, without reading it again."""
+    now = int(time.time())
+    return replace(batch, cancelled_at=now, finished_at=batch.finished_at or now)
 
 
 def _firing(batch: Batch, manager: QueueManager) -> Any:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
+    from .batches import Batch
     from .failed.repository import FailedJob
     from .job import Job
     from .payload import JobMessage
@@ -115,6 +116,53 @@ class WorkerStopping:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Looping(Event):
+    """Fired by each worker every time it polls its pause and restart flags (about twice a
+    second); a listener that returns False holds the worker's queues until the next poll."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
+class QueueBusy:
+    """`lq queue:monitor` found `size` >= `--max` jobs on the queue."""
+
+    connection: str
+    queue: str
+    size: int
+
+
+@dataclass(frozen=True)
+class QueuePaused:
+    connection: str
+    queue: str
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class QueueResumed:
+    connection: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class BatchDispatched:
+    batch: Batch
+
+
+@dataclass(frozen=True)
+class BatchFinished:
+    """Every job of the batch has run once, succeeded or failed (when `finally` runs)."""
+
+    batch: Batch
+
+
+@dataclass(frozen=True)
+class BatchCanceled:
+    batch: Batch
+
+
 E = TypeVar("E")
 Listener = Callable[[Any], Any]
 
@@ -135,13 +183,26 @@ class Dispatcher:
         elif listener in self.listeners.get(event, []):
             self.listeners[event].remove(listener)
 
+    def has_listeners(self, event: type) -> bool:
+        return any(self.listeners.get(cls) for cls in event.__mro__)
+
     def dispatch(self, event: object) -> None:
+        self.until(event)
+
+    def until(self, event: object) -> object:
+        """Call every listener; the first answer that is not None (Laravel's `until`, which
+        the worker reads for `Looping`: False holds it)."""
+        answer = None
         for cls in type(event).__mro__:
             for listener in self.listeners.get(cls, ()):
                 try:
-                    listener(event)
+                    result = listener(event)
                 except Exception:
                     logger.exception("listener %r of %s raised; ignored", listener, cls.__name__)
+                    continue
+                if answer is None:
+                    answer = result
+        return answer
 
 
 dispatcher = Dispatcher()
@@ -156,8 +217,10 @@ def forward_to(send: Callable[[object], None]) -> None:
         _forwards.append(send)
 
 
-def dispatch(event: object) -> None:
-    """Fire `event` to its listeners and to the signal of the same name."""
-    dispatcher.dispatch(event)
+def dispatch(event: object) -> object:
+    """Fire `event` to its listeners and to the signal of the same name; the listeners'
+    first answer that is not None."""
+    answer = dispatcher.until(event)
     for send in _forwards:
         send(event)
+    return answer

@@ -41,6 +41,13 @@ job_timed_out = by_event[events.JobTimedOut]
 job_retry_requested = by_event[events.JobRetryRequested]
 worker_starting = by_event[events.WorkerStarting]
 worker_stopping = by_event[events.WorkerStopping]
+looping = by_event[events.Looping]
+queue_busy = by_event[events.QueueBusy]
+queue_paused = by_event[events.QueuePaused]
+queue_resumed = by_event[events.QueueResumed]
+batch_dispatched = by_event[events.BatchDispatched]
+batch_finished = by_event[events.BatchFinished]
+batch_canceled = by_event[events.BatchCanceled]
 
 
 def send(event: object) -> None:
