@@ -3,7 +3,8 @@
 The settings and bootsteps are put on the app itself, so a stock `celery -A shop worker`
 gets them too: JSON only, one message reserved at a time (strict queue order, no job held in
 memory by an idle process), strict queue order on Redis, our consumer (which records messages
-Celery cannot run), the mover of due delayed jobs and the drainer of spooled failures.
+Celery cannot run), the mover of due delayed jobs, the drainer of spooled failures, pause
+and restart polling and the worker heartbeat.
 
 The consumer and the bootsteps are named by their import paths, as Celery's own settings
 are: Celery loads them when a worker starts, so the manager (below the worker) never
@@ -46,6 +47,8 @@ CONSUMER_STEPS = (
     "laravel_queue.worker.mover:DelayedJobMover",
     "laravel_queue.worker.spool:SpoolDrainer",
     "laravel_queue.worker.stop:StopConditions",
+    "laravel_queue.worker.interruptions:InterruptionPolling",
+    "laravel_queue.worker.heartbeat:WorkerHeartbeat",
 )
 
 

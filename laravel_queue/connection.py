@@ -23,7 +23,9 @@ from . import events
 from .dispatching import build_message
 from .durations import Delay, hard_limit, to_seconds
 from .exceptions import ConfigurationError, QueueConnectionError
+from .interruptions import Interruptions
 from .payload import JobMessage
+from .transport.envelope import pushed_at
 from .transport.redis import Channel as ReliableChannel
 from .transport.sql import Channel as ReliableSqlChannel
 
@@ -124,9 +126,34 @@ class Connection(ABC):
     def reserved_size(self, queue: str | None = None) -> int:
         return 0
 
+    def oldest_pending_at(self, queue: str | None = None) -> float | None:
+        """When the oldest pending job was pushed (Laravel: creationTimeOfOldestPendingJob);
+        None when the queue is empty or the broker cannot tell."""
+        return None
+
     def clear(self, queue: str | None = None) -> int:
         """Delete the queue's pending and delayed jobs; returns how many were deleted."""
         return 0
+
+    # -- pausing (Laravel: Queue::pause, pauseFor, resume, isPaused) ---------------------------
+
+    def pause(self, queue: str | None = None, ttl: Delay | None = None) -> None:
+        """Every worker stops taking jobs from the queue within about a second, until
+        `resume` or for `ttl`; running jobs finish."""
+        q = queue or self.manager.default_queue
+        seconds = to_seconds(ttl) if ttl is not None else None
+        Interruptions(self.manager.cache).pause(self.name, q, seconds)
+        events.dispatch(events.QueuePaused(self.name, q, seconds))
+
+    def resume(self, queue: str | None = None) -> None:
+        q = queue or self.manager.default_queue
+        Interruptions(self.manager.cache).resume(self.name, q)
+        events.dispatch(events.QueueResumed(self.name, q))
+
+    def is_paused(self, queue: str | None = None) -> bool:
+        return Interruptions(self.manager.cache).is_paused(
+            self.name, queue or self.manager.default_queue
+        )
 
 
 class CeleryConnection(Connection):
@@ -258,6 +285,24 @@ class CeleryConnection(Connection):
                     continue
                 count += routing_key == q
             return count
+
+    def oldest_pending_at(self, queue: str | None = None) -> float | None:
+        """From the `pushed_at` of the job at the head of the queue, on Redis and the SQL
+        broker; AMQP cannot look at a message without taking it."""
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            if isinstance(channel, ReliableSqlChannel):
+                heads = [channel.oldest(q)]
+            elif conn.transport.driver_type == "redis":  # the tail is taken next, per priority
+                pipe = channel.client.pipeline()
+                for priority in channel.priority_steps:
+                    pipe.lindex(channel._q_for_pri(q, priority), -1)
+                heads = pipe.execute()
+            else:
+                return None
+        times = [t for t in map(pushed_at, heads) if t is not None]
+        return min(times, default=None)
 
     def clear(self, queue: str | None = None) -> int:
         q = queue or self.manager.default_queue

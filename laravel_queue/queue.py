@@ -54,6 +54,20 @@ class Queue:
     def clear(queue: str | None = None) -> int:
         return Queue.connection().clear(queue)
 
+    # -- pausing (Laravel: Queue::pause, pauseFor, resume, isPaused) ---------------------------
+
+    @staticmethod
+    def pause(queue: str | None = None, ttl: Delay | None = None) -> None:
+        Queue.connection().pause(queue, ttl)
+
+    @staticmethod
+    def resume(queue: str | None = None) -> None:
+        Queue.connection().resume(queue)
+
+    @staticmethod
+    def is_paused(queue: str | None = None) -> bool:
+        return Queue.connection().is_paused(queue)
+
     # -- events (Laravel: Queue::before, after, failing, ...) --------------------------------
 
     @staticmethod
@@ -75,6 +89,11 @@ class Queue:
     @staticmethod
     def exception_occurred(listener: Callable[[events.JobExceptionOccurred], Any]) -> Any:
         return events.dispatcher.listen(events.JobExceptionOccurred, listener)
+
+    @staticmethod
+    def looping(listener: Callable[[events.Looping], Any]) -> Any:
+        """Return False from the listener to hold the worker's queues until its next poll."""
+        return events.dispatcher.listen(events.Looping, listener)
 
     @staticmethod
     def starting(listener: Callable[[events.WorkerStarting], Any]) -> Any:

@@ -60,6 +60,7 @@ ARTISAN_NAMES = {
     "queue:batches": "batches",
     "queue:retry-batch": "batches:retry",
     "queue:prune-batches": "batches:prune",
+    "queue:continue": "queue:resume",
 }
 
 

@@ -78,3 +78,15 @@ def running_delivery_tags() -> set[str]:
         for request in tuple(worker_state.active_requests)
         if request.message is not None
     }
+
+
+def pushed_at(raw: bytes | str | None) -> float | None:
+    """The `pushed_at` of the job in a raw Kombu envelope; None for anything else (an empty
+    queue, a plain Celery task, an unreadable entry)."""
+    if raw is None:
+        return None
+    try:
+        value = loads(bytes_to_str(raw))["headers"]["lq"]["pushed_at"]
+        return float(value)
+    except Exception:
+        return None

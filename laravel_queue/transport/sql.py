@@ -198,6 +198,18 @@ class Fetch:
             logger.warning("recovered %d in-flight message(s) of dead worker processes", shown)
         return int(shown)
 
+    def oldest(self, queue_id: int) -> bytes | str | None:
+        m = self.messages
+        first = (
+            select(m.c.payload)
+            .where(m.c.queue_id == queue_id, m.c.visible.is_(True))
+            .order_by(m.c.id)
+            .limit(1)
+        )
+        with self.engine.connect() as db:
+            payload: bytes | str | None = db.execute(first).scalar()
+            return payload
+
     def reserved(self, queue_id: int) -> int:
         m = self.messages
         with self.engine.connect() as db:
@@ -310,6 +322,10 @@ class Channel(kombu_sql.Channel):  # type: ignore[misc]
     def reserved(self, queue: str) -> int:
         """Messages of `queue` taken by a worker and not yet acknowledged."""
         return self.fetch.reserved(self._queue_id(queue))
+
+    def oldest(self, queue: str) -> bytes | str | None:
+        """The raw entry of the queue's oldest visible message, None when there is none."""
+        return self.fetch.oldest(self._queue_id(queue))
 
 
 class Transport(kombu_sql.Transport):  # type: ignore[misc]

@@ -77,7 +77,7 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
         limit = manager_for_app(self.consumer.app).worker_options.job_limit
         stop_state.received += 1
         if limit and stop_state.received >= limit:
-            self._stop_taking("max_jobs")
+            stop_taking(self.consumer, "max_jobs")
 
     def _check(self, c: Any, options: Any) -> None:
         busy = bool(state.active_requests or state.reserved_requests)
@@ -86,24 +86,15 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
                 self._shut_down()
             return
         if options.max_time and time.monotonic() - stop_state.started_at >= options.max_time:
-            self._stop_taking("max_time")
+            stop_taking(c, "max_time")
         elif options.memory and peak_rss_mb() >= options.memory:
-            self._stop_taking("memory")
+            stop_taking(c, "memory")
         elif options.stop_when_empty:
             empty = not busy and all(_pending(c, q) == 0 for q in consumed_queues(c))
             stop_state.empty_checks = stop_state.empty_checks + 1 if empty else 0
             # Twice in a row, so a message fetched but not yet a request is not missed.
             if stop_state.empty_checks >= 2:
-                self._stop_taking("empty")
-
-    def _stop_taking(self, reason: str) -> None:
-        """Take no more messages; the worker shuts down once the taken ones are done."""
-        if stop_state.reason:
-            return
-        stop_state.reason = reason
-        logger.info("worker stopping: %s", reason)
-        for queue in consumed_queues(self.consumer):
-            self.consumer.cancel_task_queue(queue)
+                stop_taking(c, "empty")
 
     def _shut_down(self) -> None:
         # What Celery's SIGTERM handler does: the consumer loop sees it and performs a warm
@@ -112,6 +103,17 @@ class StopConditions(bootsteps.StartStopStep):  # type: ignore[misc]
         if self.tref is not None:
             self.tref.cancel()
             self.tref = None
+
+
+def stop_taking(c: Any, reason: str) -> None:
+    """Take no more messages; an `lq work` worker shuts down once the taken ones are done
+    (Laravel's stop reasons: `max_jobs`, `max_time`, `memory`, `empty`, `restart_signal`)."""
+    if stop_state.reason:
+        return
+    stop_state.reason = reason
+    logger.info("worker stopping: %s", reason)
+    for queue in consumed_queues(c):
+        c.cancel_task_queue(queue)
 
 
 def _pending(c: Any, queue: str) -> int:

@@ -1,0 +1,100 @@
+"""Bootstep: pause, resume and restart requests, and the `Looping` event, on every worker.
+
+Laravel's worker reads the pause flags and the restart timestamp from the cache before each
+pop. A Celery worker has no loop of its own to hook, so this step polls on the consumer's
+timer every `POLL_SECONDS` in the worker's main process, one cache read per poll:
+
+- a paused queue is cancelled on the consumer (no new job is taken from it; jobs already
+  taken finish), and consumed again once resumed, in the worker's original queue order;
+- a restart requested after this worker started stops it like `--max-jobs` does: take
+  nothing more, finish what was taken, exit 0 for the supervisor to start it again (`lq
+  work` only; a stock `celery worker` has no supervisor contract and ignores it);
+- `Looping` fires once per poll; a listener that returns `False` holds every queue until a
+  poll where none does (Laravel: the worker skips that iteration).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .. import events
+from ..interruptions import Interruptions, Snapshot
+from ..manager import manager_for_app
+from .mover import consumed_queues
+from .steps import RepeatingStep
+from .stop import stop_state, stop_taking
+
+logger = logging.getLogger("laravel_queue.worker")
+
+POLL_SECONDS = 0.5
+
+
+class InterruptionPolling(RepeatingStep):
+    timer_priority = 2
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.queues: list[str] = []
+        self.held: tuple[str, ...] = ()
+        self.started_seen: float | None = None
+        self.first = True
+
+    def interval(self, c: Any) -> float:
+        return POLL_SECONDS
+
+    def start(self, c: Any) -> None:
+        # On a reconnect the consumer starts again; keep the worker's own order and the
+        # restart time it saw first.
+        if not self.queues:
+            self.queues = consumed_queues(c)
+        self.held = ()
+        self.tick(c)  # before the first message is taken: a paused queue is never touched
+        super().start(c)
+
+    def tick(self, c: Any) -> None:
+        if stop_state.reason:
+            return  # stopping: nothing is consumed again
+        manager = manager_for_app(c.app)
+        connection = manager.connection_for_app(c.app).name
+        try:
+            snapshot = Interruptions(manager.cache).snapshot()
+        except Exception:
+            logger.warning("could not read pause and restart flags; will retry", exc_info=True)
+            return
+        if self._restart_requested(snapshot) and manager.worker_options.managed:
+            stop_taking(c, "restart_signal")
+            return
+        looping = events.Looping(connection, ",".join(self.queues))
+        go_on = events.dispatch(looping) is not False
+        held = tuple(q for q in self.queues if not go_on or snapshot.is_paused(connection, q))
+        if held != self.held and self._consume(c, [q for q in self.queues if q not in held]):
+            for queue in set(held) - set(self.held):
+                logger.info("queue %s held (paused, or Looping said False): no new jobs", queue)
+            for queue in set(self.held) - set(held):
+                logger.info("queue %s resumed", queue)
+            self.held = held
+
+    def _restart_requested(self, snapshot: Snapshot) -> bool:
+        if self.first:
+            self.first = False
+            self.started_seen = snapshot.restart_requested_at
+            return False
+        return snapshot.restart_requested_at != self.started_seen
+
+    @staticmethod
+    def _consume(c: Any, wanted: list[str]) -> bool:
+        """Consume exactly `wanted`, in order: a queue consumed again goes back to its place,
+        so strict queue order (`--queue high,default`) survives a pause."""
+        current = consumed_queues(c)
+        if current == wanted:
+            return True
+        try:
+            for queue in current:
+                c.cancel_task_queue(queue)
+            for queue in wanted:
+                c.add_task_queue(queue)
+        except Exception:
+            logger.warning("could not change the consumed queues; will retry", exc_info=True)
+            return False
+        return True
