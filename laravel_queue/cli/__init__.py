@@ -11,7 +11,16 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..exceptions import LaravelQueueError, QueueConnectionError
-from . import batches, demo, failed, migrate, queue, work  # noqa: F401 - each registers its commands
+from . import (  # noqa: F401 - each registers its commands
+    batches,
+    demo,
+    failed,
+    migrate,
+    operations,
+    queue,
+    work,
+    workers,
+)
 from .app import ARTISAN_NAMES, Context, cli, load_manager
 
 __all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager", "main"]

@@ -1,13 +1,17 @@
-"""`lq queue:size`, `lq queue:clear` (Laravel: queue:monitor sizes, queue:clear)."""
+"""`lq queue:size`, `lq queue:monitor`, `lq queue:clear` (Laravel: Queue::size and friends,
+queue:monitor, queue:clear)."""
 
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from .. import events
 from .app import Context, cli
 
 
@@ -17,6 +21,29 @@ def split_target(target: str) -> tuple[str | None, str]:
     return (connection or None), queue
 
 
+def sizes(ctx: Context, target: str, now: float) -> dict[str, Any]:
+    """One queue's sizes and the age of its oldest pending job (None when unknown)."""
+    name, queue = split_target(target)
+    connection = ctx.manager.connection(name)
+    pending = connection.pending_size(queue)
+    delayed = connection.delayed_size(queue)
+    reserved = connection.reserved_size(queue)
+    oldest = connection.oldest_pending_at(queue) if pending else None
+    return {
+        "connection": connection.name,
+        "queue": queue,
+        "size": pending + delayed + reserved,
+        "pending": pending,
+        "delayed": delayed,
+        "reserved": reserved,
+        "oldest_pending_age": None if oldest is None else round(max(0.0, now - oldest), 3),
+    }
+
+
+def _age(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.0f}s"
+
+
 @cli.command("queue:size")
 @click.argument("queues", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -24,33 +51,49 @@ def split_target(target: str) -> tuple[str | None, str]:
 def queue_size(ctx: Context, queues: tuple[str, ...], as_json: bool) -> None:
     """Pending, delayed and reserved jobs per queue (default: the "default" queue)."""
     ctx.exit_if_nothing_to_read()
-    rows = []
-    for target in queues or (ctx.manager.default_queue,):
-        name, queue = split_target(target)
-        connection = ctx.manager.connection(name)
-        pending = connection.pending_size(queue)
-        delayed = connection.delayed_size(queue)
-        reserved = connection.reserved_size(queue)
-        rows.append(
-            {
-                "connection": connection.name,
-                "queue": queue,
-                "pending": pending,
-                "delayed": delayed,
-                "reserved": reserved,
-                "size": pending + delayed + reserved,
-            }
-        )
+    now = time.time()
+    rows = [sizes(ctx, target, now) for target in queues or (ctx.manager.default_queue,)]
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved")
+    table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest")
     for row in rows:
+        counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
+        table.add_row(row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]))
+    Console().print(table)
+
+
+@cli.command("queue:monitor")
+@click.argument("targets")
+@click.option(
+    "--max",
+    "max_jobs",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="A queue with at least this many jobs is busy: QueueBusy fires for it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def queue_monitor(ctx: Context, targets: str, max_jobs: int, as_json: bool) -> None:
+    """Sizes of comma-separated queues (`conn:queue,...`); fires QueueBusy for each one whose
+    size is at or over --max, for your listeners to alert on (Laravel: queue:monitor).
+    Always exits 0: run it from cron."""
+    now = time.time()
+    rows = [sizes(ctx, target, now) for target in targets.split(",") if target]
+    for row in rows:
+        row["busy"] = row["size"] >= max_jobs
+        if row["busy"]:
+            events.dispatch(events.QueueBusy(row["connection"], row["queue"], row["size"]))
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest", "")
+    for row in rows:
+        counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
+        flag = "[red]BUSY[/red]" if row["busy"] else "[green]ok[/green]"
         table.add_row(
-            *(
-                str(row[k])
-                for k in ("connection", "queue", "size", "pending", "delayed", "reserved")
-            )
+            row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]), flag
         )
     Console().print(table)
 

@@ -1,0 +1,145 @@
+"""`lq workers`, `workers:scale`, `workers:prune`: the workers as their heartbeats show them,
+and their pools grown or shrunk through Celery's remote control (Horizon's `horizon:status`
+and scaling, for any broker)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..connection import CeleryConnection
+from ..exceptions import ConfigurationError
+from ..urls import is_sql_broker
+from ..worker_status import STALE_AFTER_SECONDS, WorkerRegistry, WorkerStatus
+from .app import Context, cli
+
+REPLY_TIMEOUT_SECONDS = 2.0
+WIDE_COLUMNS = 120
+NARROW_COLUMNS = ("Name", "Queues", "Pool", "Active", "Beat", "")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+@cli.command("workers")
+@click.option(
+    "--stale",
+    type=float,
+    default=STALE_AFTER_SECONDS,
+    show_default=True,
+    help="Seconds without a heartbeat after which a worker counts as unhealthy.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def workers(ctx: Context, stale: float, as_json: bool) -> None:
+    """Every worker: name, host, pid, queues, pool, active jobs, processed, uptime, heartbeat."""
+    ctx.exit_if_nothing_to_read()
+    now = time.time()
+    found = WorkerRegistry(ctx.manager.cache).all()
+    if as_json:
+        rows = [{**asdict(s), "healthy": s.healthy(stale, now)} for s in found]
+        click.echo(json.dumps(rows))
+        return
+    if not found:
+        click.echo("No workers have reported a heartbeat.")
+        return
+    console = Console()
+    wide = console.width >= WIDE_COLUMNS  # narrower: what tells workers apart, and health
+    columns = ["Name", "Host", "PID", "Queues", "Pool", "Active", "Done", "Up", "Beat", ""]
+    shown = [c for c in columns if wide or c in NARROW_COLUMNS]
+    table = Table()
+    for column in shown:
+        table.add_column(column, no_wrap=column in ("Name", ""), overflow="fold")
+    for status in found:
+        healthy = status.healthy(stale, now)
+        cells = {
+            "Name": status.name,
+            "Host": status.hostname,
+            "PID": str(status.pid),
+            "Queues": ",".join(status.queues),
+            "Pool": f"{status.pool} x{status.concurrency}",
+            "Active": str(status.active),
+            "Done": str(status.processed),
+            "Up": _duration(now - status.started_at),
+            "Beat": f"{status.age(now):.0f}s ago",
+            "": "[green]ok[/green]" if healthy else "[red]unhealthy[/red]",
+        }
+        table.add_row(*(cells[column] for column in shown))
+    console.print(table)
+
+
+@cli.command("workers:prune")
+@click.option(
+    "--stale",
+    type=float,
+    default=STALE_AFTER_SECONDS,
+    show_default=True,
+    help="Forget workers without a heartbeat for this many seconds.",
+)
+@click.pass_obj
+def workers_prune(ctx: Context, stale: float) -> None:
+    """Forget workers that stopped sending heartbeats (killed, or their host is gone)."""
+    gone = WorkerRegistry(ctx.manager.cache).prune(stale)
+    for name in gone:
+        click.echo(f"Forgot {name}.")
+    click.echo(f"{len(gone)} stale worker(s) forgotten.")
+
+
+@cli.command("workers:scale")
+@click.argument("processes", type=click.IntRange(min=1))
+@click.option("--worker", "names", multiple=True, help="Only this worker (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def workers_scale(ctx: Context, processes: int, names: tuple[str, ...], as_json: bool) -> None:
+    """Grow or shrink each worker's pool to PROCESSES (Celery's pool_grow / pool_shrink)."""
+    connection = ctx.manager.connection()
+    if not isinstance(connection, CeleryConnection):
+        raise ConfigurationError(f"connection '{connection.name}' has no workers to scale")
+    if is_sql_broker(connection.url):
+        raise ConfigurationError(
+            "workers:scale needs Celery's remote control, which the SQL broker does not carry; "
+            "restart the worker with --concurrency N instead"
+        )
+    healthy = [s for s in WorkerRegistry(ctx.manager.cache).all() if s.healthy()]
+    targets = [s for s in healthy if not names or s.name in names]
+    missing = set(names) - {s.name for s in targets}
+    if missing:
+        raise ConfigurationError(f"no healthy worker named {', '.join(sorted(missing))}")
+    changes = [_scale(connection, status, processes) for status in targets]
+    if as_json:
+        click.echo(json.dumps(changes))
+        return
+    for change in changes:
+        click.echo(f"{change['name']}: {change['from']} -> {change['to']} processes")
+    if not changes:
+        click.echo("No healthy workers to scale.")
+
+
+def _scale(connection: CeleryConnection, status: WorkerStatus, processes: int) -> dict[str, object]:
+    delta = processes - status.concurrency
+    if delta:
+        command = (
+            connection.app.control.pool_grow if delta > 0 else connection.app.control.pool_shrink
+        )
+        replies = command(
+            abs(delta), destination=[status.name], reply=True, timeout=REPLY_TIMEOUT_SECONDS
+        )
+        if not replies:
+            raise ConfigurationError(
+                f"{status.name} did not answer the scale request within "
+                f"{REPLY_TIMEOUT_SECONDS:g}s (is its remote control enabled?)"
+            )
+        for reply in replies:
+            for answer in reply.values():
+                if "error" in answer:
+                    raise ConfigurationError(f"{status.name}: {answer['error']}")
+    return {"name": status.name, "from": status.concurrency, "to": processes}
