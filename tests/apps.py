@@ -30,3 +30,33 @@ manager = QueueManager(
     database_url=os.environ["LQ_TEST_DATABASE"],
     cache_url=os.environ.get("LQ_TEST_CACHE") or None,
 )
+
+if "LQ_TEST_EVENT_TRACE" in os.environ:  # every job event, in the process it fires in
+    from laravel_queue import Queue, events
+
+    def _trace_event(event: events.Event) -> None:
+        job = getattr(event, "job", None)
+        job_id = getattr(job, "job_id", "")
+        with open(os.environ["LQ_TEST_EVENT_TRACE"], "a") as trace:
+            trace.write(f"{type(event).__name__} {job_id} pid={os.getpid()}\n")
+
+    for _event in (
+        events.JobQueued,
+        events.JobProcessing,
+        events.JobProcessed,
+        events.JobExceptionOccurred,
+        events.JobReleasedAfterException,
+        events.JobFailed,
+        events.JobAttempted,
+        events.JobTimedOut,
+        events.WorkerStarting,
+        events.WorkerStopping,
+    ):
+        Queue.listen(_event, _trace_event)
+
+if "LQ_TEST_HOLD_WHILE" in os.environ:  # a Looping listener: hold the worker while a file exists
+    from pathlib import Path
+
+    from laravel_queue import Queue
+
+    Queue.looping(lambda event: False if Path(os.environ["LQ_TEST_HOLD_WHILE"]).exists() else None)

@@ -81,6 +81,17 @@ class AlwaysFails(Traced):
         raise ValueError("always fails")
 
 
+class FailsThreeTimes(Traced):
+    """Three tries, no backoff, an exception every time: retried twice, then failed."""
+
+    tries = 3
+    backoff = 0
+
+    def handle(self) -> None:
+        super().handle()
+        raise ValueError("fails every time")
+
+
 class Unlimited(FailsUntil):
     tries = 0
     backoff = 0
