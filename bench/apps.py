@@ -8,13 +8,15 @@ from functools import lru_cache
 import redis
 from celery import Celery
 
-from laravel_queue import Job, Limit, QueueManager, RateLimiter
+from laravel_queue import Batch, Job, Limit, QueueManager, RateLimiter, callback
 from laravel_queue.middleware import Middleware, RateLimited, WithoutOverlapping
 
 BROKER = os.environ.get("LQ_BENCH_BROKER", "redis://127.0.0.1:6379/9")
 CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
 
 app = Celery("bench", broker=BROKER)
+if os.environ.get("LQ_BENCH_RESULT_BACKEND"):  # only Celery's chord needs one (bench/batches.py)
+    app.conf.result_backend = os.environ["LQ_BENCH_RESULT_BACKEND"]
 if os.environ.get("LQ_BENCH_RELIABLE_FETCH") == "0":  # Kombu's own Redis fetch, to compare
     app.conf.broker_transport_options = {"reliable_fetch": False}
 manager = QueueManager(app, cache_url=CACHE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
@@ -23,6 +25,30 @@ manager = QueueManager(app, cache_url=CACHE, database_url=os.environ.get("LQ_BEN
 @app.task(name="bench.raw_noop", ignore_result=True, acks_late=True)
 def raw_noop() -> None:
     """The raw Celery side: same acks_late as a job."""
+
+
+@app.task(name="bench.raw_counted", ignore_result=True, acks_late=True)
+def raw_counted() -> None:
+    """The raw Celery twin of CountedJob, for a group."""
+    counter().incr("bench:done")
+
+
+@app.task(name="bench.raw_counted_result", acks_late=True)
+def raw_counted_result() -> None:
+    """The same for a chord's header, whose results the chord counts in the result backend."""
+    counter().incr("bench:done")
+
+
+@app.task(name="bench.raw_chord_done", acks_late=True)
+def raw_chord_done(_results: list[None]) -> None:
+    """A chord's body: called once every header task has stored its result."""
+    counter().set("bench:callback", 1)
+
+
+@callback
+def batch_done(_batch: Batch) -> None:
+    """A batch's `then`: called once every job of the batch has succeeded."""
+    counter().set("bench:callback", 1)
 
 
 class NoopJob(Job):
@@ -58,3 +84,23 @@ class GuardedJob(Job):
 
     def handle(self) -> None:
         pass
+
+
+if os.environ.get("LQ_BENCH_LISTEN") == "1":  # bench/events.py: a listener on every job event
+    from laravel_queue import Queue, events
+
+    heard = {"events": 0}
+
+    def _count(_event: object) -> None:
+        heard["events"] += 1
+
+    for _event in (
+        events.JobProcessing,
+        events.JobProcessed,
+        events.JobExceptionOccurred,
+        events.JobReleasedAfterException,
+        events.JobFailed,
+        events.JobAttempted,
+        events.JobTimedOut,
+    ):
+        Queue.listen(_event, _count)

@@ -26,9 +26,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
 
 from bench.apps import BROKER, CACHE, NoopJob, raw_noop  # noqa: E402
+from bench.harness import celery_worker, lq_worker  # noqa: E402
 from laravel_queue import Queue  # noqa: E402
-
-WORKER_ARGS = ["--concurrency", "2", "--pool", "prefork"]
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -62,26 +61,6 @@ def drain(command: list[str], queue: str, jobs: int, client: redis.Redis, **env_
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
-
-
-def celery_worker(queue: str) -> list[str]:
-    """A raw Celery worker with the same pool settings `lq work` uses (run with Kombu's own
-    Redis fetch: `LQ_BENCH_RELIABLE_FETCH=0`)."""
-    return [
-        sys.executable,
-        *("-m", "celery", "-A", "bench.apps", "worker", "-Q", queue, "-c", "2", "-P", "prefork"),
-        *("--prefetch-multiplier", "1", "-O", "fair", "--without-mingle", "--without-gossip"),
-        *("-l", "ERROR"),
-    ]
-
-
-def lq_worker(queue: str) -> list[str]:
-    return [
-        sys.executable,
-        *("-m", "laravel_queue.cli", "--app", "bench.apps", "work", "--queue", queue),
-        *WORKER_ARGS,
-        *("--loglevel", "ERROR"),
-    ]
 
 
 def main() -> None:
