@@ -1,4 +1,5 @@
-"""One INSERT-or-UPDATE statement per dialect (PostgreSQL, SQLite, MySQL/MariaDB)."""
+"""One INSERT-or-UPDATE (or INSERT-unless-there) statement per dialect (PostgreSQL, SQLite,
+MySQL/MariaDB)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,22 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], update: dict[
         conn.execute(lite.on_conflict_do_update(index_elements=keys, set_=update))
     else:
         raise NotImplementedError(f"no upsert for the {name} dialect")
+
+
+def insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """Insert `values` unless a row with the same primary key exists; True if inserted. One
+    statement, where catching the duplicate-key error needs a savepoint around the insert
+    (two more round trips)."""
+    name = conn.dialect.name
+    if name in ("mysql", "mariadb"):
+        statement: Any = mysql.insert(table).values(**values).prefix_with("IGNORE")
+    elif name == "postgresql":
+        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    elif name == "sqlite":
+        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"no insert-unless-there for the {name} dialect")
+    if conn.dialect.insert_returning:  # psycopg reports no rowcount for ON CONFLICT DO NOTHING
+        key = next(iter(table.primary_key.columns))
+        return conn.execute(statement.returning(key)).first() is not None
+    return bool(conn.execute(statement).rowcount == 1)
