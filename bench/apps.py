@@ -94,13 +94,5 @@ if os.environ.get("LQ_BENCH_LISTEN") == "1":  # bench/events.py: a listener on e
     def _count(_event: object) -> None:
         heard["events"] += 1
 
-    for _event in (
-        events.JobProcessing,
-        events.JobProcessed,
-        events.JobExceptionOccurred,
-        events.JobReleasedAfterException,
-        events.JobFailed,
-        events.JobAttempted,
-        events.JobTimedOut,
-    ):
+    for _event in events.JOB_EVENTS:
         Queue.listen(_event, _count)

@@ -98,6 +98,18 @@ class JobTimedOut(Event):
     job: QueueJob
 
 
+# The events of one reservation, fired in the process that runs the job.
+JOB_EVENTS: tuple[type[Event], ...] = (
+    JobProcessing,
+    JobProcessed,
+    JobExceptionOccurred,
+    JobReleasedAfterException,
+    JobFailed,
+    JobAttempted,
+    JobTimedOut,
+)
+
+
 @dataclass(frozen=True)
 class JobRetryRequested:
     job: FailedJob  # the record being retried

@@ -40,18 +40,7 @@ if "LQ_TEST_EVENT_TRACE" in os.environ:  # every job event, in the process it fi
         with open(os.environ["LQ_TEST_EVENT_TRACE"], "a") as trace:
             trace.write(f"{type(event).__name__} {job_id} pid={os.getpid()}\n")
 
-    for _event in (
-        events.JobQueued,
-        events.JobProcessing,
-        events.JobProcessed,
-        events.JobExceptionOccurred,
-        events.JobReleasedAfterException,
-        events.JobFailed,
-        events.JobAttempted,
-        events.JobTimedOut,
-        events.WorkerStarting,
-        events.WorkerStopping,
-    ):
+    for _event in (*events.JOB_EVENTS, events.WorkerStarting, events.WorkerStopping):
         Queue.listen(_event, _trace_event)
 
 if "LQ_TEST_HOLD_WHILE" in os.environ:  # a Looping listener: hold the worker while a file exists

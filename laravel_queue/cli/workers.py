@@ -30,14 +30,17 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-@cli.command("workers")
-@click.option(
+stale_option = click.option(
     "--stale",
     type=float,
     default=STALE_AFTER_SECONDS,
     show_default=True,
-    help="Seconds without a heartbeat after which a worker counts as unhealthy.",
+    help="Seconds without a heartbeat after which a worker counts as unhealthy (dead).",
 )
+
+
+@cli.command("workers")
+@stale_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def workers(ctx: Context, stale: float, as_json: bool) -> None:
@@ -78,13 +81,7 @@ def workers(ctx: Context, stale: float, as_json: bool) -> None:
 
 
 @cli.command("workers:prune")
-@click.option(
-    "--stale",
-    type=float,
-    default=STALE_AFTER_SECONDS,
-    show_default=True,
-    help="Forget workers without a heartbeat for this many seconds.",
-)
+@stale_option
 @click.pass_obj
 def workers_prune(ctx: Context, stale: float) -> None:
     """Forget workers that stopped sending heartbeats (killed, or their host is gone)."""
