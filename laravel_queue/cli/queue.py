@@ -101,11 +101,16 @@ def queue_monitor(ctx: Context, targets: str, max_jobs: int, as_json: bool) -> N
 @cli.command("queue:clear")
 @click.argument("target", default="default")
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def queue_clear(ctx: Context, target: str, force: bool) -> None:
+def queue_clear(ctx: Context, target: str, force: bool, as_json: bool) -> None:
     """Delete every pending and delayed job of a queue."""
     name, queue = split_target(target)
     connection = ctx.manager.connection(name)
     if not force:
         click.confirm(f"Delete all jobs of {connection.name}:{queue}?", abort=True)
-    click.echo(f"Cleared {connection.clear(queue)} jobs from {connection.name}:{queue}.")
+    cleared = connection.clear(queue)
+    if as_json:
+        click.echo(json.dumps({"connection": connection.name, "queue": queue, "cleared": cleared}))
+        return
+    click.echo(f"Cleared {cleared} jobs from {connection.name}:{queue}.")

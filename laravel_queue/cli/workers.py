@@ -82,10 +82,14 @@ def workers(ctx: Context, stale: float, as_json: bool) -> None:
 
 @cli.command("workers:prune")
 @stale_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def workers_prune(ctx: Context, stale: float) -> None:
+def workers_prune(ctx: Context, stale: float, as_json: bool) -> None:
     """Forget workers that stopped sending heartbeats (killed, or their host is gone)."""
     gone = WorkerRegistry(ctx.manager.cache).prune(stale)
+    if as_json:
+        click.echo(json.dumps({"forgotten": gone}))
+        return
     for name in gone:
         click.echo(f"Forgot {name}.")
     click.echo(f"{len(gone)} stale worker(s) forgotten.")

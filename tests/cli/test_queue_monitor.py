@@ -58,3 +58,16 @@ def test_queue_monitor_prints_a_table_with_a_busy_flag(
     named = run_lq(sqlite_manager, "queue:monitor", f"{sqlite_manager.connection().name}:default")
     assert "BUSY" not in named.output  # --max defaults to 1000
     assert [event.size for event in busy] == [1]
+
+
+def test_queue_clear_asks_unless_forced_and_says_how_many_it_deleted(
+    sqlite_manager: QueueManager,
+) -> None:
+    for _ in range(2):
+        jobs.NoSettings("x").dispatch()
+    jobs.NoSettings("later").delay(60).dispatch()
+    refused = run_lq(sqlite_manager, "queue:clear", "default")  # no answer: aborted
+    assert refused.exit_code == 1 and sqlite_manager.connection().size("default") == 3
+    cleared = run_lq(sqlite_manager, "queue:clear", "default", "--force", "--json")
+    assert json.loads(cleared.output)["cleared"] == 3
+    assert sqlite_manager.connection().size("default") == 0
