@@ -19,7 +19,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Update, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 from .db.schema import job_batches, lq_batch_jobs
@@ -126,25 +137,10 @@ class BatchRepository:
 
     def _first_success_in_one_statement(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """The common case on PostgreSQL — a job's first outcome, a success — as one
-        statement committing on its own: the outcome row inserted (unless there) and the
-        counter moved only if it was, in one round trip instead of five (BEGIN, INSERT,
-        UPDATE, COMMIT)."""
-        marked = (
-            postgresql.insert(lq_batch_jobs)
-            .values(batch_id=batch_id, job_uuid=job_uuid, outcome=DONE)
-            .on_conflict_do_nothing()
-            .returning(lq_batch_jobs.c.job_uuid)
-            .cte("marked")
-        )
-        b = job_batches.c
-        counted = (
-            update(job_batches)
-            .where(b.id == batch_id, exists(select(marked.c.job_uuid)))
-            .values(pending_jobs=b.pending_jobs - 1)
-            .returning(*job_batches.c)
-        )
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
-            row = db.execute(counted).first()
+        statement: the outcome row inserted (unless there) and the counter moved only if it
+        was, in one round trip instead of two (plus a savepoint's two)."""
+        with self.engine.begin() as db:
+            row = db.execute(_FIRST_SUCCESS, {"batch_id": batch_id, "job_uuid": job_uuid}).first()
         return BatchRecord.of(row) if row is not None else None
 
     def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
@@ -207,6 +203,29 @@ class BatchRepository:
                 db.execute(delete(lq_batch_jobs).where(lq_batch_jobs.c.batch_id.in_(chunk)))
                 db.execute(delete(job_batches).where(b.id.in_(chunk)))
         return len(ids)
+
+
+def _first_success() -> Update:
+    """Built once: `WITH marked AS (INSERT ... ON CONFLICT DO NOTHING RETURNING) UPDATE
+    job_batches SET pending_jobs = pending_jobs - 1 WHERE id = :batch_id AND EXISTS (marked)
+    RETURNING *` (PostgreSQL)."""
+    marked = (
+        postgresql.insert(lq_batch_jobs)
+        .values(batch_id=bindparam("batch_id"), job_uuid=bindparam("job_uuid"), outcome=DONE)
+        .on_conflict_do_nothing()
+        .returning(lq_batch_jobs.c.job_uuid)
+        .cte("marked")
+    )
+    b = job_batches.c
+    return (
+        update(job_batches)
+        .where(b.id == bindparam("batch_id"), exists(select(marked.c.job_uuid)))
+        .values(pending_jobs=b.pending_jobs - 1)
+        .returning(*job_batches.c)
+    )
+
+
+_FIRST_SUCCESS = _first_success()
 
 
 def _mark(db: Connection, batch_id: str, job_uuid: str, outcome: str) -> str | None:
