@@ -148,6 +148,19 @@ class PendingBatch:
         self._name = name
         return self
 
+    @property
+    def batch_name(self) -> str:
+        """The name given with `.name()` (for `Bus.fake().assert_batched` predicates)."""
+        return self._name
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job of the batch, chains flattened, in order."""
+        return [job for item in self.items for job in _as_chain(item)]
+
+    def allows_failures(self) -> bool:
+        return bool(self._options["allow_failures"])
+
     def _callback(self, kind: str, callback: Callback, label: str) -> PendingBatch:
         self._options[kind].append(callback_spec(callback, f"batch {label}()"))
         return self
@@ -194,6 +207,8 @@ class PendingBatch:
         """Store the batch, run `before`, queue the jobs; the `Batch` (its row exists before
         this returns). If queueing fails, the row is deleted and the error raised."""
         manager = self.manager or current_manager()
+        if manager.dispatch_recorder is not None:  # Bus.fake(): recorded, nothing stored
+            return manager.dispatch_recorder.record_batch(self, manager)
         batch = Batch.from_record(manager.batches.store(self._name, self._options), manager)
         for spec in self._options["before"]:
             invoke(spec, manager, batch)

@@ -11,6 +11,7 @@ from .batches import Batch, BatchItem, PendingBatch
 from .chain import ChainItem, PendingChain
 from .dispatcher import Dispatcher
 from .manager import current_manager
+from .testing.bus_fake import BusFake
 
 if TYPE_CHECKING:
     from .job import Job
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
 
 class Bus:
     """Laravel's Bus facade (`Illuminate\\Support\\Facades\\Bus`)."""
+
+    @staticmethod
+    def fake(jobs: Iterable[type[Job]] = ()) -> BusFake:
+        """Record dispatched jobs (only those of `jobs`, when given), chains and batches
+        instead of sending them, on the current manager; a context manager too."""
+        return BusFake(current_manager(), jobs)
 
     @staticmethod
     def dispatch(job: Job) -> str | None:

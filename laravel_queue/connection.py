@@ -79,8 +79,13 @@ class Connection(ABC):
         uuid when None); returns the uuid, which is also the job's `job_id` from now on."""
         require_job_instance(job)
         target = self._queue_for(job, queue)
-        message = self._message(job, target, job_id)
         seconds = to_seconds(delay if delay is not None else job.options.delay)
+        recorder = self.manager.push_recorder
+        if recorder is not None and recorder.takes(job):  # Queue.fake()
+            job._lq_uuid = job_id or str(uuid.uuid4())
+            recorder.record_push(job, self.name, target, seconds, job._lq_uuid)
+            return job._lq_uuid
+        message = self._message(job, target, job_id)
         self.publish(message, seconds)
         events.dispatch(events.JobQueued(self.name, target, message.id, job, seconds))
         return message.id
@@ -184,6 +189,8 @@ class CeleryConnection(Connection):
 
     def bulk(self, jobs: Iterable[Job], queue: str | None = None) -> list[str]:
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
+        if self.manager.push_recorder is not None:  # Queue.fake(): each job pushed or recorded
+            return super().bulk(jobs, queue)
         built: list[tuple[Job, JobMessage, float]] = []
         for job in jobs:
             require_job_instance(job)

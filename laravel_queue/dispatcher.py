@@ -35,6 +35,11 @@ class Dispatcher:
         """Push `job` (Laravel: Dispatcher::dispatchToQueue); its uuid, or None when a unique
         job's lock is held by another."""
         job_id = str(uuid.uuid4())
+        recorder = self.manager.dispatch_recorder
+        if recorder is not None and recorder.takes(job):  # Bus.fake()
+            job._lq_uuid = job_id
+            recorder.record_dispatch(job, job_id)
+            return job_id
         if not isinstance(job, ShouldBeUnique):
             return self._push_or_defer(job, job_id)
         lock = unique_lock(job, job_id, self.manager.cache)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, overload
 
 from . import registry
 from .batches import Batch
@@ -20,6 +20,7 @@ from .chain import ChainItem, link_for
 from .durations import Delay
 from .encoding import decode_value, encode_value
 from .exceptions import JobEncodeError
+from .fake_job import FakeQueueAssertions, FakeQueueJob
 from .manager import QueueManager, current_manager
 from .payload import ChainState
 
@@ -108,7 +109,7 @@ def _dispatch_unless_job(job: Job, condition: Any) -> str | None:
     return None if condition else job.dispatch()
 
 
-class Job:
+class Job(FakeQueueAssertions):
     """Base class of queued jobs (Laravel: a class implementing ShouldQueue + Queueable)."""
 
     queue: ClassVar[str | None] = None
@@ -202,6 +203,13 @@ class Job:
         """Remove the job without failing it; counts as done."""
         if self._lq_run is not None:
             self._lq_run.delete()
+
+    def with_fake_queue_interactions(self: J) -> J:
+        """Record `release`, `fail` and `delete` instead of doing them, so `job.handle()` can
+        be called in a test and checked with `assert_released()` and friends (Laravel:
+        withFakeQueueInteractions)."""
+        self._lq_run = cast("JobRun", FakeQueueJob(current_manager))
+        return self
 
     # -- chains (Laravel: Queueable's chain, prependToChain, appendToChain) -----------------
 

@@ -34,6 +34,7 @@ from .delayed.redis import RedisDelayedStore
 from .delayed.sql import SqlDelayedStore
 from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
+from .recorders import DispatchRecorder, PushRecorder
 from .sync import SyncConnection
 from .urls import is_redis_cache
 from .worker_options import WorkerOptions
@@ -144,6 +145,8 @@ class QueueManager:
         self.store_timeout = store_timeout
         self.max_payload_bytes = max_payload_bytes
         self.worker_options = WorkerOptions()
+        self.push_recorder: PushRecorder | None = None  # Queue.fake()
+        self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)
         }

@@ -11,12 +11,19 @@ from .dispatcher import Dispatcher
 from .durations import Delay
 from .job import Job
 from .manager import current_manager
+from .testing.queue_fake import QueueFake
 
 E = TypeVar("E")
 
 
 class Queue:
     """Class-level shortcuts; `Queue.connection("rabbit")` gives the same API per connection."""
+
+    @staticmethod
+    def fake(jobs: Iterable[type[Job]] = ()) -> QueueFake:
+        """Record pushed jobs (only those of `jobs`, when given) instead of sending them, on
+        the current manager; `with Queue.fake() as fake:` restores the real queue after."""
+        return QueueFake(current_manager(), jobs)
 
     @staticmethod
     def connection(name: str | None = None) -> Connection:

@@ -1,0 +1,11 @@
+"""Test helpers: `Queue.fake()` and `Bus.fake()` record what would have been sent, and
+`job.with_fake_queue_interactions()` lets a test call `handle()` and check what the job
+asked of its queue (Laravel's queue and bus fakes). pytest fixtures: `queue_fake`,
+`bus_fake` (the plugin `laravel_queue.pytest_plugin`, loaded automatically)."""
+
+from __future__ import annotations
+
+from .bus_fake import BusFake
+from .queue_fake import PushedJob, QueueFake
+
+__all__ = ["BusFake", "PushedJob", "QueueFake"]

@@ -1,0 +1,177 @@
+"""`Bus.fake()`: record dispatched jobs, chains and batches instead of sending them
+(Laravel: Bus::fake and Illuminate\\Support\\Testing\\Fakes\\BusFake)."""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ..batches import Batch, PendingBatch
+from .matching import (
+    Predicate,
+    chain_matches,
+    chain_of,
+    describe,
+    matches,
+    name_of,
+    times_or_predicate,
+)
+
+if TYPE_CHECKING:
+    from ..job import Job
+    from ..manager import QueueManager
+
+
+class BusFake:
+    """Installed on a manager by `Bus.fake()` (a context manager too, like `Queue.fake()`).
+    Dispatches (`Cls.dispatch`, `job.dispatch()`, `Bus.dispatch`, the first job of a chain)
+    of the faked classes are recorded, and every batch: `dispatch()` of a batch returns a
+    `Batch` with its counts that is not stored. `dispatch_sync` still runs the job."""
+
+    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
+        self.manager = manager
+        self.jobs_to_fake = tuple(jobs_to_fake)
+        self.jobs_to_dispatch = ()  # type: tuple[type[Job], ...]
+        self.dispatches: list[Job] = []
+        self.batches: list[PendingBatch] = []
+        self._previous = manager.dispatch_recorder
+        manager.dispatch_recorder = self
+
+    def except_(self, jobs: Iterable[type[Job]]) -> BusFake:
+        self.jobs_to_dispatch = tuple(jobs)
+        return self
+
+    def restore(self) -> None:
+        if self.manager.dispatch_recorder is self:
+            self.manager.dispatch_recorder = self._previous
+
+    def __enter__(self) -> BusFake:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.restore()
+
+    # -- what the dispatcher calls -----------------------------------------------------------
+
+    def takes(self, job: Job) -> bool:
+        if isinstance(job, self.jobs_to_dispatch):
+            return False
+        return not self.jobs_to_fake or isinstance(job, self.jobs_to_fake)
+
+    def record_dispatch(self, job: Job, job_id: str) -> None:
+        self.dispatches.append(job)
+
+    def record_batch(self, pending: PendingBatch, manager: QueueManager) -> Batch:
+        self.batches.append(pending)
+        total = len(pending.jobs)
+        return Batch(
+            id=str(uuid.uuid4()),
+            name=pending.batch_name,
+            total_jobs=total,
+            pending_jobs=total,
+            failed_jobs=0,
+            failed_job_ids=[],
+            options=copy.deepcopy(pending._options),
+            created_at=int(time.time()),
+            manager=manager,
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def dispatched(self, cls: Any, predicate: Predicate | None = None) -> list[Job]:
+        return [
+            job
+            for job in self.dispatches
+            if matches(cls, job) and (predicate is None or predicate(job))
+        ]
+
+    def _instead(self) -> str:
+        return describe([(job, "dispatched") for job in self.dispatches])
+
+    # -- assertions (Laravel: assertDispatched and friends) ------------------------------------
+
+    def assert_dispatched(
+        self, cls: Any, predicate_or_times: Predicate | int | None = None
+    ) -> None:
+        predicate, times = times_or_predicate(predicate_or_times)
+        if times is not None:
+            self.assert_dispatched_times(cls, times)
+            return
+        if not self.dispatched(cls, predicate):
+            which = " matching the predicate" if predicate else ""
+            raise AssertionError(
+                f"expected {name_of(cls)}{which} to be dispatched; dispatched: {self._instead()}"
+            )
+
+    def assert_dispatched_times(self, cls: Any, times: int) -> None:
+        count = len(self.dispatched(cls))
+        if count != times:
+            raise AssertionError(
+                f"expected {name_of(cls)} to be dispatched {times} time(s), it was dispatched "
+                f"{count} time(s); dispatched: {self._instead()}"
+            )
+
+    def assert_not_dispatched(self, cls: Any, predicate: Predicate | None = None) -> None:
+        found = self.dispatched(cls, predicate)
+        if found:
+            raise AssertionError(
+                f"expected {name_of(cls)} not to be dispatched; it was {len(found)} time(s)"
+            )
+
+    def assert_nothing_dispatched(self) -> None:
+        if self.dispatches:
+            raise AssertionError(
+                f"expected nothing to be dispatched; dispatched: {self._instead()}"
+            )
+
+    def assert_chained(self, chain: Sequence[Any]) -> None:
+        """A chain of exactly these jobs (classes, or instances compared by state) was
+        dispatched: `Bus.chain([...]).dispatch()` or `job.chain([...]).dispatch()`."""
+        if not chain:
+            raise ValueError("assert_chained needs the jobs of the chain")
+        first, *rest = chain
+        chains = [[job, *chain_of(job)] for job in self.dispatches]
+        if not any(matches(first, c[0]) and chain_matches(rest, c[1:]) for c in chains):
+            seen = "; ".join("[" + ", ".join(type(j).__name__ for j in c) + "]" for c in chains)
+            wanted = ", ".join(name_of(e) for e in chain)
+            raise AssertionError(
+                f"expected the chain [{wanted}] to be dispatched; dispatched: {seen or 'nothing'}"
+            )
+
+    def assert_batched(self, predicate: Predicate) -> None:
+        """A batch for which `predicate(pending_batch)` holds was dispatched (it gets the
+        `PendingBatch`: `.batch_name`, `.jobs`, `.allows_failures()`)."""
+        if not any(predicate(pending) for pending in self.batches):
+            raise AssertionError(
+                f"expected a batch matching the predicate; {len(self.batches)} batch(es) were "
+                f"dispatched: {self._describe_batches()}"
+            )
+
+    def assert_batch_count(self, count: int) -> None:
+        if len(self.batches) != count:
+            raise AssertionError(
+                f"expected {count} batch(es) to be dispatched, {len(self.batches)} were: "
+                f"{self._describe_batches()}"
+            )
+
+    def assert_nothing_batched(self) -> None:
+        if self.batches:
+            raise AssertionError(f"expected no batch; dispatched: {self._describe_batches()}")
+
+    def _describe_batches(self) -> str:
+        return (
+            "; ".join(
+                f"{pending.batch_name or '(unnamed)'} with {len(pending.jobs)} job(s)"
+                for pending in self.batches
+            )
+            or "none"
+        )

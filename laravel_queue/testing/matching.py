@@ -1,0 +1,52 @@
+"""How the fakes compare what was sent with what a test expects, and describe the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..dispatching import job_from_link
+
+if TYPE_CHECKING:
+    from ..job import Job
+
+Predicate = Callable[[Any], bool]
+
+
+def matches(expected: Any, job: Job) -> bool:
+    """A class matches its instances; an instance matches a job of the same class and state
+    (Laravel compares chained instances by their properties)."""
+    if isinstance(expected, type):
+        return isinstance(job, expected)
+    return type(job) is type(expected) and job.encode_state() == expected.encode_state()
+
+
+def name_of(expected: Any) -> str:
+    cls = expected if isinstance(expected, type) else type(expected)
+    return str(cls.__name__)
+
+
+def chain_of(job: Job) -> list[Job]:
+    """The jobs that run after `job` in its chain (a batch in the chain is left out)."""
+    chain = job.options.chain
+    return [job_from_link(link) for link in chain.links if "task" in link] if chain else []
+
+
+def chain_matches(expected: Sequence[Any], chain: Sequence[Job]) -> bool:
+    return len(expected) == len(chain) and all(map(matches, expected, chain))
+
+
+def times_or_predicate(value: Predicate | int | None) -> tuple[Predicate | None, int | None]:
+    """Laravel's `assertPushed(cls, callback|int)`: an int means exactly that many times."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None, value
+    if value is None or callable(value):
+        return value, None
+    raise TypeError(f"expected a predicate or a number of times, got {value!r}")
+
+
+def describe(jobs: Sequence[tuple[Job, str]]) -> str:
+    """`SendInvoice (redis:default), ...` for a failure message; "nothing" when empty."""
+    if not jobs:
+        return "nothing"
+    return ", ".join(f"{type(job).__name__} ({where})" for job, where in jobs)

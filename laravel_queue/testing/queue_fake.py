@@ -1,0 +1,176 @@
+"""`Queue.fake()`: record pushed jobs instead of sending them (Laravel: Queue::fake and
+Illuminate\\Support\\Testing\\Fakes\\QueueFake)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .matching import (
+    Predicate,
+    chain_matches,
+    chain_of,
+    describe,
+    matches,
+    name_of,
+    times_or_predicate,
+)
+
+if TYPE_CHECKING:
+    from ..job import Job
+    from ..manager import QueueManager
+
+
+@dataclass(frozen=True)
+class PushedJob:
+    """One push the fake took: the job and where, and how late, it would have gone."""
+
+    job: Job
+    connection: str
+    queue: str
+    delay: float
+    job_id: str
+
+    @property
+    def chain(self) -> list[Job]:
+        """The jobs that would have run after this one (Laravel: `$job->chained`)."""
+        return chain_of(self.job)
+
+
+class QueueFake:
+    """Installed on a manager by `Queue.fake()`; `with Queue.fake() as fake:` puts the real
+    queue back afterwards (so does `fake.restore()`). `Queue.fake([SendInvoice])` fakes only
+    those classes; `.except_([...])` fakes all but those: the others are pushed for real."""
+
+    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
+        self.manager = manager
+        self.jobs_to_fake = tuple(jobs_to_fake)
+        self.jobs_to_push = ()  # type: tuple[type[Job], ...]
+        self.records: list[PushedJob] = []
+        self._previous = manager.push_recorder
+        manager.push_recorder = self
+
+    def except_(self, jobs: Iterable[type[Job]]) -> QueueFake:
+        self.jobs_to_push = tuple(jobs)
+        return self
+
+    def restore(self) -> None:
+        if self.manager.push_recorder is self:
+            self.manager.push_recorder = self._previous
+
+    def __enter__(self) -> QueueFake:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.restore()
+
+    # -- what the connection calls -----------------------------------------------------------
+
+    def takes(self, job: Job) -> bool:
+        if isinstance(job, self.jobs_to_push):
+            return False
+        return not self.jobs_to_fake or isinstance(job, self.jobs_to_fake)
+
+    def record_push(self, job: Job, connection: str, queue: str, delay: float, job_id: str) -> None:
+        self.records.append(PushedJob(job, connection, queue, delay, job_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def pushed(self, cls: type[Job], predicate: Predicate | None = None) -> list[Job]:
+        """The pushed jobs of `cls` (for which `predicate(job)` holds, when given)."""
+        return [r.job for r in self._records(cls, predicate)]
+
+    def pushed_jobs(self) -> list[PushedJob]:
+        return list(self.records)
+
+    def _records(self, expected: Any, predicate: Predicate | None = None) -> list[PushedJob]:
+        return [
+            r
+            for r in self.records
+            if matches(expected, r.job) and (predicate is None or predicate(r.job))
+        ]
+
+    def _instead(self) -> str:
+        return describe([(r.job, f"{r.connection}:{r.queue}") for r in self.records])
+
+    # -- assertions (Laravel: assertPushed and friends) ---------------------------------------
+
+    def assert_pushed(self, cls: Any, predicate_or_times: Predicate | int | None = None) -> None:
+        """At least one job of `cls` was pushed (one for which `predicate(job)` holds; with an
+        int, exactly that many)."""
+        predicate, times = times_or_predicate(predicate_or_times)
+        if times is not None:
+            self.assert_pushed_times(cls, times)
+            return
+        if not self._records(cls, predicate):
+            which = " matching the predicate" if predicate else ""
+            raise AssertionError(
+                f"expected {name_of(cls)}{which} to be pushed; pushed: {self._instead()}"
+            )
+
+    def assert_pushed_times(self, cls: Any, times: int) -> None:
+        count = len(self._records(cls))
+        if count != times:
+            raise AssertionError(
+                f"expected {name_of(cls)} to be pushed {times} time(s), it was pushed {count} "
+                f"time(s); pushed: {self._instead()}"
+            )
+
+    def assert_pushed_on(self, queue: str, cls: Any, predicate: Predicate | None = None) -> None:
+        found = self._records(cls, predicate)
+        if not any(r.queue == queue for r in found):
+            queues = ", ".join(sorted({r.queue for r in found})) or "no queue"
+            raise AssertionError(
+                f"expected {name_of(cls)} to be pushed on {queue!r}; it was pushed on {queues}; "
+                f"pushed: {self._instead()}"
+            )
+
+    def assert_not_pushed(self, cls: Any, predicate: Predicate | None = None) -> None:
+        found = self._records(cls, predicate)
+        if found:
+            raise AssertionError(
+                f"expected {name_of(cls)} not to be pushed; it was pushed {len(found)} time(s)"
+            )
+
+    def assert_nothing_pushed(self) -> None:
+        if self.records:
+            raise AssertionError(f"expected nothing to be pushed; pushed: {self._instead()}")
+
+    def assert_count(self, count: int) -> None:
+        if len(self.records) != count:
+            raise AssertionError(
+                f"expected {count} job(s) to be pushed, {len(self.records)} were: {self._instead()}"
+            )
+
+    def assert_pushed_with_chain(
+        self, cls: Any, chain: Sequence[Any], predicate: Predicate | None = None
+    ) -> None:
+        """A job of `cls` was pushed carrying exactly `chain` (classes, or instances compared
+        by their state)."""
+        found = self._records(cls, predicate)
+        if not found:
+            raise AssertionError(
+                f"expected {name_of(cls)} to be pushed with a chain; pushed: {self._instead()}"
+            )
+        if not any(chain_matches(chain, r.chain) for r in found):
+            seen = "; ".join(
+                "[" + ", ".join(type(j).__name__ for j in r.chain) + "]" for r in found
+            )
+            wanted = ", ".join(name_of(e) for e in chain)
+            raise AssertionError(
+                f"expected {name_of(cls)} to be pushed with the chain [{wanted}]; "
+                f"its chains: {seen}"
+            )
+
+    def assert_pushed_without_chain(self, cls: Any, predicate: Predicate | None = None) -> None:
+        found = self._records(cls, predicate)
+        if not any(not r.chain for r in found):
+            detail = "it was pushed only with a chain" if found else f"pushed: {self._instead()}"
+            raise AssertionError(f"expected {name_of(cls)} to be pushed without a chain; {detail}")
