@@ -255,6 +255,13 @@ class QueueManager:
         if "cache" in self.__dict__:
             self.cache.close()
 
+    def close(self) -> None:
+        """Release the database and cache connections (they reopen if used again)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        if "cache" in self.__dict__:
+            self.cache.close()
+
     @staticmethod
     def mask(url: str) -> str:
         return mask_url(url)

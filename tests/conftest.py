@@ -28,6 +28,11 @@ REDIS_BROKER_DB, REDIS_CACHE_DB = (
 )
 
 
+# `@pytest.mark.lq_each_broker` (the package's pytest plugin) runs a test on the embedded
+# default and on each of these: the tests' own Redis DB.
+os.environ.setdefault("LQ_TEST_BROKER_URLS", f"redis://127.0.0.1:6379/{REDIS_BROKER_DB}")
+
+
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2):
