@@ -23,6 +23,7 @@ from .exceptions import JobEncodeError
 from .fake_job import FakeQueueAssertions, FakeQueueJob
 from .manager import QueueManager, current_manager
 from .payload import ChainState
+from .testing.fake_batch import FakeBatch
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -130,6 +131,7 @@ class Job(FakeQueueAssertions):
     _lq_run: JobRun | None = None
     _lq_uuid: str | None = None
     _lq_options: DispatchOptions | None = None
+    _lq_fake_batch: FakeBatch | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -204,6 +206,14 @@ class Job(FakeQueueAssertions):
         if self._lq_run is not None:
             self._lq_run.delete()
 
+    def with_fake_batch(self: J, name: str = "", total: int = 1) -> tuple[J, FakeBatch]:
+        """Put the job in a batch that lives in memory: `self.batch()` returns it, and what
+        `handle()` does to it (`add`, `cancel`, `delete`) is recorded on it (Laravel:
+        withFakeBatch)."""
+        self._lq_fake_batch = FakeBatch.new(self.manager, name, total)
+        self.options.batch_id = self._lq_fake_batch.id
+        return self, self._lq_fake_batch
+
     def with_fake_queue_interactions(self: J) -> J:
         """Record `release`, `fail` and `delete` instead of doing them, so `job.handle()` can
         be called in a test and checked with `assert_released()` and friends (Laravel:
@@ -236,6 +246,8 @@ class Job(FakeQueueAssertions):
 
     def batch(self) -> Batch | None:
         """The batch this job belongs to, read now (None outside a batch)."""
+        if self._lq_fake_batch is not None:
+            return self._lq_fake_batch
         batch_id = self.options.batch_id
         return Batch.find(self.manager, batch_id) if batch_id else None
 
