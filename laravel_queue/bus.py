@@ -4,14 +4,15 @@ and `Bus.find_batch(id)`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .batches import Batch, BatchItem, PendingBatch
 from .chain import ChainItem, PendingChain
 from .dispatcher import Dispatcher
 from .manager import current_manager
 from .testing.bus_fake import BusFake
+from .testing.matching import Predicate
 
 if TYPE_CHECKING:
     from .job import Job
@@ -25,6 +26,38 @@ class Bus:
         """Record dispatched jobs (only those of `jobs`, when given), chains and batches
         instead of sending them, on the current manager; a context manager too."""
         return BusFake(current_manager(), jobs)
+
+    # Laravel's Bus::assertDispatched(...) and friends: the assertions of the active fake.
+
+    @staticmethod
+    def assert_dispatched(
+        cls: type[Job], predicate_or_times: Predicate | int | None = None
+    ) -> None:
+        _bus_fake().assert_dispatched(cls, predicate_or_times)
+
+    @staticmethod
+    def assert_not_dispatched(cls: type[Job], predicate: Predicate | None = None) -> None:
+        _bus_fake().assert_not_dispatched(cls, predicate)
+
+    @staticmethod
+    def assert_nothing_dispatched() -> None:
+        _bus_fake().assert_nothing_dispatched()
+
+    @staticmethod
+    def assert_chained(chain: Sequence[Any]) -> None:
+        _bus_fake().assert_chained(chain)
+
+    @staticmethod
+    def assert_batched(predicate: Predicate) -> None:
+        _bus_fake().assert_batched(predicate)
+
+    @staticmethod
+    def assert_batch_count(count: int) -> None:
+        _bus_fake().assert_batch_count(count)
+
+    @staticmethod
+    def assert_nothing_batched() -> None:
+        _bus_fake().assert_nothing_batched()
 
     @staticmethod
     def dispatch(job: Job) -> str | None:
@@ -50,3 +83,10 @@ class Bus:
     @staticmethod
     def find_batch(batch_id: str) -> Batch | None:
         return Batch.find(current_manager(), batch_id)
+
+
+def _bus_fake() -> BusFake:
+    recorder = current_manager().dispatch_recorder
+    if not isinstance(recorder, BusFake):
+        raise AssertionError("Bus.assert_*() needs Bus.fake() first (no fake is active)")
+    return recorder

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from . import events
@@ -11,6 +11,7 @@ from .dispatcher import Dispatcher
 from .durations import Delay
 from .job import Job
 from .manager import current_manager
+from .testing.matching import Predicate
 from .testing.queue_fake import QueueFake
 
 E = TypeVar("E")
@@ -24,6 +25,40 @@ class Queue:
         """Record pushed jobs (only those of `jobs`, when given) instead of sending them, on
         the current manager; `with Queue.fake() as fake:` restores the real queue after."""
         return QueueFake(current_manager(), jobs)
+
+    # Laravel's Queue::assertPushed(...) and friends: the assertions of the active fake.
+
+    @staticmethod
+    def assert_pushed(cls: type[Job], predicate_or_times: Predicate | int | None = None) -> None:
+        _queue_fake().assert_pushed(cls, predicate_or_times)
+
+    @staticmethod
+    def assert_pushed_on(queue: str, cls: type[Job], predicate: Predicate | None = None) -> None:
+        _queue_fake().assert_pushed_on(queue, cls, predicate)
+
+    @staticmethod
+    def assert_pushed_times(cls: type[Job], times: int) -> None:
+        _queue_fake().assert_pushed_times(cls, times)
+
+    @staticmethod
+    def assert_not_pushed(cls: type[Job], predicate: Predicate | None = None) -> None:
+        _queue_fake().assert_not_pushed(cls, predicate)
+
+    @staticmethod
+    def assert_nothing_pushed() -> None:
+        _queue_fake().assert_nothing_pushed()
+
+    @staticmethod
+    def assert_count(count: int) -> None:
+        _queue_fake().assert_count(count)
+
+    @staticmethod
+    def assert_pushed_with_chain(cls: type[Job], chain: Sequence[Any]) -> None:
+        _queue_fake().assert_pushed_with_chain(cls, chain)
+
+    @staticmethod
+    def assert_pushed_without_chain(cls: type[Job]) -> None:
+        _queue_fake().assert_pushed_without_chain(cls)
 
     @staticmethod
     def connection(name: str | None = None) -> Connection:
@@ -109,3 +144,10 @@ class Queue:
     @staticmethod
     def stopping(listener: Callable[[events.WorkerStopping], Any]) -> Any:
         return events.dispatcher.listen(events.WorkerStopping, listener)
+
+
+def _queue_fake() -> QueueFake:
+    recorder = current_manager().push_recorder
+    if not isinstance(recorder, QueueFake):
+        raise AssertionError("Queue.assert_*() needs Queue.fake() first (no fake is active)")
+    return recorder

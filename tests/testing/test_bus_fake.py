@@ -96,3 +96,21 @@ def test_the_bus_fake_fixture(
     fake: BusFake = request.getfixturevalue("bus_fake")
     jobs.Traced(str(trace)).dispatch()
     fake.assert_dispatched(jobs.Traced)
+
+
+def test_the_bus_facade_asserts_on_the_active_fake(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    with pytest.raises(AssertionError, match=r"needs Bus.fake\(\) first"):
+        Bus.assert_nothing_dispatched()
+    with Bus.fake():
+        Bus.chain([jobs.Traced(str(trace)), jobs.Releases(str(trace))]).dispatch()
+        Bus.assert_dispatched(jobs.Traced)
+        Bus.assert_not_dispatched(jobs.NoSettings)
+        Bus.assert_chained([jobs.Traced, jobs.Releases])
+        Bus.assert_nothing_batched()
+        Bus.batch([jobs.Traced(str(trace))]).dispatch()
+        Bus.assert_batch_count(1)
+        Bus.assert_batched(lambda pending: len(pending.jobs) == 1)
+        with pytest.raises(AssertionError, match="expected nothing to be dispatched"):
+            Bus.assert_nothing_dispatched()

@@ -133,3 +133,20 @@ def test_the_queue_fake_fixture_fakes_the_current_manager(
     jobs.Traced(str(trace)).dispatch()
     fake.assert_pushed(jobs.Traced)
     assert sqlite_manager.connection().size("default") == 0
+
+
+def test_the_queue_facade_asserts_on_the_active_fake(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    with pytest.raises(AssertionError, match=r"needs Queue.fake\(\) first"):
+        Queue.assert_nothing_pushed()
+    with Queue.fake():
+        jobs.Traced(str(trace)).on_queue("mail").dispatch()
+        Queue.assert_pushed(jobs.Traced)
+        Queue.assert_pushed_on("mail", jobs.Traced)
+        Queue.assert_pushed_times(jobs.Traced, 1)
+        Queue.assert_not_pushed(jobs.Releases)
+        Queue.assert_count(1)
+        Queue.assert_pushed_without_chain(jobs.Traced)
+        with pytest.raises(AssertionError, match="expected nothing to be pushed"):
+            Queue.assert_nothing_pushed()
