@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.contrib.testing.worker import start_worker
 from kombu import Connection, Exchange, Producer
 
 from laravel_queue import QueueManager
-from laravel_queue.worker.run import apply_sleep
-from laravel_queue.worker_options import WorkerOptions
+from laravel_queue.worker.in_process import running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,17 +50,7 @@ def worker(
     manager: QueueManager, queues: tuple[str, ...] = ("default",), **options: Any
 ) -> Iterator[None]:
     """A real Celery worker (solo pool) in a thread of this process, on the manager's broker."""
-    manager.worker_options = WorkerOptions(queues=list(queues), **options)
-    connection = manager.connection()
-    apply_sleep(connection, 0.05)  # type: ignore[arg-type]
-    with start_worker(
-        manager.app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=list(queues),
-        shutdown_timeout=30,
-        loglevel="WARNING",
-    ):
+    with running_worker(manager, queues, **options):
         yield
 
 

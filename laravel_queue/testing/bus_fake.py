@@ -7,10 +7,10 @@ import copy
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..batches import Batch, PendingBatch
+from .installed import InstalledFake
 from .matching import (
     Predicate,
     chain_matches,
@@ -26,46 +26,20 @@ if TYPE_CHECKING:
     from ..manager import QueueManager
 
 
-class BusFake:
+class BusFake(InstalledFake):
     """Installed on a manager by `Bus.fake()` (a context manager too, like `Queue.fake()`).
     Dispatches (`Cls.dispatch`, `job.dispatch()`, `Bus.dispatch`, the first job of a chain)
     of the faked classes are recorded, and every batch: `dispatch()` of a batch returns a
     `Batch` with its counts that is not stored. `dispatch_sync` still runs the job."""
 
+    slot = "dispatch_recorder"
+
     def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
-        self.manager = manager
-        self.jobs_to_fake = tuple(jobs_to_fake)
-        self.jobs_to_dispatch = ()  # type: tuple[type[Job], ...]
+        super().__init__(manager, jobs_to_fake)
         self.dispatches: list[Job] = []
         self.batches: list[PendingBatch] = []
-        self._previous = manager.dispatch_recorder
-        manager.dispatch_recorder = self
-
-    def except_(self, jobs: Iterable[type[Job]]) -> BusFake:
-        self.jobs_to_dispatch = tuple(jobs)
-        return self
-
-    def restore(self) -> None:
-        if self.manager.dispatch_recorder is self:
-            self.manager.dispatch_recorder = self._previous
-
-    def __enter__(self) -> BusFake:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.restore()
 
     # -- what the dispatcher calls -----------------------------------------------------------
-
-    def takes(self, job: Job) -> bool:
-        if isinstance(job, self.jobs_to_dispatch):
-            return False
-        return not self.jobs_to_fake or isinstance(job, self.jobs_to_fake)
 
     def record_dispatch(self, job: Job, job_id: str) -> None:
         self.dispatches.append(job)

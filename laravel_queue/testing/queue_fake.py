@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .installed import InstalledFake
 from .matching import (
     Predicate,
     chain_matches,
@@ -39,44 +39,18 @@ class PushedJob:
         return chain_of(self.job)
 
 
-class QueueFake:
+class QueueFake(InstalledFake):
     """Installed on a manager by `Queue.fake()`; `with Queue.fake() as fake:` puts the real
     queue back afterwards (so does `fake.restore()`). `Queue.fake([SendInvoice])` fakes only
     those classes; `.except_([...])` fakes all but those: the others are pushed for real."""
 
+    slot = "push_recorder"
+
     def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
-        self.manager = manager
-        self.jobs_to_fake = tuple(jobs_to_fake)
-        self.jobs_to_push = ()  # type: tuple[type[Job], ...]
+        super().__init__(manager, jobs_to_fake)
         self.records: list[PushedJob] = []
-        self._previous = manager.push_recorder
-        manager.push_recorder = self
-
-    def except_(self, jobs: Iterable[type[Job]]) -> QueueFake:
-        self.jobs_to_push = tuple(jobs)
-        return self
-
-    def restore(self) -> None:
-        if self.manager.push_recorder is self:
-            self.manager.push_recorder = self._previous
-
-    def __enter__(self) -> QueueFake:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.restore()
 
     # -- what the connection calls -----------------------------------------------------------
-
-    def takes(self, job: Job) -> bool:
-        if isinstance(job, self.jobs_to_push):
-            return False
-        return not self.jobs_to_fake or isinstance(job, self.jobs_to_fake)
 
     def record_push(self, job: Job, connection: str, queue: str, delay: float, job_id: str) -> None:
         self.records.append(PushedJob(job, connection, queue, delay, job_id))

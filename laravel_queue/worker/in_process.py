@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state
@@ -64,10 +64,11 @@ class LqWorker:
 
 @contextmanager
 def running_worker(
-    manager: QueueManager, queues: Sequence[str] = ("default",)
+    manager: QueueManager, queues: Sequence[str] = ("default",), **options: Any
 ) -> Iterator[LqWorker]:
-    """A worker for `manager`'s default connection consuming `queues`, stopped on exit."""
-    manager.worker_options = WorkerOptions(queues=list(queues))
+    """A worker for `manager`'s default connection consuming `queues` (with `options` as
+    `lq work` takes them: `tries=3`, ...), stopped on exit."""
+    manager.worker_options = WorkerOptions(queues=list(queues), **options)
     connection: CeleryConnection = manager.connection()  # type: ignore[assignment]
     apply_sleep(connection, POLL_SECONDS)
     with start_worker(
