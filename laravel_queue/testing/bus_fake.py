@@ -18,7 +18,6 @@ from .matching import (
     describe,
     matches,
     name_of,
-    times_or_predicate,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +32,7 @@ class BusFake(InstalledFake):
     `Batch` with its counts that is not stored. `dispatch_sync` still runs the job."""
 
     slot = "dispatch_recorder"
+    verb = "dispatched"
 
     def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
         super().__init__(manager, jobs_to_fake)
@@ -68,6 +68,12 @@ class BusFake(InstalledFake):
             if matches(cls, job) and (predicate is None or predicate(job))
         ]
 
+    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
+        return self.dispatched(expected, predicate)
+
+    def _sent(self) -> list[Any]:
+        return self.dispatches
+
     def _instead(self) -> str:
         return describe([(job, "dispatched") for job in self.dispatches])
 
@@ -76,36 +82,16 @@ class BusFake(InstalledFake):
     def assert_dispatched(
         self, cls: Any, predicate_or_times: Predicate | int | None = None
     ) -> None:
-        predicate, times = times_or_predicate(predicate_or_times)
-        if times is not None:
-            self.assert_dispatched_times(cls, times)
-            return
-        if not self.dispatched(cls, predicate):
-            which = " matching the predicate" if predicate else ""
-            raise AssertionError(
-                f"expected {name_of(cls)}{which} to be dispatched; dispatched: {self._instead()}"
-            )
+        self._assert_sent(cls, predicate_or_times)
 
     def assert_dispatched_times(self, cls: Any, times: int) -> None:
-        count = len(self.dispatched(cls))
-        if count != times:
-            raise AssertionError(
-                f"expected {name_of(cls)} to be dispatched {times} time(s), it was dispatched "
-                f"{count} time(s); dispatched: {self._instead()}"
-            )
+        self._assert_sent_times(cls, times)
 
     def assert_not_dispatched(self, cls: Any, predicate: Predicate | None = None) -> None:
-        found = self.dispatched(cls, predicate)
-        if found:
-            raise AssertionError(
-                f"expected {name_of(cls)} not to be dispatched; it was {len(found)} time(s)"
-            )
+        self._assert_not_sent(cls, predicate)
 
     def assert_nothing_dispatched(self) -> None:
-        if self.dispatches:
-            raise AssertionError(
-                f"expected nothing to be dispatched; dispatched: {self._instead()}"
-            )
+        self._assert_nothing_sent()
 
     def assert_chained(self, chain: Sequence[Any]) -> None:
         """A chain of exactly these jobs (classes, or instances compared by state) was

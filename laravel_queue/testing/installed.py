@@ -1,11 +1,14 @@
 """What both fakes share: installing themselves on a manager, choosing the jobs they take,
-and putting the real queue or bus back."""
+putting the real queue or bus back, and the assertions that only differ in their verb
+("pushed", "dispatched")."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from .matching import Predicate, name_of, times_or_predicate
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -19,6 +22,7 @@ class InstalledFake:
     Given classes, it takes only their jobs; `except_([...])` lets those through for real."""
 
     slot = ""  # the manager's attribute: "push_recorder" or "dispatch_recorder"
+    verb = ""  # "pushed" or "dispatched", for the messages
 
     def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
         self.manager = manager
@@ -50,3 +54,51 @@ class InstalledFake:
         tb: TracebackType | None,
     ) -> None:
         self.restore()
+
+    # -- what the subclasses tell -------------------------------------------------------------
+
+    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
+        """The recorded sends of `expected` (for which `predicate(job)` holds)."""
+        raise NotImplementedError
+
+    def _sent(self) -> list[Any]:
+        raise NotImplementedError
+
+    def _instead(self) -> str:
+        """Everything that was sent, for a failure message."""
+        raise NotImplementedError
+
+    # -- the shared assertions --------------------------------------------------------------
+
+    def _assert_sent(self, cls: Any, predicate_or_times: Predicate | int | None) -> None:
+        predicate, times = times_or_predicate(predicate_or_times)
+        if times is not None:
+            self._assert_sent_times(cls, times)
+            return
+        if not self._found(cls, predicate):
+            which = " matching the predicate" if predicate else ""
+            raise AssertionError(
+                f"expected {name_of(cls)}{which} to be {self.verb}; {self.verb}: {self._instead()}"
+            )
+
+    def _assert_sent_times(self, cls: Any, times: int) -> None:
+        count = len(self._found(cls))
+        if count != times:
+            raise AssertionError(
+                f"expected {name_of(cls)} to be {self.verb} {times} time(s), it was {self.verb} "
+                f"{count} time(s); {self.verb}: {self._instead()}"
+            )
+
+    def _assert_not_sent(self, cls: Any, predicate: Predicate | None) -> None:
+        found = self._found(cls, predicate)
+        if found:
+            raise AssertionError(
+                f"expected {name_of(cls)} not to be {self.verb}; it was {self.verb} "
+                f"{len(found)} time(s)"
+            )
+
+    def _assert_nothing_sent(self) -> None:
+        if self._sent():
+            raise AssertionError(
+                f"expected nothing to be {self.verb}; {self.verb}: {self._instead()}"
+            )

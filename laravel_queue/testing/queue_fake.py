@@ -15,7 +15,6 @@ from .matching import (
     describe,
     matches,
     name_of,
-    times_or_predicate,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ class QueueFake(InstalledFake):
     those classes; `.except_([...])` fakes all but those: the others are pushed for real."""
 
     slot = "push_recorder"
+    verb = "pushed"
 
     def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
         super().__init__(manager, jobs_to_fake)
@@ -71,6 +71,12 @@ class QueueFake(InstalledFake):
             if matches(expected, r.job) and (predicate is None or predicate(r.job))
         ]
 
+    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
+        return self._records(expected, predicate)
+
+    def _sent(self) -> list[Any]:
+        return self.records
+
     def _instead(self) -> str:
         return describe([(r.job, f"{r.connection}:{r.queue}") for r in self.records])
 
@@ -79,23 +85,10 @@ class QueueFake(InstalledFake):
     def assert_pushed(self, cls: Any, predicate_or_times: Predicate | int | None = None) -> None:
         """At least one job of `cls` was pushed (one for which `predicate(job)` holds; with an
         int, exactly that many)."""
-        predicate, times = times_or_predicate(predicate_or_times)
-        if times is not None:
-            self.assert_pushed_times(cls, times)
-            return
-        if not self._records(cls, predicate):
-            which = " matching the predicate" if predicate else ""
-            raise AssertionError(
-                f"expected {name_of(cls)}{which} to be pushed; pushed: {self._instead()}"
-            )
+        self._assert_sent(cls, predicate_or_times)
 
     def assert_pushed_times(self, cls: Any, times: int) -> None:
-        count = len(self._records(cls))
-        if count != times:
-            raise AssertionError(
-                f"expected {name_of(cls)} to be pushed {times} time(s), it was pushed {count} "
-                f"time(s); pushed: {self._instead()}"
-            )
+        self._assert_sent_times(cls, times)
 
     def assert_pushed_on(self, queue: str, cls: Any, predicate: Predicate | None = None) -> None:
         found = self._records(cls, predicate)
@@ -107,15 +100,10 @@ class QueueFake(InstalledFake):
             )
 
     def assert_not_pushed(self, cls: Any, predicate: Predicate | None = None) -> None:
-        found = self._records(cls, predicate)
-        if found:
-            raise AssertionError(
-                f"expected {name_of(cls)} not to be pushed; it was pushed {len(found)} time(s)"
-            )
+        self._assert_not_sent(cls, predicate)
 
     def assert_nothing_pushed(self) -> None:
-        if self.records:
-            raise AssertionError(f"expected nothing to be pushed; pushed: {self._instead()}")
+        self._assert_nothing_sent()
 
     def assert_count(self, count: int) -> None:
         if len(self.records) != count:

@@ -38,7 +38,9 @@ def test_not_dispatched_and_nothing_dispatched(fake: BusFake, trace: Path) -> No
     fake.assert_nothing_dispatched()
     fake.assert_not_dispatched(jobs.Traced)
     jobs.Traced(str(trace)).dispatch()
-    with pytest.raises(AssertionError, match=r"not to be dispatched; it was 1 time\(s\)"):
+    with pytest.raises(
+        AssertionError, match=r"not to be dispatched; it was dispatched 1 time\(s\)"
+    ):
         fake.assert_not_dispatched(jobs.Traced)
     with pytest.raises(AssertionError, match="expected nothing to be dispatched"):
         fake.assert_nothing_dispatched()
