@@ -195,9 +195,6 @@ class Dispatcher:
         elif listener in self.listeners.get(event, []):
             self.listeners[event].remove(listener)
 
-    def has_listeners(self, event: type) -> bool:
-        return any(self.listeners.get(cls) for cls in event.__mro__)
-
     def dispatch(self, event: object) -> None:
         self.until(event)
 

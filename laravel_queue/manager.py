@@ -250,15 +250,16 @@ class QueueManager:
 
     def after_fork(self) -> None:
         """Drop connections inherited from a parent process (prefork pool children)."""
-        if "engine" in self.__dict__:
-            self.engine.dispose(close=False)
-        if "cache" in self.__dict__:
-            self.cache.close()
+        self._drop_connections(close=False)
 
     def close(self) -> None:
         """Release the database and cache connections (they reopen if used again)."""
+        self._drop_connections(close=True)
+
+    def _drop_connections(self, *, close: bool) -> None:
+        # `close=False` leaves a parent's sockets to the parent (SQLAlchemy: dispose after fork)
         if "engine" in self.__dict__:
-            self.engine.dispose()
+            self.engine.dispose(close=close)
         if "cache" in self.__dict__:
             self.cache.close()
 

@@ -59,20 +59,17 @@ class QueueFake(InstalledFake):
 
     def pushed(self, cls: type[Job], predicate: Predicate | None = None) -> list[Job]:
         """The pushed jobs of `cls` (for which `predicate(job)` holds, when given)."""
-        return [r.job for r in self._records(cls, predicate)]
+        return [r.job for r in self._found(cls, predicate)]
 
     def pushed_jobs(self) -> list[PushedJob]:
         return list(self.records)
 
-    def _records(self, expected: Any, predicate: Predicate | None = None) -> list[PushedJob]:
+    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[PushedJob]:
         return [
             r
             for r in self.records
             if matches(expected, r.job) and (predicate is None or predicate(r.job))
         ]
-
-    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
-        return self._records(expected, predicate)
 
     def _sent(self) -> list[Any]:
         return self.records
@@ -91,7 +88,7 @@ class QueueFake(InstalledFake):
         self._assert_sent_times(cls, times)
 
     def assert_pushed_on(self, queue: str, cls: Any, predicate: Predicate | None = None) -> None:
-        found = self._records(cls, predicate)
+        found = self._found(cls, predicate)
         if not any(r.queue == queue for r in found):
             queues = ", ".join(sorted({r.queue for r in found})) or "no queue"
             raise AssertionError(
@@ -116,7 +113,7 @@ class QueueFake(InstalledFake):
     ) -> None:
         """A job of `cls` was pushed carrying exactly `chain` (classes, or instances compared
         by their state)."""
-        found = self._records(cls, predicate)
+        found = self._found(cls, predicate)
         if not found:
             raise AssertionError(
                 f"expected {name_of(cls)} to be pushed with a chain; pushed: {self._instead()}"
@@ -132,7 +129,7 @@ class QueueFake(InstalledFake):
             )
 
     def assert_pushed_without_chain(self, cls: Any, predicate: Predicate | None = None) -> None:
-        found = self._records(cls, predicate)
+        found = self._found(cls, predicate)
         if not any(not r.chain for r in found):
             detail = "it was pushed only with a chain" if found else f"pushed: {self._instead()}"
             raise AssertionError(f"expected {name_of(cls)} to be pushed without a chain; {detail}")
