@@ -29,11 +29,7 @@ test-all: lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/throughput.py
-	$(BIN)/python bench/failed_retry.py
-	$(BIN)/python bench/middleware.py
-	$(BIN)/python bench/reliable_fetch.py
-	$(BIN)/python bench/embedded.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .lq build *.egg-info

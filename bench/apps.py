@@ -1,48 +1,23 @@
-"""The app both sides of the benchmark use: a raw Celery task and a laravel_queue job."""
+"""The laravel_queue side of every benchmark; its raw Celery twin is `bench.raw_app`."""
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
-import redis
 from celery import Celery
 
+from bench.counting import CACHE, count, counter, record_latency
 from laravel_queue import Batch, Job, Limit, QueueManager, RateLimiter, callback
 from laravel_queue.middleware import Middleware, RateLimited, WithoutOverlapping
 
 BROKER = os.environ.get("LQ_BENCH_BROKER", "redis://127.0.0.1:6379/9")
-CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
 
 app = Celery("bench", broker=BROKER)
-if os.environ.get("LQ_BENCH_RESULT_BACKEND"):  # only Celery's chord needs one (bench/batches.py)
-    app.conf.result_backend = os.environ["LQ_BENCH_RESULT_BACKEND"]
 if os.environ.get("LQ_BENCH_RELIABLE_FETCH") == "0":  # Kombu's own Redis fetch, to compare
     app.conf.broker_transport_options = {"reliable_fetch": False}
-manager = QueueManager(app, cache_url=CACHE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
-
-
-@app.task(name="bench.raw_noop", ignore_result=True, acks_late=True)
-def raw_noop() -> None:
-    """The raw Celery side: same acks_late as a job."""
-
-
-@app.task(name="bench.raw_counted", ignore_result=True, acks_late=True)
-def raw_counted() -> None:
-    """The raw Celery twin of CountedJob, for a group."""
-    counter().incr("bench:done")
-
-
-@app.task(name="bench.raw_counted_result", acks_late=True)
-def raw_counted_result() -> None:
-    """The same for a chord's header, whose results the chord counts in the result backend."""
-    counter().incr("bench:done")
-
-
-@app.task(name="bench.raw_chord_done", acks_late=True)
-def raw_chord_done(_results: list[None]) -> None:
-    """A chord's body: called once every header task has stored its result."""
-    counter().set("bench:callback", 1)
+# The cache store is the counting Redis unless a benchmark watches the store on its own.
+STORE = os.environ.get("LQ_BENCH_STORE", CACHE)
+manager = QueueManager(app, cache_url=STORE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
 
 
 @callback
@@ -61,19 +36,24 @@ class CountedJob(Job):
     without adding commands to the broker it measures."""
 
     def handle(self) -> None:
-        counter().incr("bench:done")
+        count()
 
 
-@lru_cache(maxsize=1)
-def counter() -> redis.Redis:
-    return redis.Redis.from_url(CACHE)
+class LatencyJob(Job):
+    """Records how long after its publish it started (`bench.counting.record_latency`)."""
+
+    def __init__(self, sent: float) -> None:
+        self.sent = sent
+
+    def handle(self) -> None:
+        record_latency(self.sent)
 
 
 RateLimiter.for_("bench-generous", lambda job: Limit.per_second(1_000_000))
 
 
 class GuardedJob(Job):
-    """No work either, behind WithoutOverlapping (a key per job, so nothing ever waits) and a
+    """A CountedJob behind WithoutOverlapping (a key per job, so nothing ever waits) and a
     RateLimited whose limit is never reached: what the two middleware cost on their own."""
 
     def __init__(self, n: int) -> None:
@@ -83,7 +63,7 @@ class GuardedJob(Job):
         return [WithoutOverlapping(self.n), RateLimited("bench-generous")]
 
     def handle(self) -> None:
-        pass
+        count()
 
 
 if os.environ.get("LQ_BENCH_LISTEN") == "1":  # bench/events.py: a listener on every job event

@@ -1,14 +1,14 @@
 """A 10,000-job batch beside 10,000 plain jobs, a Celery group and a Celery chord, in one run.
 
-    make bench            # or: .venv/bin/python bench/batches.py --jobs 10000
+    .venv/bin/python bench/batches.py --jobs 10000 --rounds 3
 
-Every side runs the same job (one INCR on another Redis database) through the same broker
-(Redis) and one worker with `lq work`'s delivery settings (prefork 2, prefetch 1, acks late,
-fair): laravel_queue's through `lq work`, Celery's through `celery worker`. Each side is timed
-from its first publish to its end: the last job's count (plain jobs, the group), the batch's
-`then` callback (counts in PostgreSQL's `job_batches`), the chord's body (Celery's Redis
-result backend). The worker is started and has run one job before the clock starts; the
-sides alternate which goes first over the rounds, and the median is printed.
+Every side runs the same job (one INCR on another Redis database) through the same broker (a
+private redis-server) and one worker with `lq work`'s delivery settings (prefork 2, prefetch
+1, acks late, fair): laravel_queue's through `lq work`, Celery's through `celery worker`.
+Each side is timed from its first publish to its end: the last job's count (plain jobs, the
+group), the batch's `then` callback (counts in PostgreSQL's `job_batches`), the chord's body
+(Celery's Redis result backend). The worker is started and has run one job before the clock
+starts; the sides alternate which goes first over the rounds, and the median is printed.
 Targets: a batch >= 0.7x plain jobs, >= 1x the chord.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,10 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.servers import use_private_broker  # noqa: E402
+
+use_private_broker()
 DATABASE = os.environ.setdefault(
     "LQ_BENCH_DATABASE", "postgresql+psycopg://postgres@127.0.0.1:5432/lq_bench_batches"
 )
@@ -35,16 +38,10 @@ os.environ.setdefault("LQ_BENCH_RESULT_BACKEND", "redis://127.0.0.1:6379/11")
 
 from celery import chord, group  # noqa: E402
 
-from bench.apps import (  # noqa: E402
-    BROKER,
-    CACHE,
-    CountedJob,
-    batch_done,
-    raw_chord_done,
-    raw_counted,
-    raw_counted_result,
-)
+from bench.apps import CACHE, CountedJob, batch_done  # noqa: E402
 from bench.harness import timed_run, warm_worker  # noqa: E402
+from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
+from bench.raw_app import raw_chord_done, raw_counted, raw_counted_result  # noqa: E402
 from laravel_queue import Bus, Queue  # noqa: E402
 
 
@@ -77,10 +74,13 @@ SIDES: list[tuple[str, str, Callable[[int, str], object], bool]] = [
 
 
 def measure(index: int, jobs: int, round_: int) -> float:
+    """Jobs/s of one side, from its publish to its end."""
     _name, kind, publish, callback = SIDES[index]
     queue = f"bench-{round_}-{index}"
+    for url in (CACHE, os.environ["LQ_BENCH_RESULT_BACKEND"]):
+        redis.Redis.from_url(url).flushdb()
     with warm_worker(kind, queue):
-        return timed_run(lambda: publish(jobs, queue), jobs, callback=callback)
+        return jobs / timed_run(lambda: publish(jobs, queue), jobs, callback=callback)
 
 
 @contextmanager
@@ -102,36 +102,45 @@ def fresh_database(url: str) -> Iterator[None]:
         server.dispose()
 
 
+def rows(jobs: int, rounds: int) -> list[Row]:
+    with fresh_database(DATABASE):
+        rates = interleaved(
+            rounds,
+            {side[0]: lambda r, i=index: measure(i, jobs, r) for index, side in enumerate(SIDES)},
+        )
+    batch = rates["Bus.batch + then"]
+    return [
+        Row("batch vs plain jobs", "jobs/s", batch, rates[SIDES[0][0]], 0.7, baseline="plain jobs"),
+        Row(
+            "batch vs Celery chord",
+            "jobs/s",
+            batch,
+            rates["Celery chord"],
+            1.0,
+            baseline="Celery chord",
+        ),
+        Row(
+            "batch vs Celery group",
+            "jobs/s",
+            batch,
+            rates["Celery group"],
+            baseline="Celery group",
+            note="no target: a group tracks nothing",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    report_arguments(parser)
     args = parser.parse_args()
-    backend = os.environ["LQ_BENCH_RESULT_BACKEND"]
-    urls = (BROKER, CACHE, backend)
-    seconds: dict[str, list[float]] = {side[0]: [] for side in SIDES}
-    with fresh_database(DATABASE):
-        for round_ in range(args.rounds):
-            for url in urls:
-                redis.Redis.from_url(url).flushdb()
-            order = range(len(SIDES)) if round_ % 2 == 0 else reversed(range(len(SIDES)))
-            for index in order:
-                seconds[SIDES[index][0]].append(measure(index, args.jobs, round_))
-        for url in urls:
-            redis.Redis.from_url(url).flushdb()
-    rate = {name: args.jobs / statistics.median(times) for name, times in seconds.items()}
-    print(
-        f"{args.jobs:,} jobs, broker {BROKER}, batches in {make_url(DATABASE).get_backend_name()}"
+    title = (
+        f"{args.jobs:,} jobs x {args.rounds} rounds, lq work / celery worker prefork 2, "
+        f"batches in {make_url(DATABASE).get_backend_name()}"
     )
-    for name, times in seconds.items():
-        spread = f"{min(times):.1f}-{max(times):.1f}s" if len(times) > 1 else f"{times[0]:.1f}s"
-        print(f"{name:26} {rate[name]:8,.0f} jobs/s  ({spread})")
-    batch_rate = rate["Bus.batch + then"]
-    for against, target in (("plain jobs (Queue.bulk)", 0.7), ("Celery chord", 1.0)):
-        ratio = batch_rate / rate[against]
-        verdict = "ok" if ratio >= target else "BELOW"
-        print(f"batch / {against:24} {ratio:5.2f}x  target {target}x  {verdict}")
-    print(f"batch / Celery group             {batch_rate / rate['Celery group']:5.2f}x")
+    report(title, rows(args.jobs, args.rounds), args.json)
 
 
 if __name__ == "__main__":

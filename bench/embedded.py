@@ -1,10 +1,12 @@
-"""The embedded SQLite default next to Redis, in one run: drain rate and release latency.
+"""The embedded SQLite default next to Redis, in one run: drain rate and delayed-job lateness.
 
-    make bench            # or: .venv/bin/python bench/embedded.py --jobs 1000
+    .venv/bin/python bench/embedded.py --jobs 1000
 
-Each side drains the same no-op jobs with `lq work --stop-when-empty` (defaults otherwise),
-then runs one job that releases itself for 1 s and measures how late its second run starts.
-The Redis side uses a private redis-server; the SQLite side a fresh file.
+Each side drains the same no-op jobs with `lq work --stop-when-empty` (defaults otherwise,
+start-up included), then `--delayed` jobs dispatched at once with delays spread over 0.5-2
+s, each noting how late after its due time it started (dispatched once the worker runs
+jobs). The Redis side uses a private redis-server; the SQLite side a fresh file. Targets:
+SQLite drains >= 100 jobs/s; a delayed job starts within 1 s of its due time (p99) on both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.middleware import private_redis  # noqa: E402
+from bench.measure import Row, report, report_arguments  # noqa: E402
+from bench.servers import private_redis  # noqa: E402
 
 APP = """
 import os, time
@@ -37,17 +40,13 @@ class Noop(Job):
         pass
 
 
-class ReleasesOnce(Job):
-    tries = 2
-
-    def __init__(self, out: str) -> None:
-        self.out = out
+class Late(Job):
+    def __init__(self, out: str, due: float) -> None:
+        self.out, self.due = out, due
 
     def handle(self) -> None:
         with open(self.out, "a") as f:
-            f.write(f"{time.time()}\\n")
-        if self.attempts() == 1:
-            self.release(1)
+            f.write(f"{time.time() - self.due}\\n")
 """
 
 
@@ -55,47 +54,91 @@ def run(home: Path, env: dict[str, str], code: str) -> None:
     subprocess.run([sys.executable, "-c", code], cwd=home, env=env, check=True)
 
 
-def measure(jobs: int, home: Path, extra_env: dict[str, str]) -> tuple[float, float]:
+DELAYS = "[0.5 + 1.5 * n / JOBS for n in range(JOBS)]"
+
+
+def measure(
+    jobs: int, delayed: int, home: Path, extra_env: dict[str, str]
+) -> tuple[float, list[float]]:
+    """(drain jobs/s, seconds late of each delayed job)."""
     (home / "bench_app.py").write_text(APP)
     env = {**os.environ, "PYTHONPATH": f"{home}:{ROOT}", "LQ_HOME": str(home), **extra_env}
     run(home, env, f"from bench_app import Noop\nfor _ in range({jobs}): Noop.dispatch()")
     work = [sys.executable, "-m", "laravel_queue.cli", "--app", "bench_app", "work"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     started = time.perf_counter()
-    subprocess.run(
-        [*work, "--stop-when-empty"],
-        cwd=home,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    subprocess.run([*work, "--stop-when-empty"], cwd=home, env=env, check=True, **quiet)
     drain = jobs / (time.perf_counter() - started)
-    out = home / "runs.txt"
-    run(home, env, f"from bench_app import ReleasesOnce\nReleasesOnce.dispatch({str(out)!r})")
-    subprocess.run(
-        [*work, "--max-time", "6"],  # --stop-when-empty would not wait for the release
-        cwd=home,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    first, second = (float(line) for line in out.read_text().split())
-    return drain, second - first - 1.0
+    out = home / "late.txt"
+    dispatch = f"import time\nfrom bench_app import Late\nJOBS = {delayed}\n"
+    worker = subprocess.Popen(work, cwd=home, env=env, **quiet)
+    try:
+        # Only once the worker runs jobs, so its start-up is not counted as lateness.
+        run(home, env, dispatch + f"Late({str(out)!r}, time.time()).dispatch()")
+        wait_for_lines(out, 1)
+        out.unlink()
+        run(
+            home,
+            env,
+            dispatch + f"for delay in {DELAYS}:\n"
+            f"    Late({str(out)!r}, time.time() + delay).delay(delay).dispatch()",
+        )
+        wait_for_lines(out, delayed)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    late = [float(line) for line in out.read_text().split()]
+    return drain, late
+
+
+def wait_for_lines(path: Path, lines: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or len(path.read_text().split()) < lines:
+        assert time.monotonic() < deadline, f"{path} did not reach {lines} lines"
+        time.sleep(0.01)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def rows(jobs: int, delayed: int) -> list[Row]:
+    with tempfile.TemporaryDirectory() as sqlite_home:
+        sqlite = measure(jobs, delayed, Path(sqlite_home), {})
+    with private_redis() as url, tempfile.TemporaryDirectory() as redis_home:
+        on_redis = measure(
+            jobs, delayed, Path(redis_home), {"BENCH_BROKER": url, "BENCH_CACHE": url}
+        )
+    found = [
+        Row(
+            "embedded SQLite drain, start-up included",
+            "jobs/s",
+            [sqlite[0]],
+            note=f"Redis, the same way: {on_redis[0]:,.0f} jobs/s",
+        )
+    ]
+    for name, (_, late) in (("SQLite", sqlite), ("Redis", on_redis)):
+        found.append(
+            Row(
+                f"delayed job lateness p99, {name}",
+                "s",
+                [percentile(late, 0.99)],
+                at_most=1.0,
+                note=f"p50 {percentile(late, 0.5):.2f} s over {len(late)} jobs",
+            )
+        )
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=1000)
-    jobs = parser.parse_args().jobs
-    print(f"{jobs:,} no-op jobs, lq work --stop-when-empty (drain includes worker start-up)")
-    print(f"{'':18} {'jobs/s':>8} {'release 1 s: late by':>22}")
-    with tempfile.TemporaryDirectory() as sqlite_home:
-        drain, late = measure(jobs, Path(sqlite_home), {})
-        print(f"{'SQLite (default)':18} {drain:8,.0f} {late:21.2f}s")
-    with private_redis() as url, tempfile.TemporaryDirectory() as redis_home:
-        drain, late = measure(jobs, Path(redis_home), {"BENCH_BROKER": url, "BENCH_CACHE": url})
-        print(f"{'Redis':18} {drain:8,.0f} {late:21.2f}s")
+    parser.add_argument("--delayed", type=int, default=200)
+    report_arguments(parser)
+    args = parser.parse_args()
+    title = f"{args.jobs:,} no-op jobs and {args.delayed} delayed jobs, lq work defaults"
+    report(title, rows(args.jobs, args.delayed), args.json)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,14 @@ from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.servers import use_private_broker  # noqa: E402
+
+use_private_broker()
 os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
 
 from bench.apps import BROKER, NoopJob, app, manager  # noqa: E402
+from bench.measure import Row, report, report_arguments  # noqa: E402
 from laravel_queue.db.schema import failed_jobs  # noqa: E402
 from laravel_queue.dispatching import build_message  # noqa: E402
 from laravel_queue.failed.repository import FailureRecord  # noqa: E402
@@ -43,7 +48,7 @@ def fill(rows: int) -> None:
     """`rows` failed NoopJobs, inserted 1,000 per statement."""
     manager.ensure_schema()
     manager.failed.flush()
-    template = build_message(NoopJob(), "default", QUEUE)
+    template = build_message(NoopJob(), "default", QUEUE, str(uuid.uuid4()))
     header = template.lq
     assert header is not None
     failed_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -60,7 +65,7 @@ def fill(rows: int) -> None:
 
 def raw_publish(rows: int) -> float:
     """The same number of messages, published by a plain send_task loop."""
-    template = build_message(NoopJob(), "default", QUEUE)
+    template = build_message(NoopJob(), "default", QUEUE, str(uuid.uuid4()))
     started = time.perf_counter()
     with app.producer_or_acquire() as producer:
         for _ in range(rows):
@@ -89,34 +94,46 @@ def retry_all(traced: bool) -> tuple[float, int, float]:
     return seconds, report.retried, peak
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000)
-    args = parser.parse_args()
+def rows(count: int) -> list[Row]:
     client = redis.Redis.from_url(BROKER)
     client.delete(QUEUE)
-
-    raw_seconds = raw_publish(args.rows)
+    raw_seconds = raw_publish(count)
     client.delete(QUEUE)
 
-    fill(args.rows)
+    fill(count)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seconds, retried, _ = retry_all(traced=False)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert retried == args.rows and client.llen(QUEUE) == args.rows, "not every row published"
+    assert retried == count and client.llen(QUEUE) == count, "not every row published"
     assert manager.failed.count() == 0
     client.delete(QUEUE)
 
-    fill(args.rows)
+    fill(count)
     _, _, peak = retry_all(traced=True)
     client.delete(QUEUE)
+    return [
+        Row(
+            "failed:retry all vs a send_task loop",
+            "rows/s",
+            [count / seconds],
+            [count / raw_seconds],
+            baseline="send_task loop",
+            note=(
+                f"{count:,} rows in {manager.mask(manager.database_url)}; peak Python "
+                f"allocations {peak:.1f} MiB (tracemalloc, second pass), peak RSS growth "
+                f"{max(0.0, rss_after - rss_before):.1f} MiB"
+            ),
+        )
+    ]
 
-    ours, raw = args.rows / seconds, args.rows / raw_seconds
-    print(f"failed:retry all, {args.rows:,} rows, store {manager.mask(manager.database_url)}")
-    print(f"  raw Celery send_task loop   {raw:10,.0f} msg/s")
-    print(f"  manager.failed.retry()      {ours:10,.0f} rows/s   ratio {ours / raw:.2f}")
-    print(f"  peak Python allocations     {peak:10.1f} MiB (tracemalloc, second pass)")
-    print(f"  peak RSS growth             {max(0.0, rss_after - rss_before):10.1f} MiB")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    report_arguments(parser)
+    args = parser.parse_args()
+    title = f"failed:retry all, {args.rows:,} rows, store {manager.mask(manager.database_url)}"
+    report(title, rows(args.rows), args.json)
 
 
 if __name__ == "__main__":

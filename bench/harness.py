@@ -16,41 +16,58 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.apps import CountedJob, counter, raw_counted
+from bench.apps import CountedJob
+from bench.counting import counter
+from bench.raw_app import raw_counted
 from laravel_queue import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def celery_worker(queue: str) -> list[str]:
-    """A raw Celery worker with `lq work`'s delivery settings (prefork 2, prefetch 1,
-    acks late, fair), on Kombu's own Redis fetch."""
-    return [
-        sys.executable,
-        *("-m", "celery", "-A", "bench.apps", "worker", "-Q", queue, "-c", "2", "-P", "prefork"),
-        *("--prefetch-multiplier", "1", "-O", "fair", "--without-mingle", "--without-gossip"),
-        *("-l", "ERROR"),
-    ]
+def celery_worker(
+    queue: str, pool: str = "prefork", concurrency: int = 2, defaults: bool = False
+) -> list[str]:
+    """A raw Celery worker (`bench.raw_app`) with `lq work`'s delivery settings (prefetch 1,
+    acks late, fair, no mingle or gossip) on Kombu's own Redis fetch; with `defaults`, a
+    plain `celery worker` as its users start it (prefork x CPUs, prefetch 4)."""
+    command = [sys.executable, *("-m", "celery", "-A", "bench.raw_app", "worker", "-Q", queue)]
+    if not defaults:
+        command += [*("-c", str(concurrency), "-P", pool, "--prefetch-multiplier", "1")]
+        command += ["-O", "fair", "--without-mingle", "--without-gossip"]
+    return [*command, "-l", "ERROR"]
 
 
-def lq_worker(queue: str) -> list[str]:
-    return [
-        sys.executable,
-        *("-m", "laravel_queue.cli", "--app", "bench.apps", "work", "--queue", queue),
-        *("--concurrency", "2", "--pool", "prefork", "--loglevel", "ERROR"),
-    ]
+def lq_worker(
+    queue: str, pool: str = "prefork", concurrency: int = 2, defaults: bool = False
+) -> list[str]:
+    """`lq work` on `bench.apps`; with `defaults`, with nothing but the queue given."""
+    command = [sys.executable, *("-m", "laravel_queue.cli", "--app", "bench.apps", "work")]
+    command += ["--queue", queue]
+    if not defaults:
+        command += ["--concurrency", str(concurrency), "--pool", pool]
+    return [*command, "--loglevel", "ERROR"]
+
+
+def start(command: list[str], **env_vars: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 @contextmanager
 def warm_worker(kind: str, queue: str, **env_vars: str) -> Iterator[None]:
     """A worker (`lq` or `celery`) consuming `queue`, started, with one job run through it."""
-    command = lq_worker(queue) if kind == "lq" else celery_worker(queue)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
-    if kind == "celery":
-        env["LQ_BENCH_RELIABLE_FETCH"] = "0"  # raw Celery as its users run it: Kombu's fetch
-    worker = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    worker = start(lq_worker(queue) if kind == "lq" else celery_worker(queue), **env_vars)
     try:
         counter().delete("bench:done")
         if kind == "lq":
@@ -60,8 +77,7 @@ def warm_worker(kind: str, queue: str, **env_vars: str) -> Iterator[None]:
         wait_for(lambda: counter().get("bench:done") == b"1", timeout=60)
         yield
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop(worker)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> None:

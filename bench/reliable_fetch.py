@@ -1,6 +1,6 @@
 """Reliable fetch vs Kombu's Redis fetch, in one run: drain speed and broker commands per job.
 
-    make bench            # or: .venv/bin/python bench/reliable_fetch.py --jobs 10000
+    .venv/bin/python bench/reliable_fetch.py --jobs 10000
 
 The broker is a private redis-server started for the run, so `INFO commandstats` counts only
 the broker's commands. Each side drains the same number of jobs whose body is one INCR on
@@ -18,8 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -27,13 +25,9 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-@contextmanager
-def private_redis() -> Iterator[str]:
-    from bench.middleware import private_redis as start
-
-    with start() as url:
-        yield url
+from bench.counting import CACHE  # noqa: E402
+from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
+from bench.servers import private_redis  # noqa: E402
 
 
 def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[float, float]:
@@ -51,7 +45,7 @@ def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[flo
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
     client = redis.Redis.from_url(broker)
-    done = redis.Redis.from_url(os.environ["LQ_BENCH_CACHE"])
+    done = redis.Redis.from_url(CACHE)
     client.config_resetstat()
     worker = subprocess.Popen(
         [
@@ -83,24 +77,50 @@ def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[flo
     return (jobs - first) / elapsed, calls / jobs
 
 
+def rows(jobs: int, rounds: int) -> list[Row]:
+    found = []
+    with private_redis() as broker:
+        for concurrency in (1, 2):
+            samples = interleaved(
+                rounds,
+                {
+                    "kombu": lambda _r, c=concurrency: drain(broker, False, jobs, c),
+                    "reliable": lambda _r, c=concurrency: drain(broker, True, jobs, c),
+                },
+            )
+            kombu, reliable = samples["kombu"], samples["reliable"]
+            found += [
+                Row(
+                    f"lq work drain, reliable fetch, prefork {concurrency}",
+                    "jobs/s",
+                    [rate for rate, _ in reliable],
+                    [rate for rate, _ in kombu],
+                    1.0,
+                    baseline="Kombu's fetch",
+                ),
+                Row(
+                    f"broker commands per job, reliable fetch, prefork {concurrency}",
+                    "commands",
+                    [calls for _, calls in reliable],
+                    [calls for _, calls in kombu],
+                    ratio_at_most=0.99,
+                    baseline="Kombu's fetch",
+                ),
+            ]
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=10_000)
-    jobs = parser.parse_args().jobs
-    os.environ.setdefault("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
+    parser.add_argument("--rounds", type=int, default=1)
+    report_arguments(parser)
+    args = parser.parse_args()
     os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
-    print(f"{jobs:,} jobs (one INCR each) drained by lq work, broker on a private redis-server")
-    print(f"{'':14} {'Kombu fetch/s':>14} {'reliable/s':>11} {'ratio':>6}  commands/job K/R")
-    with private_redis() as broker:
-        for concurrency in (1, 2):
-            kombu_rate, kombu_calls = drain(broker, False, jobs, concurrency)
-            rate, calls = drain(broker, True, jobs, concurrency)
-            ratio = rate / kombu_rate
-            verdict = "ok" if ratio >= 1.0 and calls < kombu_calls else "BELOW"
-            print(
-                f"prefork c={concurrency:<4} {kombu_rate:14,.0f} {rate:11,.0f} {ratio:6.2f}"
-                f"  {kombu_calls:5.2f} / {calls:4.2f}  {verdict}"
-            )
+    title = (
+        f"{args.jobs:,} jobs (one INCR each) drained by lq work, broker on a private redis-server"
+    )
+    report(title, rows(args.jobs, args.rounds), args.json)
 
 
 if __name__ == "__main__":

@@ -1,104 +1,185 @@
-"""Raw Celery vs laravel_queue on Redis, in one run: dispatch, drain and bulk publish.
+"""Raw Celery vs laravel_queue on Redis, in one run: dispatch, bulk, drain, commands per job.
 
-    make bench            # or: .venv/bin/python bench/throughput.py --jobs 10000
+    .venv/bin/python bench/throughput.py --jobs 10000 --rounds 3
 
-Both sides use the same broker, the same worker settings (prefork, concurrency 2,
-prefetch 1, acks late, -O fair) and no result backend. Targets: dispatch >= 0.9x,
-drain >= 0.9x, Queue.bulk >= 5x a raw apply_async loop.
+The broker is a private redis-server (`bench.servers`). Every figure is a median over
+`--rounds` rounds in which the two sides alternate which goes first:
+
+- *dispatch* and *bulk*: each side publishes in a fresh process of its own, connected and
+  with its queue declared (one message sent and removed) before the clock starts; raw
+  Celery's `apply_async` loop is the baseline of both.
+- *drain*: the queue is filled, then the worker started; timed from the first job's own
+  start (it stamps the time) to the last job counted, so neither start-up nor the wait after
+  the last job is measured. Raw Celery runs `lq work`'s delivery settings (acks late, reject
+  on worker lost, prefetch 1, fair, no mingle or gossip) on Kombu's own fetch; `lq work`
+  runs with the same pool and concurrency. The *defaults* row starts both with nothing but
+  the queue: `celery worker` against `lq work`.
+- *broker commands per job*: `INFO commandstats` of the private broker over each prefork 1
+  drain, start-up included.
+
+Targets: dispatch >= 1.0x, bulk >= 5x the apply_async loop, drain >= 1.0x on each pool,
+defaults >= 1.2x, fewer broker commands per job than Kombu.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-
-import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
 
-from bench.apps import BROKER, CACHE, NoopJob, raw_noop  # noqa: E402
-from bench.harness import celery_worker, lq_worker  # noqa: E402
+from bench.servers import use_private_broker  # noqa: E402
+
+BROKER = use_private_broker()
+
+import redis  # noqa: E402
+
+from bench.apps import CountedJob  # noqa: E402
+from bench.counting import counter  # noqa: E402
+from bench.harness import celery_worker, lq_worker, start, stop, wait_for  # noqa: E402
+from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
+from bench.raw_app import raw_counted  # noqa: E402
 from laravel_queue import Queue  # noqa: E402
 
+broker = redis.Redis.from_url(BROKER)
 
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+PUBLISH = {
+    "raw loop": (
+        "from bench.raw_app import raw_noop as task",
+        "task.apply_async(queue=QUEUE)",
+        "for _ in range(JOBS): task.apply_async(queue=QUEUE)",
+    ),
+    "dispatch": (
+        "from bench.apps import NoopJob",
+        "NoopJob().on_queue(QUEUE).dispatch()",
+        "for _ in range(JOBS): NoopJob().on_queue(QUEUE).dispatch()",
+    ),
+    "bulk": (
+        "from bench.apps import NoopJob\nfrom laravel_queue import Queue",
+        "Queue.bulk([NoopJob()], queue=QUEUE)",
+        "Queue.bulk([NoopJob() for _ in range(JOBS)], queue=QUEUE)",
+    ),
+}
 
 
-def in_flight(client: redis.Redis) -> int:
-    """Messages taken and not yet acknowledged: Kombu's unacked hash, or reliable fetch's
-    in-flight lists."""
-    lists = client.keys("lq:fetch:inflight:*")
-    return int(client.hlen("unacked")) + sum(int(client.llen(key)) for key in lists)
-
-
-def drain(command: list[str], queue: str, jobs: int, client: redis.Redis, **env_vars: str) -> float:
-    """Seconds from the first job taken to the queue empty and nothing unacknowledged."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
-    worker = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+def publish_seconds(side: str, jobs: int) -> float:
+    """Seconds one fresh, warmed process takes to publish `jobs` messages the `side` way."""
+    imports, warm, loop = PUBLISH[side]
+    queue = f"bench-publish-{side.replace(' ', '-')}"
+    code = "\n".join(
+        [
+            "import time",
+            imports,
+            f"QUEUE, JOBS = {queue!r}, {jobs}",
+            warm,
+            "import redis, os",
+            "redis.Redis.from_url(os.environ['LQ_BENCH_BROKER']).delete(QUEUE)",
+            "started = time.perf_counter()",
+            loop,
+            "print(time.perf_counter() - started)",
+        ]
     )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    assert broker.llen(queue) == jobs, f"{side}: {broker.llen(queue)} of {jobs} published"
+    broker.delete(queue)
+    return float(done.stdout.split()[-1])
+
+
+def fill(kind: str, queue: str, jobs: int) -> None:
+    if kind == "lq":
+        for start_at in range(0, jobs, 1000):
+            Queue.bulk([CountedJob() for _ in range(min(1000, jobs - start_at))], queue=queue)
+    else:
+        for _ in range(jobs):
+            raw_counted.apply_async(queue=queue)
+
+
+def drain(kind: str, jobs: int, pool: str, concurrency: int, defaults: bool) -> tuple[float, float]:
+    """(jobs/s from the first job's start to the last count, broker commands per job)."""
+    queue = f"bench-drain-{kind}"
+    counter().delete("bench:done", "bench:first")
+    fill(kind, queue, jobs)
+    broker.config_resetstat()
+    env = {"LQ_BENCH_CELERY_DEFAULTS": "1"} if defaults and kind == "celery" else {}
+    command = (lq_worker if kind == "lq" else celery_worker)(queue, pool, concurrency, defaults)
+    worker = start(command, **env)
     try:
-        while client.llen(queue) >= jobs:
-            time.sleep(0.002)
-        started = time.perf_counter()
-        while client.llen(queue):
-            time.sleep(0.002)
-        while in_flight(client):
-            time.sleep(0.002)
-        return time.perf_counter() - started
+        target = str(jobs).encode()
+        wait_for(lambda: counter().get("bench:done") == target, timeout=600)
+        finished = time.time()
+        calls = sum(
+            int(stats["calls"])
+            for name, stats in broker.info("commandstats").items()
+            if not name.startswith(("cmdstat_info", "cmdstat_config"))
+        )
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop(worker)
+    first = float(counter().get("bench:first") or 0)
+    broker.flushdb()
+    return (jobs - 1) / (finished - first), calls / jobs
+
+
+def drain_once(
+    kind: str, jobs: int, pool: str, concurrency: int, defaults: bool, _round: int
+) -> tuple[float, float]:
+    return drain(kind, jobs, pool, concurrency, defaults)
+
+
+def rows(jobs: int, rounds: int) -> list[Row]:
+    published = interleaved(
+        rounds, {side: lambda _r, s=side: publish_seconds(s, jobs) for side in PUBLISH}
+    )
+    rate = {side: [jobs / seconds for seconds in samples] for side, samples in published.items()}
+    result = [
+        Row("dispatch (one process)", "jobs/s", rate["dispatch"], rate["raw loop"], 1.0),
+        Row("Queue.bulk vs apply_async loop", "jobs/s", rate["bulk"], rate["raw loop"], 5.0),
+    ]
+    commands: dict[str, list[float]] = {}
+    for name, pool, concurrency, defaults in (
+        ("drain, prefork 1", "prefork", 1, False),
+        ("drain, prefork 2", "prefork", 2, False),
+        ("drain, solo", "solo", 1, False),
+        ("drain, each side's defaults", "prefork", 0, True),
+    ):
+        samples = interleaved(
+            rounds,
+            {
+                kind: partial(drain_once, kind, jobs, pool, concurrency, defaults)
+                for kind in ("celery", "lq")
+            },
+        )
+        target = 1.2 if defaults else 1.0
+        raw_rates, our_rates = ([rate for rate, _ in samples[k]] for k in ("celery", "lq"))
+        result.append(Row(name, "jobs/s", our_rates, raw_rates, target))
+        if concurrency == 1 and pool == "prefork":
+            commands = {k: [calls for _, calls in samples[k]] for k in samples}
+    result.append(
+        Row(
+            "broker commands per job (prefork 1)",
+            "commands",
+            commands["lq"],
+            commands["celery"],
+            ratio_at_most=0.99,
+        )
+    )
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=10_000)
-    jobs = parser.parse_args().jobs
-    client = redis.Redis.from_url(BROKER)
-    for url in (BROKER, CACHE):
-        redis.Redis.from_url(url).flushdb()
-
-    raw_dispatch = timed(lambda: [raw_noop.apply_async(queue="raw") for _ in range(jobs)])
-    lq_dispatch = timed(lambda: [NoopJob().on_queue("lq").dispatch() for _ in range(jobs)])
-
-    raw_drain = drain(celery_worker("raw"), "raw", jobs, client, LQ_BENCH_RELIABLE_FETCH="0")
-    lq_drain = drain(lq_worker("lq"), "lq", jobs, client)
-
-    loop_publish = timed(lambda: [raw_noop.apply_async(queue="bulk_raw") for _ in range(jobs)])
-    bulk_publish = timed(lambda: Queue.bulk([NoopJob() for _ in range(jobs)], queue="bulk_lq"))
-    assert client.llen("bulk_lq") == jobs, "Queue.bulk lost messages"
-    for url in (BROKER, CACHE):
-        redis.Redis.from_url(url).flushdb()
-
-    rows = [
-        ("dispatch", jobs / raw_dispatch, jobs / lq_dispatch, raw_dispatch / lq_dispatch, 0.9),
-        ("drain", jobs / raw_drain, jobs / lq_drain, raw_drain / lq_drain, 0.9),
-        (
-            "bulk vs apply_async loop",
-            jobs / loop_publish,
-            jobs / bulk_publish,
-            loop_publish / bulk_publish,
-            5.0,
-        ),
-    ]
-    print(f"{jobs:,} no-op jobs on {BROKER}")
-    print(f"{'':26} {'raw Celery/s':>13} {'laravel_queue/s':>16} {'ratio':>7} {'target':>7}")
-    for name, raw, ours, ratio, target in rows:
-        verdict = "ok" if ratio >= target else "BELOW"
-        print(f"{name:26} {raw:13,.0f} {ours:16,.0f} {ratio:7.2f} {target:6.1f}x {verdict}")
+    parser.add_argument("--rounds", type=int, default=3)
+    report_arguments(parser)
+    args = parser.parse_args()
+    title = f"{args.jobs:,} jobs x {args.rounds} rounds, broker on a private redis-server"
+    report(title, rows(args.jobs, args.rounds), args.json)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,6 +10,12 @@ import click
 from ..worker.run import run_worker
 from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .app import Context, cli
+
+
+def default_concurrency() -> int:
+    """Celery's default: one pool process per CPU. A queue worker waits on I/O for most jobs
+    and prefork processes share nothing, so the box's cores are what bounds it."""
+    return os.cpu_count() or 1
 
 
 def _ints(text: str) -> list[int]:
@@ -28,7 +35,13 @@ def _ints(text: str) -> list[int]:
     show_default=True,
     help="Queues in strict priority order, comma-separated.",
 )
-@click.option("--concurrency", "-c", type=int, default=1, show_default=True)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help="Worker processes (or threads) [default: the CPU count, as Celery].",
+)
 @click.option(
     "--pool",
     "-P",
@@ -86,7 +99,7 @@ def work(
     ctx: Context,
     connection: str | None,
     queues: str,
-    concurrency: int,
+    concurrency: int | None,
     pool: str,
     once: bool,
     stop_when_empty: bool,
@@ -104,6 +117,8 @@ def work(
     """Process jobs from the queues, in strict priority order."""
     if once:
         concurrency = 1
+    elif concurrency is None:
+        concurrency = default_concurrency()
     options = WorkerOptions(
         name=name,
         queues=[q.strip() for q in queues.split(",") if q.strip()],

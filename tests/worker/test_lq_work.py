@@ -54,7 +54,10 @@ def test_queues_are_consumed_in_strict_priority_order(setup: Setup, trace: Path)
         jobs.Traced(str(trace), f"low{n}").on_queue("low").dispatch()
     for n in range(3):
         jobs.Traced(str(trace), f"high{n}").on_queue("high").dispatch()
-    code, output = finish(work(setup, "--queue", "high,low", "--stop-when-empty"))
+    # One process: with more, the next job starts while one runs, as in any Celery pool.
+    code, output = finish(
+        work(setup, "--queue", "high,low", "--concurrency", "1", "--stop-when-empty")
+    )
     assert code == 0, output
     assert [line.split()[0] for line in lines(trace)] == [
         "high0",
@@ -241,6 +244,12 @@ def test_the_worker_timeout_applies_to_jobs_but_not_to_plain_celery_tasks(
         _, output = finish(process)
     [row] = setup.manager.failed.all()
     assert "TimeoutExceededError" in row.exception, output
+
+
+def test_the_pool_has_a_process_per_cpu_by_default_as_in_celery(setup: Setup) -> None:
+    code, output = finish(work(setup, "--max-time", "1"))
+    assert code == 0, output
+    assert f"concurrency: {os.cpu_count()} (prefork)" in output, output
 
 
 def test_two_workers_on_one_host_have_distinct_expanded_names(setup: Setup) -> None:
