@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from . import events, runtime
-from .batch_store import BatchRecord
+from .batch_store.record import BatchRecord
 from .callbacks import Callback, callback_spec, invoke
 from .chain import apply_chain_defaults, continue_chain, register_link_kind
 from .connection import require_job_instance

@@ -22,7 +22,7 @@ from kombu.utils.url import maybe_sanitize_url
 
 from .exceptions import ConfigurationError
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
-from .transport.sql import NOT_ENGINE_OPTIONS
+from .transport.options import NOT_ENGINE_OPTIONS
 from .urls import (
     RELIABLE_SQL_PREFIX,
     RELIABLE_SQL_TRANSPORT,

@@ -15,9 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kombu.exceptions import OperationalError as KombuOperationalError
-from kombu.transport.sqlalchemy import Channel as SqlChannel
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from . import events
 from .dispatching import build_message
@@ -27,7 +25,7 @@ from .interruptions import Interruptions
 from .payload import JobMessage
 from .transport.envelope import pushed_at
 from .transport.redis import Channel as ReliableChannel
-from .transport.sql import Channel as ReliableSqlChannel
+from .urls import RELIABLE_SQL_TRANSPORT
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -40,7 +38,7 @@ NO_LIMIT_SECONDS = 10 * 365 * 24 * 3600
 
 REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
 
-PUBLISH_ERRORS = (KombuOperationalError, RedisError, SQLAlchemyError, OSError)
+PUBLISH_ERRORS = (KombuOperationalError, RedisError, OSError)
 
 
 def require_job_instance(job: object, taker: str = "push()") -> None:
@@ -245,7 +243,12 @@ class CeleryConnection(Connection):
         """What a broker that is down or refuses us raises: ours, plus the transport's own
         (py-amqp's AccessRefused for a bad password is neither an OSError nor Kombu's)."""
         with self.app.connection_for_write() as conn:  # no network: only the transport class
-            return (*PUBLISH_ERRORS, *conn.connection_errors, *conn.channel_errors)
+            errors = (*PUBLISH_ERRORS, *conn.connection_errors, *conn.channel_errors)
+            if _is_sql(conn):  # SQLAlchemy is loaded only where the broker is SQL
+                from sqlalchemy.exc import SQLAlchemyError
+
+                errors += (SQLAlchemyError,)
+            return errors
 
     def _guard(self, action: Any) -> None:
         try:
@@ -267,7 +270,7 @@ class CeleryConnection(Connection):
             except Exception:
                 return 0  # a queue never declared holds nothing
             finally:
-                if isinstance(channel, SqlChannel):
+                if _is_sql(conn):
                     # Kombu's SQL transport counts inside a transaction it never ends, so each
                     # pooled channel kept a database connection until the pool ran out.
                     channel.session.commit()
@@ -280,8 +283,8 @@ class CeleryConnection(Connection):
         q = queue or self.manager.default_queue
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
-            if isinstance(channel, (ReliableChannel, ReliableSqlChannel)):
-                return channel.reserved(q)
+            if isinstance(channel, ReliableChannel) or _is_reliable_sql(conn):
+                return int(channel.reserved(q))
             if conn.transport.driver_type != "redis":
                 return 0
             count = 0
@@ -299,7 +302,7 @@ class CeleryConnection(Connection):
         q = queue or self.manager.default_queue
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
-            if isinstance(channel, ReliableSqlChannel):
+            if _is_reliable_sql(conn):
                 heads = [channel.oldest(q)]
             elif conn.transport.driver_type == "redis":  # the tail is taken next, per priority
                 pipe = channel.client.pipeline()
@@ -319,3 +322,16 @@ class CeleryConnection(Connection):
             except Exception:
                 purged = 0
         return purged + self.manager.delayed.clear(self.name, q)
+
+
+# The SQL transports are told apart by their transport's names rather than by their classes,
+# so that a connection on Redis or AMQP never imports SQLAlchemy to ask.
+def _is_sql(conn: Any) -> bool:
+    """Kombu's SQLAlchemy transport, or ours built on it."""
+    return bool(conn.transport.driver_type == "sql")
+
+
+def _is_reliable_sql(conn: Any) -> bool:
+    """Our SQL transport with reliable fetch (`laravel_queue.transport.sql`)."""
+    transport = type(conn.transport)
+    return f"{transport.__module__}:{transport.__qualname__}" == RELIABLE_SQL_TRANSPORT

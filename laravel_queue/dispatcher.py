@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-
 from .connection import require_job_instance
 from .durations import Delay
 from .manager import QueueManager
@@ -86,6 +84,9 @@ class Dispatcher:
     ) -> None:
         """Laravel's afterCommit: push when the transaction commits, drop the job on rollback
         (`on_discard` then gives a unique job's lock back)."""
+        # Imported here, not at the top: only a caller holding a SQLAlchemy session gets here,
+        # and a worker or publisher that never passes one should not load SQLAlchemy.
+        from sqlalchemy import event
 
         def on_commit(_session: Any) -> None:
             event.remove(session, "after_soft_rollback", on_rollback)

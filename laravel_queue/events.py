@@ -19,7 +19,7 @@ from .worker_options import WorkerOptions
 
 if TYPE_CHECKING:
     from .batches import Batch
-    from .failed.repository import FailedJob
+    from .failed.records import FailedJob
     from .job import Job
     from .payload import JobMessage
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # URLs Kombu opens as a Redis broker.
 KOMBU_REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 # URLs redis-py opens (the cache store): a broker URL of these schemes can serve as the cache.
@@ -25,3 +27,25 @@ def is_redis_cache(url: str) -> bool:
 def is_sql_broker(url: str) -> bool:
     """A broker Kombu reaches through SQLAlchemy (one that polls)."""
     return url.startswith((SQL_BROKER_PREFIX, RELIABLE_SQL_PREFIX))
+
+
+# Database URLs people write, and the driver laravel_queue installs for each: SQLAlchemy's own
+# defaults (psycopg2, mysqlclient) are not installed, and `postgres://` is Heroku's spelling.
+SQL_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+}
+_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^@]*@")
+
+
+def normalize_url(url: str) -> str:
+    """`postgres://` and `postgresql://` as `postgresql+psycopg://`, `mysql://` as
+    `mysql+pymysql://`; a URL naming its driver is left as it is."""
+    scheme, sep, rest = url.partition("://")
+    return f"{SQL_DRIVERS[scheme]}://{rest}" if sep and scheme in SQL_DRIVERS else url
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password shown as `***`, for messages and logs."""
+    return _PASSWORD.sub(r"\1***@", url, count=1)

@@ -8,19 +8,8 @@ import sys
 import click
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..exceptions import LaravelQueueError, QueueConnectionError
-from . import (  # noqa: F401 - each registers its commands
-    batches,
-    demo,
-    failed,
-    migrate,
-    operations,
-    queue,
-    work,
-    workers,
-)
 from .app import ARTISAN_NAMES, Context, cli, load_manager
 
 __all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager", "main"]
@@ -30,7 +19,7 @@ __all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager"
 # command with one line; `lq --verbose` (or LQ_VERBOSE=1) shows the traceback as well.
 EXIT_ERROR = 1
 EXIT_UNREACHABLE = 3
-UNREACHABLE = (QueueConnectionError, KombuOperationalError, RedisError, SQLAlchemyError, OSError)
+UNREACHABLE = (QueueConnectionError, KombuOperationalError, RedisError, OSError)
 
 
 def main() -> None:
@@ -38,13 +27,21 @@ def main() -> None:
     verbose = "--verbose" in args or os.environ.get("LQ_VERBOSE") == "1"
     try:
         cli.main(args=[arg for arg in args if arg != "--verbose"], prog_name="lq")
-    except (LaravelQueueError, *UNREACHABLE) as exc:
-        if verbose:
+    except Exception as exc:
+        unreachable = isinstance(exc, UNREACHABLE) or _is_database_error(exc)
+        if verbose or not (unreachable or isinstance(exc, LaravelQueueError)):
             raise
-        code = EXIT_UNREACHABLE if isinstance(exc, UNREACHABLE) else EXIT_ERROR
+        code = EXIT_UNREACHABLE if unreachable else EXIT_ERROR
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         click.echo(f"Error: {reason} ({type(exc).__name__})", err=True)
         raise SystemExit(code) from None
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error: its module is loaded by whatever raised one, and a command that
+    never touched a database should not load SQLAlchemy to ask."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)
 
 
 def app_option_first(args: list[str]) -> list[str]:

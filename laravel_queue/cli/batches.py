@@ -22,7 +22,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..batch_store import BatchRecord, BatchRepository
+from ..batch_store.record import BatchRecord
+from ..batch_store.sql import BatchRepository
 from .app import Context, cli
 
 EXIT_NOT_FOUND = 1

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..encoding import decode_value
 from ..exceptions import StoreTimeoutError
-from ..failed.repository import FailedJob
+from ..failed.records import FailedJob
 from ..failed.store import FailedJobs
 from ..payload import HEADER
 from .app import Context, cli

@@ -17,25 +17,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from ..urls import normalize_url
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
 PING_AFTER_IDLE_SECONDS = 1.0
-
-
-# Database URLs people write, and the driver laravel_queue installs for each: SQLAlchemy's own
-# defaults (psycopg2, mysqlclient) are not installed, and `postgres://` is Heroku's spelling.
-DRIVERS = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-}
-
-
-def normalize_url(url: str) -> str:
-    """`postgres://` and `postgresql://` as `postgresql+psycopg://`, `mysql://` as
-    `mysql+pymysql://`; a URL naming its driver is left as it is."""
-    scheme, sep, rest = url.partition("://")
-    return f"{DRIVERS[scheme]}://{rest}" if sep and scheme in DRIVERS else url
 
 
 def make_engine(url: str) -> Engine:
@@ -107,11 +93,3 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock when the transaction starts, so two read-then-write transactions
     # cannot deadlock on the upgrade from a shared to a write lock.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url

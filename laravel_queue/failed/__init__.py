@@ -4,8 +4,8 @@
 the message a retry publishes, `plain_tasks` records failures of ordinary Celery tasks.
 """
 
+from .records import FailedJob
 from .replay import NotRetryableError, RetryReport
-from .repository import FailedJob
 from .store import FailedJobs
 
 __all__ = ["FailedJob", "FailedJobs", "NotRetryableError", "RetryReport"]

@@ -16,7 +16,7 @@ from ..encryption import decode_job
 from ..exceptions import JobDecodeError
 from ..payload import HEADER, RAW_BODY_HEADER, JobMessage
 from ..registry import job_class
-from .repository import FailedJob
+from .records import FailedJob
 
 # How many refusals a report keeps in full; the count is always exact.
 REPORTED_REFUSALS = 100

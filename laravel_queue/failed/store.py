@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 from .. import events
 from ..payload import JobMessage
 from .bounded import call_within
+from .records import FailedJob, FailureRecord
 from .replay import RetryReport, replay_message
-from .repository import FailedJob, FailedJobRepository, FailureRecord
 from .spool import Spool
 
 if TYPE_CHECKING:
     from ..manager import QueueManager
+    from .repository import FailedJobRepository
 
 logger = logging.getLogger("laravel_queue.failed")
 
@@ -39,6 +40,9 @@ class FailedJobs:
 
     @cached_property
     def _repository(self) -> FailedJobRepository:
+        # The SQL driver loads on first use: a worker whose jobs never fail never needs it.
+        from .repository import FailedJobRepository
+
         self.manager.ensure_schema()  # raises while the database is down: not cached then
         return FailedJobRepository(self.manager.engine)
 

@@ -1,1 +1,1 @@
-"""Kombu transports of laravel_queue's own (Redis with reliable fetch)."""
+"""Kombu transports of laravel_queue's own (Redis and SQL with reliable fetch)."""

@@ -44,25 +44,12 @@ from kombu.transport import virtual
 from sqlalchemy import Engine, Table, bindparam, case, delete, func, select, update
 
 from .envelope import Message, envelope, mark_redelivered, running_delivery_tags
+from .options import NOT_ENGINE_OPTIONS
 
 logger = logging.getLogger("laravel_queue.worker")
 
 # The first take of a row sets its version to TAKEN; each take after adds one.
 TAKEN = 101
-
-
-# Transport options that are not create_engine() arguments (Kombu's SQL transport passes
-# them all on, so an app setting one for another broker crashed it).
-NOT_ENGINE_OPTIONS = frozenset(
-    {
-        "fetch_heartbeat_ttl",
-        "fetch_heartbeat_interval",
-        "unacked_restore_interval",
-        "visibility_timeout",
-        "polling_interval",
-        "reliable_fetch",
-    }
-)
 
 
 def _now() -> datetime:

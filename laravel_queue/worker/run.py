@@ -7,7 +7,6 @@ import os
 from typing import TYPE_CHECKING
 
 from celery.utils.nodenames import host_format
-from kombu.transport.sqlalchemy import Transport as SqlTransport
 
 from .. import events
 from ..binding import RELIABLE_REDIS_TRANSPORT
@@ -124,6 +123,9 @@ def apply_sleep(connection: CeleryConnection, seconds: float | None) -> None:
     runs one worker, so that is its own setting.
     """
     if is_sql_broker(connection.url):
+        # Kombu's SQL transport imports SQLAlchemy: only a worker on the SQL broker loads it.
+        from kombu.transport.sqlalchemy import Transport as SqlTransport
+
         SqlTransport.polling_interval = SQL_POLL_SECONDS if seconds is None else seconds
     else:
         options = dict(connection.app.conf.broker_transport_options or {})

@@ -9,8 +9,9 @@ import pytest
 from celery import Celery
 
 from laravel_queue import QueueManager
-from laravel_queue.db.engine import make_engine, normalize_url
+from laravel_queue.db.engine import make_engine
 from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
+from laravel_queue.urls import normalize_url
 
 from .. import jobs
 from ..support import run_isolated

@@ -10,7 +10,8 @@ import pytest
 
 from laravel_queue.db.engine import make_engine
 from laravel_queue.db.migrate import migrate
-from laravel_queue.failed.repository import FailedJobRepository, FailureRecord
+from laravel_queue.failed.records import FailureRecord
+from laravel_queue.failed.repository import FailedJobRepository
 from laravel_queue.payload import JobMessage
 
 

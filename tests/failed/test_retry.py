@@ -11,8 +11,8 @@ from celery import Celery
 
 from laravel_queue import QueueManager, events
 from laravel_queue.events import JobRetryRequested
+from laravel_queue.failed.records import FailedJob
 from laravel_queue.failed.replay import replay_message
-from laravel_queue.failed.repository import FailedJob
 from laravel_queue.payload import JobMessage
 
 from .. import jobs

@@ -16,7 +16,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -33,41 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from .db.schema import job_batches, lq_batch_jobs
-from .db.upsert import insert_new
+from ..db.schema import job_batches, lq_batch_jobs
+from ..db.upsert import insert_new
+from .record import BatchRecord
 
 DONE, FAILED = "done", "failed"
-
-
-@dataclass(frozen=True)
-class BatchRecord:
-    """One row of `job_batches`, as read at one moment."""
-
-    id: str
-    name: str
-    total_jobs: int
-    pending_jobs: int
-    failed_jobs: int
-    failed_job_ids: list[str]
-    options: dict[str, Any]
-    created_at: int
-    cancelled_at: int | None = None
-    finished_at: int | None = None
-
-    @classmethod
-    def of(cls, row: Any) -> BatchRecord:
-        return cls(
-            id=row.id,
-            name=row.name,
-            total_jobs=int(row.total_jobs),
-            pending_jobs=int(row.pending_jobs),
-            failed_jobs=int(row.failed_jobs),
-            failed_job_ids=list(json.loads(row.failed_job_ids or "[]")),
-            options=dict(json.loads(row.options or "{}")),
-            created_at=int(row.created_at),
-            cancelled_at=row.cancelled_at,
-            finished_at=row.finished_at,
-        )
 
 
 class BatchRepository:
