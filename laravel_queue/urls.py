@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from kombu.utils.url import maybe_sanitize_url
 
 # URLs Kombu opens as a Redis broker.
 KOMBU_REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://")
@@ -36,7 +36,6 @@ SQL_DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
 }
-_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^@]*@")
 
 
 def normalize_url(url: str) -> str:
@@ -47,5 +46,6 @@ def normalize_url(url: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password shown as `***`, for messages and logs."""
-    return _PASSWORD.sub(r"\1***@", url, count=1)
+    """The URL with its password shown as `***`, for messages and logs (Kombu's own
+    sanitiser, as Celery's banner uses; it leaves out a query string)."""
+    return str(maybe_sanitize_url(url, mask="***"))
