@@ -19,12 +19,13 @@ from redis.exceptions import RedisError
 
 from . import events
 from .dispatching import build_message
-from .durations import Delay, hard_limit, to_seconds
+from .durations import Delay, time_limits, to_seconds
 from .exceptions import ConfigurationError, QueueConnectionError
 from .interruptions import Interruptions
 from .payload import JobMessage
 from .transport.envelope import pushed_at
 from .transport.redis import Channel as ReliableChannel
+from .transport.task_writer import TaskWriter, repr_limited
 from .urls import RELIABLE_SQL_TRANSPORT
 
 if TYPE_CHECKING:
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
 
     from .job import Job
     from .manager import QueueManager
-
-# "No time limit" for a job with timeout = 0 (Celery treats 0 as "use the default").
-NO_LIMIT_SECONDS = 10 * 365 * 24 * 3600
-
-REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
 
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, OSError)
 
@@ -164,6 +160,7 @@ class CeleryConnection(Connection):
         super().__init__(manager, name)
         self.app = app
         self._declared: set[str] = set()
+        self._writer = TaskWriter(app)  # bulk pushes on Redis, without send_task per message
 
     @property
     def url(self) -> str:
@@ -205,19 +202,33 @@ class CeleryConnection(Connection):
         self._guard(lambda: self._send_all([(message, 0.0) for message in messages]))
 
     def _send_all(self, messages: list[tuple[JobMessage, float]]) -> None:
-        with self.app.producer_or_acquire() as producer, producer.batch():
-            for message, delay in messages:
-                if delay > 0:
-                    self.manager.delayed.park(message, time.time() + delay)
-                else:
-                    self._send(message, producer=producer)
+        ready = []
+        for message, delay in messages:
+            if delay > 0:
+                self.manager.delayed.park(message, time.time() + delay)
+            else:
+                ready.append(message)
+        if not ready:
+            return
+        with self.app.producer_or_acquire() as producer:
+            channel = producer.channel
+            routes = self._writer.plan(ready, channel) if self._writer.usable(channel) else None
+            if routes is None:
+                with producer.batch():
+                    for message in ready:
+                        self._send(message, producer=producer)
+                return
+            for queue in {message.queue for message in ready} - self._declared:
+                producer.maybe_declare(self.app.amqp.queues[queue])
+                self._declared.add(queue)
+            self._writer.write(channel, ready, routes)
 
     def _send(self, message: JobMessage, producer: Any = None) -> None:
         options: dict[str, Any] = {}
         header = message.lq
         if header is not None and header.timeout is not None:
-            timeout = header.timeout or NO_LIMIT_SECONDS
-            options = {"soft_time_limit": timeout, "time_limit": hard_limit(timeout)}
+            hard, soft = time_limits(header.timeout)
+            options = {"soft_time_limit": soft, "time_limit": hard}
         self.app.send_task(
             message.task,
             args=message.args,
@@ -227,9 +238,8 @@ class CeleryConnection(Connection):
             headers=message.headers,
             ignore_result=True,
             producer=producer,
-            # What Flower shows; repr() in C instead of Celery's pure-Python saferepr.
-            argsrepr=repr(message.args)[:REPR_LIMIT],
-            kwargsrepr=repr(message.kwargs)[:REPR_LIMIT],
+            argsrepr=repr_limited(message.args),
+            kwargsrepr=repr_limited(message.kwargs),
             # The queue, its exchange and binding live on the broker once declared, so this
             # process declares each queue once instead of on every publish (~20% of a push).
             declare=[] if message.queue in self._declared else None,

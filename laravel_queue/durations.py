@@ -37,3 +37,13 @@ def to_timestamp(moment: datetime) -> float:
 def hard_limit(timeout: float) -> float:
     """Celery's hard time limit: a backstop a little after the soft limit the job sees."""
     return timeout + max(5.0, timeout * 0.1)
+
+
+# "No time limit" for a job with timeout = 0 (Celery treats 0 as "use the default").
+NO_LIMIT_SECONDS = 10 * 365 * 24 * 3600
+
+
+def time_limits(timeout: float) -> tuple[float, float]:
+    """Celery's (time_limit, soft_time_limit) for a job's `timeout` (0: none)."""
+    soft = timeout or NO_LIMIT_SECONDS
+    return hard_limit(soft), soft
