@@ -16,6 +16,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -108,9 +109,14 @@ class BatchRepository:
         """The common case on PostgreSQL — a job's first outcome, a success — as one
         statement: the outcome row inserted (unless there) and the counter moved only if it
         was, in one round trip instead of two (plus a savepoint's two)."""
-        with self.engine.begin() as db:
+        with self._autocommit.connect() as db:  # one round trip: no BEGIN, no COMMIT
             row = db.execute(_FIRST_SUCCESS, {"batch_id": batch_id, "job_uuid": job_uuid}).first()
         return BatchRecord.of(row) if row is not None else None
+
+    @cached_property
+    def _autocommit(self) -> Engine:
+        """The same pool, its connections in autocommit (for single-statement writes)."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """Count a job as failed for good; None when it had counted already."""

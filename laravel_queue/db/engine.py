@@ -60,6 +60,9 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        # The ping opened a transaction (psycopg and PyMySQL begin one implicitly); end it,
+        # or switching the connection to autocommit next would be refused.
+        dbapi_connection.rollback()
     except Exception as exc:
         raise DisconnectionError(f"connection failed its ping: {exc}") from exc
 
