@@ -13,7 +13,9 @@ Redis broker, protocol 2, JSON without compression, no `before_task_publish` /
 `after_task_publish` / `task_sent` receiver, no task-sent events, no `task_routes`, no
 global key prefix, the queue on a direct exchange without `x-expires`, and task options
 that set nothing but time limits. Anything else (`TaskWriter.plan` returns None) goes
-through `send_task` as before.
+through `send_task` as before. One thing `send_task` does is left out: adding each message
+to the calling task's result trail (`request.children`), which only a result backend reads,
+and job messages are sent with `ignore_result`.
 """
 
 from __future__ import annotations
