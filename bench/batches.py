@@ -133,8 +133,8 @@ def rows(jobs: int, rounds: int) -> list[Row]:
             baseline="plain jobs",
             note=f"where the time goes: after each batched job its worker process waits for "
             f"the count, one PostgreSQL statement ({alone:.2f} ms in one idle process here; "
-            "about three times that in the prefork 2 worker, on two cores shared with "
-            "PostgreSQL and Redis)",
+            "longer inside the prefork 2 worker, whose two cores it shares with PostgreSQL "
+            "and Redis)",
         ),
         Row(
             "batch vs Celery chord",

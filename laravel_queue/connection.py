@@ -208,20 +208,25 @@ class CeleryConnection(Connection):
                 self.manager.delayed.park(message, time.time() + delay)
             else:
                 ready.append(message)
-        if not ready:
-            return
+        if ready:
+            self._publish_now(ready)
+
+    def _publish_now(self, messages: list[JobMessage]) -> None:
+        """On Redis, written by `TaskWriter` when it can; else send_task for each message,
+        pipelined by Kombu's `Producer.batch` where the transport can."""
         with self.app.producer_or_acquire() as producer:
             channel = producer.channel
-            routes = self._writer.plan(ready, channel) if self._writer.usable(channel) else None
+            writer = self._writer
+            routes = writer.plan(messages, channel) if writer.usable(channel) else None
             if routes is None:
                 with producer.batch():
-                    for message in ready:
+                    for message in messages:
                         self._send(message, producer=producer)
                 return
-            for queue in {message.queue for message in ready} - self._declared:
+            for queue in {message.queue for message in messages} - self._declared:
                 producer.maybe_declare(self.app.amqp.queues[queue])
                 self._declared.add(queue)
-            self._writer.write(channel, ready, routes)
+            writer.write(channel, messages, routes)
 
     def _send(self, message: JobMessage, producer: Any = None) -> None:
         options: dict[str, Any] = {}
