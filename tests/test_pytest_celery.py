@@ -73,6 +73,19 @@ def test_the_image_runs_the_laravel_queue_under_test(
     assert LqWorkerContainer.buildargs()["PYTHON_VERSION"] == "{}.{}".format(*sys.version_info)
 
 
+USER_CONFTEST = """
+import pytest
+from pytest_celery import CeleryWorkerCluster
+
+pytest_plugins = ["laravel_queue.pytest_celery"]
+
+@pytest.fixture
+def celery_worker_cluster(lq_celery_worker):  # pytest-celery's own celery_setup, our worker
+    cluster = CeleryWorkerCluster(lq_celery_worker)
+    yield cluster
+    cluster.teardown()
+"""
+
 USER_TESTS = """
 import pytest
 import greet_jobs
@@ -84,13 +97,17 @@ def lq_worker_jobs():
 def test_a_job_runs_in_docker(lq_celery_setup):
     greet_jobs.Greet.dispatch("Taylor")
     lq_celery_setup.worker.assert_log_exists("greeted Taylor")
+
+def test_pytest_celerys_own_setup_runs_our_worker(celery_setup):
+    assert celery_setup.worker.worker_name == "lq_test_worker"
+    assert celery_setup.ready(ping=True)
 """
 
 
 def users_docker_tests(pytester: pytest.Pytester) -> pytest.RunResult:
     """A project's Docker test run, the plugin loaded as documented (pytest-celery's own
     plugin loads itself, as in any project that installs it)."""
-    pytester.makeconftest('pytest_plugins = ["laravel_queue.pytest_celery"]')
+    pytester.makeconftest(USER_CONFTEST)
     pytester.makepyfile(greet_jobs=Path(pytest_celery_jobs.__file__).read_text())
     pytester.makepyfile(test_docker=USER_TESTS)
     pytester.syspathinsert()
@@ -104,7 +121,7 @@ def test_without_docker_the_tests_are_skipped_with_the_reason(pytester: pytest.P
     if docker_missing() is None:
         pytest.skip("a Docker engine answers here (the tests run: see the next test)")
     result = users_docker_tests(pytester)
-    assert result.parseoutcomes()["skipped"] == 2  # once per broker: Redis, RabbitMQ
+    assert result.parseoutcomes()["skipped"] == 4  # two tests, once per broker each
     result.stdout.fnmatch_lines(["*SKIPPED*no Docker engine answers*"])
 
 
@@ -113,4 +130,4 @@ def test_a_job_runs_in_docker_on_each_broker(pytester: pytest.Pytester) -> None:
     if missing is not None:
         pytest.skip(missing)
     outcomes = users_docker_tests(pytester).parseoutcomes()
-    assert outcomes.get("passed") == 2 and "skipped" not in outcomes
+    assert outcomes.get("passed") == 4 and "skipped" not in outcomes
