@@ -54,7 +54,7 @@ def test_a_database_outage_mid_batch_delays_counts_and_loses_none(
     )
     args = ("--app", "tests.apps", "work", "--sleep", "0.1", "--concurrency", "2")
     try:
-        with lq_running(*args, env=env):
+        with lq_running(*args, env=env) as worker:
             wait_until(lambda: len(lines(trace)) >= JOBS // 3, timeout=60)
             proxy.stop() if fault == "refused" else proxy.hang()
             wait_until(lambda: len(lines(trace)) >= 2 * JOBS // 3, timeout=60)
@@ -63,7 +63,15 @@ def test_a_database_outage_mid_batch_delays_counts_and_loses_none(
             assert any(spool.glob("batch-spool-*")), "no count was spooled"
             time.sleep(1)
             proxy.start() if fault == "refused" else proxy.resume()
-            wait_until(lambda: len(lines(callbacks)) >= 2, timeout=90, every=0.5)
+            try:
+                wait_until(lambda: len(lines(callbacks)) >= 2, timeout=90, every=0.5)
+            except AssertionError:  # say where it stopped: the counts, the spool, the log
+                stuck = batch.fresh()
+                raise AssertionError(
+                    f"callbacks {lines(callbacks)}; pending {stuck.pending_jobs}, failed "
+                    f"{stuck.failed_jobs}; spool {sorted(f.name for f in spool.iterdir())}; "
+                    f"worker log tail: {''.join(worker.output[-40:])}"
+                ) from None
     finally:
         proxy.stop()
     done = batch.fresh()
