@@ -41,7 +41,6 @@ from bench.measure import Row, interleaved, report, report_arguments  # noqa: E4
 from laravel_queue import Job, Queue, worker_status  # noqa: E402
 
 STOP = "lq-bench-stop"
-HEARTBEAT_KEY = worker_status.PREFIX
 
 
 @contextmanager
@@ -58,7 +57,8 @@ def round_trips(url: str) -> Iterator[Counter[str]]:
             if command["client_type"] != "lua":
                 name = command["command"].split()[0].upper()
                 # A worker's heartbeat (every few seconds, for `lq workers`) is no job's.
-                counts[f"heartbeat {name}" if HEARTBEAT_KEY in command["command"] else name] += 1
+                heartbeat = worker_status.PREFIX in command["command"]
+                counts[f"heartbeat {name}" if heartbeat else name] += 1
 
     client = redis.Redis.from_url(url)
     with client.monitor() as monitor:

@@ -18,7 +18,6 @@ from typing import Any
 from celery import Celery, signals
 from celery._state import _get_active_apps
 from kombu.transport import TRANSPORT_ALIASES, resolve_transport
-from kombu.utils.url import maybe_sanitize_url
 
 from .exceptions import ConfigurationError
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
@@ -28,6 +27,7 @@ from .urls import (
     RELIABLE_SQL_TRANSPORT,
     SQL_BROKER_PREFIX,
     is_redis_broker,
+    mask_url,
 )
 
 # How long a Redis broker may leave a call unanswered before it counts as down. Kombu's
@@ -62,8 +62,7 @@ def check_broker_url(url: str) -> None:
         resolve_transport(scheme.partition("+")[0])
     except KeyError as exc:
         raise ConfigurationError(
-            f"the broker URL {maybe_sanitize_url(url)} names no transport Kombu knows: "
-            f"{exc.args[0]}"
+            f"the broker URL {mask_url(url)} names no transport Kombu knows: {exc.args[0]}"
         ) from None
 
 

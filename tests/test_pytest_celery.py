@@ -58,7 +58,7 @@ def test_the_container_app_and_command_run_jobs(
     assert "greeted Taylor" in output
 
 
-def test_the_image_runs_the_laravel_queue_under_test(
+def test_the_image_context_holds_the_laravel_queue_under_test(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LQ_WORKER_PKG", raising=False)
