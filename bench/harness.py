@@ -65,16 +65,27 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def warm_worker(kind: str, queue: str, **env_vars: str) -> Iterator[None]:
-    """A worker (`lq` or `celery`) consuming `queue`, started, with one job run through it."""
+def warm_worker(
+    kind: str,
+    queue: str,
+    warm_up: Callable[[str], object] | None = None,
+    **env_vars: str,
+) -> Iterator[None]:
+    """A worker (`lq` or `celery`) consuming `queue`, started, with one job run through it
+    (sent by `warm_up(queue)` when given, e.g. a one-job batch whose `then` sets the callback
+    flag, which is then awaited too: what a side does once per worker is not measured)."""
     worker = start(lq_worker(queue) if kind == "lq" else celery_worker(queue), **env_vars)
     try:
-        counter().delete("bench:done")
-        if kind == "lq":
+        counter().delete("bench:done", "bench:callback")
+        if warm_up is not None:
+            warm_up(queue)
+        elif kind == "lq":
             Queue.bulk([CountedJob()], queue=queue)
         else:
             raw_counted.apply_async(queue=queue)
         wait_for(lambda: counter().get("bench:done") == b"1", timeout=60)
+        if warm_up is not None:
+            wait_for(lambda: counter().get("bench:callback") == b"1", timeout=60)
         yield
     finally:
         stop(worker)

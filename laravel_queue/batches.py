@@ -22,9 +22,9 @@ import copy
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import events, runtime
 from .batch_store.record import BatchRecord
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from .runtime import JobRun
 
 logger = logging.getLogger("laravel_queue.worker")
+
+T = TypeVar("T")
 
 BatchItem = Any
 """A `Job`, or a list of jobs (a chain)."""
@@ -114,6 +116,7 @@ class Batch(BatchRecord):
             head.options.queue = queue or head.options.queue
             head.options.connection = connection or head.options.connection
             head.options.batch_id, head.options.batch_index = self.id, index
+            head.options.batch_progress = bool(self.options.get("progress"))
             if rest:
                 links = [chain_link(job) for job in rest]
                 head.options.chain = ChainState(links, [], queue, connection)
@@ -222,8 +225,9 @@ class PendingBatch:
 
 
 def _after_run(run: JobRun, failure: BaseException | None) -> None:
-    """The runtime's hook: count the job's outcome in its batch, then fire callbacks."""
-    if run.header.batch_id:
+    """The runtime's hook: count the job's outcome in its batch, then fire callbacks (unless
+    the worker's main process counts this success, with others, once the job has ended)."""
+    if run.header.batch_id and not (failure is None and run.success_counted_by_worker):
         count_outcome(run.manager, run.header.batch_id, run.job_id, failure)
 
 
@@ -237,28 +241,97 @@ def count_outcome(
     lost, never counted twice (counts are keyed on the job's uuid). A write that was only
     slow still completes in its thread and fires its own callbacks; its spooled copy then
     counts nothing."""
+    _counted_or_spooled(
+        manager, batch_id, [job_uuid], failure, lambda: _count(manager, batch_id, job_uuid, failure)
+    )
+
+
+@dataclass(frozen=True)
+class DueCallbacks:
+    """The callbacks a count calls for: `progress` once per job counted, `then` when pending
+    reached 0, `catch` on the first failure, `finally` when every job has ended once. Only
+    the one count that moves the counters there sees each, so each fires once."""
+
+    batch_id: str
+    progress: int = 0
+    then: bool = False
+    catch: bool = False
+    finally_: bool = False
+
+    @classmethod
+    def of(cls, record: BatchRecord, counted: int, failure: BaseException | None) -> DueCallbacks:
+        return cls(
+            record.id,
+            progress=counted,
+            then=failure is None and record.pending_jobs == 0,
+            catch=failure is not None and record.failed_jobs == 1,
+            finally_=record.pending_jobs - record.failed_jobs == 0,
+        )
+
+
+def count_successes(
+    manager: QueueManager,
+    batch_id: str,
+    job_uuids: list[str],
+    on_due: Callable[[DueCallbacks], object],
+) -> None:
+    """Count several successes of one batch at once (what a worker's main process does for
+    the batched jobs its pool finished), bounded and spooled as `count_outcome` is, and hand
+    the callbacks the count calls for to `on_due`, which has them run (`fire_due_callbacks`).
+    As with `count_outcome`, a count that was only slow still hands them over."""
+
+    def count() -> None:
+        record, counted = manager.batches.record_successes(batch_id, job_uuids)
+        if record is None:
+            return
+        if record.pending_jobs == 0:
+            manager.batches.mark_finished(batch_id)
+        due = DueCallbacks.of(record, counted if record.options.get("progress") else 0, None)
+        if due.progress or due.then or due.finally_:
+            on_due(due)
+
+    _counted_or_spooled(manager, batch_id, job_uuids, None, count)
+
+
+def fire_due_callbacks(
+    manager: QueueManager, due: DueCallbacks, failure: BaseException | None = None
+) -> None:
+    """Run the callbacks a count called for, with the batch as it is now. What they raise is
+    logged: the count is committed, and running the job again would not fire them again."""
+    batch = Batch.find(manager, due.batch_id)
+    if batch is not None:  # else deleted meanwhile
+        _fire(batch, manager, due, failure)
+
+
+def _counted_or_spooled(
+    manager: QueueManager,
+    batch_id: str,
+    job_uuids: list[str],
+    failure: BaseException | None,
+    count: Callable[[], T],
+) -> T | None:
+    """`count()` within `store_timeout`; if the database fails or does not answer, the
+    outcomes are spooled instead (None), and for `store_timeout` seconds this process spools
+    at once, without waiting again."""
     global _spool_until
     try:
         if time.monotonic() < _spool_until:
             raise StoreTimeoutError("the batches database did not answer a moment ago")
-        call_within(
-            manager.store_timeout,
-            lambda: _count(manager, batch_id, job_uuid, failure),
-            "the batches database",
-        )
+        return call_within(manager.store_timeout, count, "the batches database")
     except Exception as exc:
         _spool_until = time.monotonic() + manager.store_timeout
         reason = None if failure is None else f"{type(failure).__name__}: {failure}"
-        Spool(manager.batch_spool).append(
-            {"batch_id": batch_id, "job_uuid": job_uuid, "failure": reason}
+        Spool(manager.batch_spool).append_all(
+            [{"batch_id": batch_id, "job_uuid": each, "failure": reason} for each in job_uuids]
         )
         logger.warning(
-            "batch %s cannot be counted (%s); job %s spooled to %s until it can",
+            "batch %s cannot be counted (%s); %d job outcome(s) spooled to %s until it can",
             batch_id,
             f"{type(exc).__name__}: {exc}",
-            job_uuid,
+            len(job_uuids),
             manager.batch_spool,
         )
+        return None
 
 
 # Until when this process spools counts without trying the database (it just failed).
@@ -303,23 +376,36 @@ class SpooledFailure(Exception):
 def _fire_callbacks(
     manager: QueueManager, record: BatchRecord, failure: BaseException | None
 ) -> None:
-    """What the count calls for. The count is committed: a database error here is logged,
-    not raised (running the job again would not count it again, nor fire these)."""
+    """What one job's count calls for, in the process that counted it."""
     batches = manager.batches
     batch = Batch.from_record(record, manager)
-    fire = _firing(batch, manager)
+    due = DueCallbacks.of(record, 1, failure)
     try:
         if failure is not None and not batch.allows_failures() and batches.cancel(batch.id):
             events.dispatch(events.BatchCanceled(_cancelled(batch)))
-        fire("progress")
-        if failure is None and record.pending_jobs == 0:  # one count ever sees this
+        if due.then:
             batches.mark_finished(batch.id)
+    except Exception:
+        logger.exception("batch %s: could not be cancelled or marked finished", batch.id)
+    _fire(batch, manager, due, failure)
+
+
+def _fire(
+    batch: Batch, manager: QueueManager, due: DueCallbacks, failure: BaseException | None
+) -> None:
+    """Fire what is due, in Laravel's order. The count is committed: an error here is
+    logged, not raised (running the job again would not count it again, nor fire these)."""
+    fire = _firing(batch, manager)
+    try:
+        for _ in range(due.progress):
+            fire("progress")
+        if due.then:
             fire("then")
-        if failure is not None and record.failed_jobs == 1:
+        if due.catch:
             fire("catch", failure)
-        if record.pending_jobs - record.failed_jobs == 0:
+        if due.finally_:
             fire("finally")
-            events.dispatch(events.BatchFinished(batch))  # as counted: no read for the event
+            events.dispatch(events.BatchFinished(batch))
     except Exception:
         logger.exception("batch %s: its callbacks could not all run", batch.id)
 

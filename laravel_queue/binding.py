@@ -44,6 +44,7 @@ RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
 TRANSPORT_ALIASES.setdefault(RELIABLE_SQL_PREFIX.rstrip("+"), RELIABLE_SQL_TRANSPORT)
 
 CONSUMER_STEPS = (
+    "laravel_queue.worker.batch_counts:BatchCounts",
     "laravel_queue.worker.mover:DelayedJobMover",
     "laravel_queue.worker.spool:SpoolDrainer",
     "laravel_queue.worker.stop:StopConditions",

@@ -136,7 +136,10 @@ def link_for(item: ChainItem) -> dict[str, Any]:
 
 
 def continue_chain(
-    manager: QueueManager, state: ChainState, batch_id: str | None = None
+    manager: QueueManager,
+    state: ChainState,
+    batch_id: str | None = None,
+    batch_progress: bool = False,
 ) -> str | None:
     """Dispatch the head of `state` with the rest of the chain: a job carries the rest in
     its header; a batch carries it in its `finally` (Laravel: ChainedBatch). Returns the
@@ -151,6 +154,7 @@ def continue_chain(
     following = job_from_link(head)
     following.options.chain = rest
     following.options.batch_id = batch_id  # a chain inside a batch stays in it
+    following.options.batch_progress = batch_progress
     apply_chain_defaults(following, state)
     return Dispatcher(manager).dispatch(following)
 
@@ -174,7 +178,7 @@ def _after_run(run: JobRun, failure: BaseException | None) -> None:
         for spec in state.catch:
             invoke(spec, run.manager, failure)
         return
-    continue_chain(run.manager, state, run.header.batch_id)
+    continue_chain(run.manager, state, run.header.batch_id, run.header.batch_progress)
 
 
 runtime.after_run(_after_run)

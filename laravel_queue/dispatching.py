@@ -60,6 +60,7 @@ def header_for(job: Job | type[Job], job_id: str) -> LqHeader:
         chain_queue=chain.queue if chain else None,
         chain_connection=chain.connection if chain else None,
         batch_id=None if isinstance(job, type) else job.options.batch_id,
+        batch_progress=False if isinstance(job, type) else job.options.batch_progress,
     )
 
 

@@ -55,6 +55,9 @@ class DispatchOptions:
     """The batch the job belongs to (set by `Bus.batch`; in a worker, from its header)."""
     batch_index: int | None = None
     """Its place in the batch (Celery's `group_index`)."""
+    batch_progress: bool = False
+    """The batch has `progress` callbacks: the job counts its own success, so they fire in
+    order, right after it (other batched jobs leave that to the worker's main process)."""
 
 
 class _ClassOrInstance(Generic[R]):

@@ -19,7 +19,7 @@ from celery.app.trace import LOG_SUCCESS
 from . import registry
 from .dispatching import header_for
 from .manager import QueueManager, manager_for_app
-from .payload import HEADER, JobMessage
+from .payload import HEADER, SUCCESS_COUNTED_BY_WORKER, JobMessage
 from .runtime import JobRun
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def process_message(
             task.job_class,
             message,
             redelivered=redelivered,
+            success_counted_by_worker=bool(delivery.get(SUCCESS_COUNTED_BY_WORKER)),
         )
         run.process()
         return run.outcome
@@ -105,6 +106,9 @@ class JobTask(Task):  # type: ignore[misc]
     ignore_result = True
     typing = False
     serializer = "json"
+    # The main process's request: holds a batched job's acknowledgement until its success is
+    # counted (laravel_queue.worker.batch_counts).
+    Request = "laravel_queue.worker.batch_counts:JobRequest"
 
     def run(self, *args: Any, **kwargs: Any) -> str:
         return process_message(manager_for_app(self.app), self, args, kwargs)

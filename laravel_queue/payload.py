@@ -16,6 +16,9 @@ from .exceptions import JobDecodeError
 
 HEADER = "lq"
 RAW_BODY_HEADER = "lq_raw_body"  # where a body that could not be decoded is kept (base64)
+# Set in a request's delivery info by the worker's main process when it will count the job's
+# success in its batch itself (laravel_queue.worker.batch_counts): the pool process does not.
+SUCCESS_COUNTED_BY_WORKER = "lq_success_counted_by_worker"
 
 
 @dataclass
@@ -60,6 +63,7 @@ class LqHeader:
     chain_queue: str | None = None
     chain_connection: str | None = None
     batch_id: str | None = None
+    batch_progress: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch.

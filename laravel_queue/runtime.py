@@ -82,6 +82,7 @@ class JobRun:
         *,
         redelivered: bool = False,
         sync: bool = False,
+        success_counted_by_worker: bool = False,
     ) -> None:
         self.manager = manager
         self.connection = connection
@@ -92,6 +93,8 @@ class JobRun:
         self.header: LqHeader = header
         self.redelivered = redelivered
         self.sync = sync
+        # A batched job's success is counted by the worker's main process, with others.
+        self.success_counted_by_worker = success_counted_by_worker
         self.attempts = 0
         self.exceptions = self.header.exceptions
         self.instance: Job | None = None

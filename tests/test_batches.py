@@ -59,7 +59,7 @@ def test_the_first_failure_cancels_the_batch_calls_catch_and_then_never_fires(
     calls = lines(callback_trace)
     assert "catch b ValueError" in calls and calls.count("catch b ValueError") == 1
     assert not [line for line in calls if line.startswith("then")]
-    assert calls[-1] == "finally b pending=1 failed=1"
+    assert calls[-1] == "finally b pending=1 failed=1", calls
     done = batch.fresh()
     assert done.cancelled() and done.finished() and done.has_failures()
     assert done.failed_job_ids == [row.uuid for row in manager.failed.all()]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -23,18 +23,16 @@ from sqlalchemy import (
     Connection,
     Engine,
     Update,
-    bindparam,
     delete,
-    exists,
     insert,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects import postgresql
 
 from ..db.schema import job_batches, lq_batch_jobs
-from ..db.upsert import insert_new
+from ..db.upsert import insert_new, insert_new_rows
 from .record import BatchRecord
 
 DONE, FAILED = "done", "failed"
@@ -89,39 +87,71 @@ class BatchRepository:
 
     def record_success(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """Count a job as done; None when it had counted as done already."""
-        if self.engine.dialect.name == "postgresql":
-            record = self._first_success_in_one_statement(batch_id, job_uuid)
-            if record is not None:
-                return record  # else it ran before, or failed before: the general path
-        with self.engine.begin() as db:
-            was = _mark(db, batch_id, job_uuid, DONE)
-            if was == DONE:
-                return None
-            b = job_batches.c
-            counted = update(job_batches).where(b.id == batch_id)
-            counted = counted.values(pending_jobs=b.pending_jobs - 1)
-            if was == FAILED:  # a retry that succeeded: no longer a failed job (Laravel)
-                db.execute(counted)
-                return _write_failed_ids(db, batch_id)
-            return _update_and_read(db, batch_id, counted)
+        record, counted = self.record_successes(batch_id, [job_uuid])
+        return record if counted else None
 
-    def _first_success_in_one_statement(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
-        """The common case on PostgreSQL — a job's first outcome, a success — as one
-        statement: the outcome row inserted (unless there) and the counter moved only if it
-        was, in one round trip instead of two (plus a savepoint's two)."""
-        with self._autocommit.connect() as db:  # one round trip: no BEGIN, no COMMIT
-            row = db.execute(_FIRST_SUCCESS, {"batch_id": batch_id, "job_uuid": job_uuid}).first()
-        return BatchRecord.of(row) if row is not None else None
+    def record_successes(
+        self, batch_id: str, job_uuids: Iterable[str]
+    ) -> tuple[BatchRecord | None, int]:
+        """Count jobs as done: the batch as the count left it and how many counted, or
+        `(None, 0)` when every one had counted as done already. A worker's main process
+        counts all that its pool finished in a moment at once; a job counts itself alone."""
+        uuids = sorted(set(job_uuids))  # one order for every writer: no deadlock between them
+        record, counted = None, 0
+        if uuids and self.engine.dialect.name == "postgresql":
+            record, counted = self._first_successes_in_one_statement(batch_id, uuids)
+            if counted == len(uuids):
+                return record, counted
+            # else some had an outcome already (ran before, or failed before): the general path
+        if uuids:
+            later, more = self._successes_in_a_transaction(batch_id, uuids)
+            record, counted = later or record, counted + more
+        return record, counted
+
+    def _first_successes_in_one_statement(
+        self, batch_id: str, uuids: list[str]
+    ) -> tuple[BatchRecord | None, int]:
+        """The common case on PostgreSQL — the jobs' first outcomes, successes — as one
+        statement: the outcome rows inserted (unless there) and the counter moved by as many
+        as were, in one round trip (no BEGIN, no COMMIT, no savepoint)."""
+        with self._autocommit.connect() as db:
+            row = db.execute(_FIRST_SUCCESSES, {"batch_id": batch_id, "job_uuids": uuids}).first()
+        return (BatchRecord.of(row), int(row.counted)) if row is not None else (None, 0)
 
     @cached_property
     def _autocommit(self) -> Engine:
         """The same pool, its connections in autocommit (for single-statement writes)."""
         return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    def _successes_in_a_transaction(
+        self, batch_id: str, uuids: list[str]
+    ) -> tuple[BatchRecord | None, int]:
+        j, b = lq_batch_jobs.c, job_batches.c
+        with self.engine.begin() as db:
+            rows = [{"batch_id": batch_id, "job_uuid": each, "outcome": DONE} for each in uuids]
+            new = insert_new_rows(db, lq_batch_jobs, rows)
+            retried = 0
+            if new < len(uuids):  # some had counted before: a failure that succeeded now?
+                retried = db.execute(  # then no longer a failed job (Laravel)
+                    update(lq_batch_jobs)
+                    .where(j.batch_id == batch_id, j.job_uuid.in_(uuids), j.outcome == FAILED)
+                    .values(outcome=DONE)
+                ).rowcount
+            counted = new + retried
+            if not counted:
+                return None, 0
+            statement = update(job_batches).where(b.id == batch_id)
+            statement = statement.values(pending_jobs=b.pending_jobs - counted)
+            if retried:
+                db.execute(statement)
+                return _write_failed_ids(db, batch_id), counted
+            return _update_and_read(db, batch_id, statement), counted
+
     def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """Count a job as failed for good; None when it had counted already."""
         with self.engine.begin() as db:
-            if _mark(db, batch_id, job_uuid, FAILED) is not None:  # counted already
+            row = {"batch_id": batch_id, "job_uuid": job_uuid, "outcome": FAILED}
+            if not insert_new(db, lq_batch_jobs, row):  # counted already
                 return None
             b = job_batches.c
             db.execute(
@@ -180,46 +210,21 @@ class BatchRepository:
         return len(ids)
 
 
-def _first_success() -> Update:
-    """Built once: `WITH marked AS (INSERT ... ON CONFLICT DO NOTHING RETURNING) UPDATE
-    job_batches SET pending_jobs = pending_jobs - 1 WHERE id = :batch_id AND EXISTS (marked)
-    RETURNING *` (PostgreSQL)."""
-    marked = (
-        postgresql.insert(lq_batch_jobs)
-        .values(batch_id=bindparam("batch_id"), job_uuid=bindparam("job_uuid"), outcome=DONE)
-        .on_conflict_do_nothing()
-        .returning(lq_batch_jobs.c.job_uuid)
-        .cte("marked")
+_FIRST_SUCCESSES = text(
+    f"""
+    WITH marked AS (
+        INSERT INTO {lq_batch_jobs.name} (batch_id, job_uuid, outcome)
+        SELECT :batch_id, job_uuid, '{DONE}' FROM unnest(CAST(:job_uuids AS varchar[])) AS job_uuid
+        ON CONFLICT DO NOTHING
+        RETURNING job_uuid
     )
-    b = job_batches.c
-    return (
-        update(job_batches)
-        .where(b.id == bindparam("batch_id"), exists(select(marked.c.job_uuid)))
-        .values(pending_jobs=b.pending_jobs - 1)
-        .returning(*job_batches.c)
-    )
-
-
-_FIRST_SUCCESS = _first_success()
-
-
-def _mark(db: Connection, batch_id: str, job_uuid: str, outcome: str) -> str | None:
-    """Record `outcome` for the job; None when it had not counted yet, FAILED when a failed job
-    has now succeeded (a retry), DONE when there is nothing to count (it had counted so)."""
-    j = lq_batch_jobs.c
-    if insert_new(
-        db, lq_batch_jobs, {"batch_id": batch_id, "job_uuid": job_uuid, "outcome": outcome}
-    ):
-        return None
-    if outcome == DONE:
-        moved = db.execute(
-            update(lq_batch_jobs)
-            .where(j.batch_id == batch_id, j.job_uuid == job_uuid, j.outcome == FAILED)
-            .values(outcome=DONE)
-        )
-        if moved.rowcount == 1:
-            return FAILED
-    return DONE
+    UPDATE {job_batches.name} SET pending_jobs = pending_jobs - (SELECT count(*) FROM marked)
+    WHERE id = :batch_id AND EXISTS (SELECT 1 FROM marked)
+    RETURNING *, (SELECT count(*) FROM marked) AS counted
+    """
+)
+"""PostgreSQL: insert the jobs' outcome rows unless there and move the counter by as many
+as were inserted, in one statement."""
 
 
 def _write_failed_ids(db: Connection, batch_id: str) -> BatchRecord | None:

@@ -30,16 +30,23 @@ def insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert `values` unless a row with the same primary key exists; True if inserted. One
     statement, where catching the duplicate-key error needs a savepoint around the insert
     (two more round trips)."""
+    return insert_new_rows(conn, table, [values]) == 1
+
+
+def insert_new_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Insert each of `rows` whose primary key is not there yet; how many were inserted. The
+    rows go as parameters of one statement (SQLAlchemy's "insertmanyvalues"), so it is
+    compiled once whatever their number."""
     name = conn.dialect.name
     if name in ("mysql", "mariadb"):
-        statement: Any = mysql.insert(table).values(**values).prefix_with("IGNORE")
+        statement: Any = mysql.insert(table).prefix_with("IGNORE")
     elif name == "postgresql":
-        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        statement = postgresql.insert(table).on_conflict_do_nothing()
     elif name == "sqlite":
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"no insert-unless-there for the {name} dialect")
-    if conn.dialect.insert_returning:  # psycopg reports no rowcount for ON CONFLICT DO NOTHING
+    if conn.dialect.insert_executemany_returning:  # psycopg: no rowcount for DO NOTHING
         key = next(iter(table.primary_key.columns))
-        return conn.execute(statement.returning(key)).first() is not None
-    return bool(conn.execute(statement).rowcount == 1)
+        return len(conn.execute(statement.returning(key), rows).all())
+    return int(conn.execute(statement, rows).rowcount)

@@ -71,13 +71,21 @@ class Message(virtual.Message):  # type: ignore[misc]
             super().__init__(unreadable(raw, queue, tag), channel=channel, **kwargs)
 
 
+# Messages whose task has ended but whose acknowledgement waits for the worker to count the
+# job's success in its batch (laravel_queue.worker.batch_counts): at a channel close they are
+# treated as running, so they are acknowledged once counted instead of run again.
+held_delivery_tags: set[str] = set()
+
+
 def running_delivery_tags() -> set[str]:
-    """Delivery tags of the messages this process's Celery worker has handed to its pool."""
-    return {
+    """Delivery tags of the messages this process's Celery worker has handed to its pool and
+    not yet acknowledged."""
+    running = {
         request.message.delivery_tag
         for request in tuple(worker_state.active_requests)
         if request.message is not None
     }
+    return running | held_delivery_tags
 
 
 def pushed_at(raw: bytes | str | None) -> float | None:

@@ -75,6 +75,62 @@ def test_of_many_workers_finishing_at_once_exactly_one_sees_pending_reach_zero(
     assert repo.mark_finished(batch.id) and not repo.mark_finished(batch.id)
 
 
+def test_many_successes_count_in_one_call_and_once_each(repo: BatchRepository) -> None:
+    batch = repo.store("many", {})
+    repo.increment_total(batch.id, 5)
+    record, counted = repo.record_successes(batch.id, ["job-1", "job-2", "job-3", "job-3"])
+    assert counted == 3 and record is not None and record.pending_jobs == 2
+    # redelivered ones count nothing; a new one beside them counts alone
+    record, counted = repo.record_successes(batch.id, ["job-2", "job-4", "job-1"])
+    assert counted == 1 and record is not None and record.pending_jobs == 1
+    assert repo.record_successes(batch.id, ["job-1", "job-4"]) == (None, 0)
+    assert repo.record_successes(batch.id, []) == (None, 0)
+
+
+def test_a_failure_retried_to_success_among_many_leaves_the_failed_ids(
+    repo: BatchRepository,
+) -> None:
+    batch = repo.store("retry many", {})
+    repo.increment_total(batch.id, 4)
+    repo.record_failure(batch.id, "job-1")
+    repo.record_failure(batch.id, "job-2")
+    record, counted = repo.record_successes(batch.id, ["job-1", "job-3"])
+    assert counted == 2 and record is not None
+    assert (record.pending_jobs, record.failed_jobs, record.failed_job_ids) == (2, 2, ["job-2"])
+
+
+def test_of_many_processes_counting_overlapping_sets_each_job_counts_once(
+    repo: BatchRepository,
+) -> None:
+    """Workers' main processes count what their pools finished, and a redelivered job can
+    be in two of their sets at once: every job still counts once, one count sees 0."""
+    jobs = 60
+    batch = repo.store("overlap", {})
+    repo.increment_total(batch.id, jobs)
+    results: list[tuple[int, int]] = []
+    start = threading.Barrier(6)
+
+    def count(worker: int) -> None:
+        start.wait()
+        for first in range(worker * 5, jobs, 30):  # overlapping windows of 10
+            record, counted = repo.record_successes(
+                batch.id, [f"job-{n}" for n in range(first, min(first + 10, jobs))]
+            )
+            if counted:
+                assert record is not None
+                results.append((record.pending_jobs, counted))
+
+    threads = [threading.Thread(target=count, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counted for _, counted in results) == jobs
+    assert [pending for pending, _ in results].count(0) == 1
+    found = repo.find(batch.id)
+    assert found is not None and found.pending_jobs == 0
+
+
 def test_cancel_happens_once_and_prune_deletes_what_is_old(repo: BatchRepository) -> None:
     batch = repo.store("old", {})
     assert repo.cancel(batch.id) and not repo.cancel(batch.id)

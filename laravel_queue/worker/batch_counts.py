@@ -1,0 +1,244 @@
+"""Batched jobs' successes, counted by the worker's main process, many in one transaction.
+
+Laravel counts a batched job's success in the worker right after the job (`Batch::
+recordSuccessfulJob`). Done the same way in a Celery pool process, the process waits for one
+database round trip after every batched job before it can take the next, which on a busy
+database halves a batch's throughput. Here the pool process only runs the job:
+
+1. When the main process receives a batched job (`JobRequest`), it marks the delivery
+   `SUCCESS_COUNTED_BY_WORKER`, so the pool process leaves a success to it (a failure the
+   pool process still counts itself, at once, with its `catch` and the cancel).
+2. When the job ends as a success (done, or deleted), its acknowledgement is held: the
+   `BatchCounter` thread gathers what ended for `COUNT_EVERY_SECONDS` and counts each
+   batch's successes in one transaction (`batches.count_successes`: bounded by the store
+   timeout, spooled while the database is down).
+3. Then, on the event loop, the messages are acknowledged. The callbacks a count calls for
+   (`progress`, `then`, `finally`) run in a `BatchCallbacks` job on the same queue, in a pool
+   process like any user code, never in the main process.
+
+Nothing is lost or counted twice: a message is acknowledged only after its success is
+counted (or spooled), and counts are keyed on the job's uuid, so a worker killed in between
+has the message delivered again and the job's second success counts nothing. A held message
+keeps its place in the prefetch window no longer (the consumer's prefetch is raised for it,
+as Celery does for a task with an ETA) and counts as running when the channel closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from functools import partial
+from typing import Any
+
+from celery import Celery
+from celery.worker.request import Request
+
+from ..batches import DueCallbacks, count_successes, fire_due_callbacks
+from ..job import Job
+from ..manager import manager_for_app
+from ..payload import HEADER, SUCCESS_COUNTED_BY_WORKER
+from ..transport.envelope import held_delivery_tags
+from .steps import RepeatingStep
+
+logger = logging.getLogger("laravel_queue.worker")
+
+COUNT_EVERY_SECONDS = 0.05
+"""How long the counter gathers ended jobs before one count: at most this much later an
+acknowledgement, and one transaction per batch for everything that ended meanwhile."""
+
+SUCCESSES = ("done", "deleted")  # how a job task reports a success (JobRun.outcome)
+
+# The counter of each app's running consumer (its main process), by id(app).
+_counters: dict[int, BatchCounter] = {}
+
+
+class JobRequest(Request):  # type: ignore[misc]
+    """Celery's request for job tasks (`JobTask.Request`), in the worker's main process."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Celery subclasses this class for each task (`create_request_cls`) with an
+        `on_success` of its own, which is where the task's return value arrives: note there
+        whether the job succeeded, before Celery acknowledges."""
+        super().__init_subclass__(**kwargs)
+        celery_on_success = cls.on_success
+
+        def on_success(self: JobRequest, failed__retval__runtime: Any, **kw: Any) -> Any:
+            failed, retval, _runtime = failed__retval__runtime
+            self._lq_succeeded = not failed and str(retval).strip("'") in SUCCESSES
+            return celery_on_success(self, failed__retval__runtime, **kw)
+
+        cls.on_success = on_success
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lq_succeeded = False
+        self._lq_counter: BatchCounter | None = None
+        self.batch_id = self.job_uuid = ""
+        header = self._request_dict.get(HEADER)
+        counter = _counters.get(id(self._app))
+        if counter is None or not counter.accepting or not isinstance(header, dict):
+            return
+        batch_id, job_uuid = header.get("batch_id"), header.get("uuid")
+        if header.get("batch_progress"):  # the job counts itself, in order with `progress`
+            return
+        if isinstance(batch_id, str) and batch_id and isinstance(job_uuid, str):
+            self.batch_id, self.job_uuid = batch_id, job_uuid
+            self._lq_counter = counter
+            self._delivery_info[SUCCESS_COUNTED_BY_WORKER] = True  # the pool process reads it
+
+    def acknowledge(self) -> None:
+        counter, self._lq_counter = self._lq_counter, None
+        if counter is not None and self._lq_succeeded and not self.acknowledged:
+            counter.hold(self)  # acknowledged once the success is counted
+            return
+        super().acknowledge()
+
+    def acknowledge_now(self) -> None:
+        super().acknowledge()
+
+    @property
+    def delivery_tag(self) -> str:
+        return str(self.message.delivery_tag)
+
+
+class BatchCallbacks(Job):
+    """Runs what a count made by the worker's main process called for: the batch's
+    `progress`, `then` and `finally` callbacks, in a pool process like any job.
+
+    `tries = 1`: a worker killed while it runs sends it to `failed_jobs` (to retry by hand)
+    instead of running the callbacks twice.
+    """
+
+    tries = 1
+
+    def __init__(self, batch_id: str, progress: int, then: bool, finally_: bool) -> None:
+        self.batch_id = batch_id
+        self.progress = progress
+        self.then = then
+        self.finally_ = finally_
+
+    def handle(self) -> None:
+        due = DueCallbacks(
+            self.batch_id, progress=self.progress, then=self.then, finally_=self.finally_
+        )
+        fire_due_callbacks(self.manager, due)
+
+
+class BatchCounter:
+    """Counts held successes in a thread; `acknowledge_counted` runs on the event loop."""
+
+    def __init__(self, app: Celery, qos: Any) -> None:
+        self.app = app
+        self.manager = manager_for_app(app)
+        self.qos = qos
+        self.accepting = True
+        self._lock = threading.Lock()
+        self._ended: list[JobRequest] = []  # succeeded, not counted yet
+        self._settled: deque[tuple[JobRequest, bool]] = deque()  # (request, counted)
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lq-batch-counts", daemon=True)
+        self._thread.start()
+
+    def hold(self, request: JobRequest) -> None:
+        with self._lock:
+            if self.accepting:
+                held_delivery_tags.add(request.delivery_tag)
+                self.qos.increment_eventually()
+                self._ended.append(request)
+                self._wake.set()
+                return
+        # The consumer is stopping (a warm shutdown, a lost connection): count it here.
+        if self._count([request]):
+            request.acknowledge_now()
+        else:
+            request.reject(requeue=True)
+
+    def acknowledge_counted(self) -> None:
+        """Acknowledge what was counted (a message whose count could be neither written nor
+        spooled goes back to its queue, to run and count again)."""
+        while self._settled:
+            request, counted = self._settled.popleft()
+            if counted:
+                request.acknowledge_now()
+            else:
+                request.reject(requeue=True)
+            held_delivery_tags.discard(request.delivery_tag)
+            self.qos.decrement_eventually()
+
+    def stop(self) -> None:
+        """Count what is held, acknowledge it, and take no more (`hold` then counts at once)."""
+        with self._lock:
+            self.accepting = False
+            self._wake.set()
+        self._thread.join(timeout=2 * self.manager.store_timeout + 1)
+        self.acknowledge_counted()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(COUNT_EVERY_SECONDS)  # let more jobs end: one count for them all
+            with self._lock:
+                ended, self._ended = self._ended, []
+                self._wake.clear()
+                stopping = not self.accepting
+            counted = self._count(ended)
+            self._settled.extend((request, counted) for request in ended)
+            if stopping:
+                return
+
+    def _count(self, ended: list[JobRequest]) -> bool:
+        """Count `ended`, a transaction per batch, and queue the callbacks due; False when a
+        count could be neither written nor spooled."""
+        by_batch: dict[str, list[JobRequest]] = defaultdict(list)
+        for request in ended:
+            by_batch[request.batch_id].append(request)
+        ok = True
+        for batch_id, requests in by_batch.items():
+            uuids = [request.job_uuid for request in requests]
+            queue = (requests[-1].delivery_info or {}).get("routing_key")
+            try:
+                # bound now: a slow count hands its callbacks over from its own thread, later
+                on_due = partial(self._queue_callbacks, queue=queue)
+                count_successes(self.manager, batch_id, uuids, on_due)
+            except Exception:  # neither written nor spooled
+                logger.exception("batch %s: %d success(es) not counted", batch_id, len(uuids))
+                ok = False
+        return ok
+
+    def _queue_callbacks(self, due: DueCallbacks, queue: str | None) -> None:
+        """The callbacks go to the queue the job came from, which this worker consumes."""
+        job = BatchCallbacks(due.batch_id, due.progress, due.then, due.finally_)
+        try:
+            self.manager.connection_for_app(self.app).push(job, queue=queue)
+        except Exception:
+            logger.exception("batch %s: its callbacks could not be queued", due.batch_id)
+
+
+class BatchCounts(RepeatingStep):
+    """Consumer bootstep: the `BatchCounter` of this worker, acknowledging on the timer."""
+
+    timer_priority = 1
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.counter: BatchCounter | None = None
+
+    def interval(self, c: Any) -> float:
+        return COUNT_EVERY_SECONDS
+
+    def start(self, c: Any) -> None:
+        self.counter = _counters[id(c.app)] = BatchCounter(c.app, c.qos)
+        super().start(c)
+
+    def tick(self, c: Any) -> None:
+        if self.counter is not None:
+            self.counter.acknowledge_counted()
+
+    def stop(self, c: Any) -> None:
+        super().stop(c)
+        counter, self.counter = self.counter, None
+        if counter is not None:
+            _counters.pop(id(c.app), None)
+            counter.stop()
