@@ -286,6 +286,8 @@ def count_successes(
             return
         if record.pending_jobs == 0:
             manager.batches.mark_finished(batch_id)
+        # `progress` only for a job queued without `batch_progress` in its header (by an
+        # older version): the others of such a batch count themselves
         due = DueCallbacks.of(record, counted if record.options.get("progress") else 0, None)
         if due.progress or due.then or due.finally_:
             on_due(due)
@@ -293,14 +295,11 @@ def count_successes(
     _counted_or_spooled(manager, batch_id, job_uuids, None, count)
 
 
-def fire_due_callbacks(
-    manager: QueueManager, due: DueCallbacks, failure: BaseException | None = None
-) -> None:
-    """Run the callbacks a count called for, with the batch as it is now. What they raise is
-    logged: the count is committed, and running the job again would not fire them again."""
+def fire_due_callbacks(manager: QueueManager, due: DueCallbacks) -> None:
+    """Run the callbacks a count of successes called for, with the batch as it is now."""
     batch = Batch.find(manager, due.batch_id)
     if batch is not None:  # else deleted meanwhile
-        _fire(batch, manager, due, failure)
+        _fire(batch, manager, due, None)
 
 
 def _counted_or_spooled(

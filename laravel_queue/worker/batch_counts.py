@@ -242,3 +242,7 @@ class BatchCounts(RepeatingStep):
         if counter is not None:
             _counters.pop(id(c.app), None)
             counter.stop()
+
+    def terminate(self, c: Any) -> None:
+        """A cold shutdown too acknowledges what it can count (bounded by the store timeout)."""
+        self.stop(c)
