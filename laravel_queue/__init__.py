@@ -3,7 +3,10 @@
 from laravel_queue import QueueManager, Job, Queue
 """
 
-from . import job_task  # noqa: F401 - makes every Job class a Celery task
+from . import (
+    batch_outcomes,  # noqa: F401 - counts a batched job's outcome when it ends
+    job_task,  # noqa: F401 - makes every Job class a Celery task
+)
 from .batches import Batch
 from .bus import Bus
 from .callbacks import callback

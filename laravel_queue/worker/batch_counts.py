@@ -35,7 +35,7 @@ from typing import Any
 from celery import Celery
 from celery.worker.request import Request
 
-from ..batches import DueCallbacks, count_successes, fire_due_callbacks
+from ..batch_outcomes import DueCallbacks, count_successes, fire_due_callbacks
 from ..job import Job
 from ..manager import manager_for_app
 from ..payload import HEADER, SUCCESS_COUNTED_BY_WORKER

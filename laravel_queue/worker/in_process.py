@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state
 
+from ..transport.envelope import held_delivery_tags
 from ..worker_options import WorkerOptions
 from .run import apply_sleep
 
@@ -35,8 +36,9 @@ class LqWorker:
         self.queues = list(queues)
 
     def idle(self) -> bool:
-        """No job running, and none pending, reserved or due on the worker's queues."""
-        if state.active_requests or state.reserved_requests:
+        """No job running or waiting for its batch count, and none pending, reserved or due
+        on the worker's queues."""
+        if state.active_requests or state.reserved_requests or held_delivery_tags:
             return False
         connection = self.manager.connection()
         now = time.time()

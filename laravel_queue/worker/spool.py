@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..batches import drain_spooled_counts
+from ..batch_outcomes import drain_spooled_counts
 from ..manager import manager_for_app
 from .steps import RepeatingStep
 
