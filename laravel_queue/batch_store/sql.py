@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -30,12 +30,15 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from ..db.schema import job_batches, lq_batch_jobs
 from ..db.upsert import insert_new, insert_new_rows
 from .record import BatchRecord
 
 DONE, FAILED = "done", "failed"
+
+T = TypeVar("T")
 
 
 class BatchRepository:
@@ -96,7 +99,7 @@ class BatchRepository:
         """Count jobs as done: the batch as the count left it and how many counted, or
         `(None, 0)` when every one had counted as done already. A worker's main process
         counts all that its pool finished in a moment at once; a job counts itself alone."""
-        uuids = sorted(set(job_uuids))  # one order for every writer: no deadlock between them
+        uuids = sorted(set(job_uuids))  # one order for every writer: fewer deadlocks
         record, counted = None, 0
         if uuids and self.engine.dialect.name == "postgresql":
             record, counted = self._first_successes_in_one_statement(batch_id, uuids)
@@ -104,7 +107,9 @@ class BatchRepository:
                 return record, counted
             # else some had an outcome already (ran before, or failed before): the general path
         if uuids:
-            later, more = self._successes_in_a_transaction(batch_id, uuids)
+            later, more = _again_if_deadlocked(
+                lambda: self._successes_in_a_transaction(batch_id, uuids)
+            )
             record, counted = later or record, counted + more
         return record, counted
 
@@ -149,6 +154,9 @@ class BatchRepository:
 
     def record_failure(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         """Count a job as failed for good; None when it had counted already."""
+        return _again_if_deadlocked(lambda: self._failure_in_a_transaction(batch_id, job_uuid))
+
+    def _failure_in_a_transaction(self, batch_id: str, job_uuid: str) -> BatchRecord | None:
         with self.engine.begin() as db:
             row = {"batch_id": batch_id, "job_uuid": job_uuid, "outcome": FAILED}
             if not insert_new(db, lq_batch_jobs, row):  # counted already
@@ -225,6 +233,28 @@ _FIRST_SUCCESSES = text(
 )
 """PostgreSQL: insert the jobs' outcome rows unless there and move the counter by as many
 as were inserted, in one statement."""
+
+
+def _again_if_deadlocked(write: Callable[[], T], tries: int = 3) -> T:
+    """`write()`, run again when the database chose its transaction as a deadlock's victim:
+    on InnoDB two writers counting the same job (a redelivered one) can each hold a lock the
+    other's next statement needs. The victim was rolled back whole, so nothing counts twice."""
+    attempt = 1
+    while True:
+        try:
+            return write()
+        except DBAPIError as exc:
+            if attempt >= tries or not _is_deadlock(exc):
+                raise
+            attempt += 1
+
+
+def _is_deadlock(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return sqlstate in ("40001", "40P01")  # serialization failure, deadlock detected
+    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] == 1213  # MySQL/MariaDB: ER_LOCK_DEADLOCK
 
 
 def _write_failed_ids(db: Connection, batch_id: str) -> BatchRecord | None:

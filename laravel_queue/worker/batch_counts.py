@@ -7,18 +7,19 @@ database halves a batch's throughput. Here the pool process only runs the job:
 
 1. When the main process receives a batched job (`JobRequest`), it marks the delivery
    `SUCCESS_COUNTED_BY_WORKER`, so the pool process leaves a success to it (a failure the
-   pool process still counts itself, at once, with its `catch` and the cancel).
+   pool process still counts itself, at once, with its `catch` and the cancel; and a batch
+   with `progress` callbacks counts in its jobs, so they fire in order, as in Laravel).
 2. When the job ends as a success (done, or deleted), its acknowledgement is held: the
    `BatchCounter` thread gathers what ended for `COUNT_EVERY_SECONDS` and counts each
-   batch's successes in one transaction (`batches.count_successes`: bounded by the store
-   timeout, spooled while the database is down).
+   batch's successes in one transaction (`batch_outcomes.count_successes`: bounded by the
+   store timeout, spooled while the database is down).
 3. Then, on the event loop, the messages are acknowledged. The callbacks a count calls for
    (`progress`, `then`, `finally`) run in a `BatchCallbacks` job on the same queue, in a pool
    process like any user code, never in the main process.
 
 Nothing is lost or counted twice: a message is acknowledged only after its success is
 counted (or spooled), and counts are keyed on the job's uuid, so a worker killed in between
-has the message delivered again and the job's second success counts nothing. A held message
+has the message delivered again: the job runs again and still counts once. A held message
 keeps its place in the prefetch window no longer (the consumer's prefetch is raised for it,
 as Celery does for a task with an ETA) and counts as running when the channel closes.
 """
