@@ -97,6 +97,7 @@ def test_a_warm_shutdown_while_counts_wait_counts_them_and_runs_no_job_twice(
     }
     app = Celery("lq_tests", broker=redis_urls.broker, set_as_current=False)
     manager = QueueManager(app, cache_url=redis_urls.cache, database_url=postgres_url)
+    log = tmp_path / "worker.log"
     count = 20
     batch = (
         Bus.batch([jobs.Traced(str(trace), f"j{n}") for n in range(count)])
@@ -108,7 +109,7 @@ def test_a_warm_shutdown_while_counts_wait_counts_them_and_runs_no_job_twice(
     lock = engine.connect()
     try:
         lock.execute(text("SELECT id FROM job_batches WHERE id = :id FOR UPDATE"), {"id": batch.id})
-        first = _worker(env)
+        first = _worker(env, log)
         wait_until(lambda: len(lines(trace)) == count, timeout=60)
         time.sleep(0.3)  # the last successes reach the counter, which waits on the lock
         assert batch.fresh().pending_jobs == count  # nothing counted yet: the instrument
@@ -119,7 +120,7 @@ def test_a_warm_shutdown_while_counts_wait_counts_them_and_runs_no_job_twice(
         lock.close()
         engine.dispose()
     first.wait(timeout=60)
-    second = _worker(env)
+    second = _worker(env, log)
     try:
         wait_until(lambda: batch.fresh().pending_jobs == 0, timeout=60)
         wait_until(lambda: lines(callbacks) == ["then held pending=0 failed=0"], timeout=30)
@@ -131,16 +132,20 @@ def test_a_warm_shutdown_while_counts_wait_counts_them_and_runs_no_job_twice(
     assert sorted(ran) == sorted(f"j{n}" for n in range(count))  # each once
     assert lines(callbacks) == ["then held pending=0 failed=0"]
     assert manager.failed.count() == 0
+    # counted by a main process, not in the pool processes: `then` ran in its own job
+    assert "batch_counts.BatchCallbacks[" in log.read_text()
 
 
-def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "laravel_queue.cli", "--app", "tests.apps", "work"),
-            *("--concurrency", "2", "--sleep", "0.1"),
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`lq work` with two pool processes, its log appended to `log`."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [
+                *(sys.executable, "-m", "laravel_queue.cli", "--app", "tests.apps", "work"),
+                *("--concurrency", "2", "--sleep", "0.1"),
+            ],
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
