@@ -81,9 +81,9 @@ class JobRequest(Request):  # type: ignore[misc]
         counter = _counters.get(id(self._app))
         if counter is None or not counter.accepting or not isinstance(header, dict):
             return
-        batch_id, job_uuid = header.get("batch_id"), header.get("uuid")
         if header.get("batch_progress"):  # the job counts itself, in order with `progress`
             return
+        batch_id, job_uuid = header.get("batch_id"), header.get("uuid")
         if isinstance(batch_id, str) and batch_id and isinstance(job_uuid, str):
             self.batch_id, self.job_uuid = batch_id, job_uuid
             self._lq_counter = counter
