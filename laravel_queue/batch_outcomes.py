@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import events, runtime
 from .batch_store.record import BatchRecord
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from .runtime import JobRun
 
 logger = logging.getLogger("laravel_queue.worker")
-
-T = TypeVar("T")
 
 
 def _after_run(run: JobRun, failure: BaseException | None) -> None:
@@ -124,16 +122,16 @@ def _counted_or_spooled(
     batch_id: str,
     job_uuids: list[str],
     failure: BaseException | None,
-    count: Callable[[], T],
-) -> T | None:
+    count: Callable[[], object],
+) -> None:
     """`count()` within `store_timeout`; if the database fails or does not answer, the
-    outcomes are spooled instead (None), and for `store_timeout` seconds this process spools
-    at once, without waiting again."""
+    outcomes are spooled instead, and for `store_timeout` seconds this process spools at
+    once, without waiting again."""
     global _spool_until
     try:
         if time.monotonic() < _spool_until:
             raise StoreTimeoutError("the batches database did not answer a moment ago")
-        return call_within(manager.store_timeout, count, "the batches database")
+        call_within(manager.store_timeout, count, "the batches database")
     except Exception as exc:
         _spool_until = time.monotonic() + manager.store_timeout
         reason = None if failure is None else f"{type(failure).__name__}: {failure}"
@@ -147,7 +145,6 @@ def _counted_or_spooled(
             len(job_uuids),
             manager.batch_spool,
         )
-        return None
 
 
 # Until when this process spools counts without trying the database (it just failed).
