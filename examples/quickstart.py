@@ -11,7 +11,7 @@ from laravel_queue import QueueManager
 from laravel_queue.worker import WorkerOptions, run_worker
 
 if __name__ == "__main__":
-    manager = QueueManager()  # one SQLite file in $LQ_HOME or the working directory
+    manager = QueueManager()  # one SQLite file in $LQ_HOME, else this project's folder
     for name in ("Ada", "Grace", "Linus"):
         Greet.dispatch(name)
     options = WorkerOptions(pool="solo", stop_when_empty=True, sleep=0.1)

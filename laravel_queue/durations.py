@@ -47,3 +47,13 @@ def time_limits(timeout: float) -> tuple[float, float]:
     """Celery's (time_limit, soft_time_limit) for a job's `timeout` (0: none)."""
     soft = timeout or NO_LIMIT_SECONDS
     return hard_limit(soft), soft
+
+
+def readable(seconds: float) -> str:
+    """A duration for a log line, rounded to what a reader can use: `0.8ms`, `12ms`, `1.25s`,
+    `75s`."""
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"

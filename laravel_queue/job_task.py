@@ -14,32 +14,50 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery._state import _get_active_apps, connect_on_app_finalize
-from celery.app.trace import LOG_SUCCESS
+from celery.app.trace import LOG_FAILURE, LOG_SUCCESS
 
 from . import registry
 from .dispatching import header_for
+from .durations import readable
 from .manager import QueueManager, manager_for_app
 from .payload import HEADER, SUCCESS_COUNTED_BY_WORKER, JobMessage
-from .runtime import JobRun
+from .runtime import JobRun, describe
+
+logger = logging.getLogger("laravel_queue.worker")
 
 if TYPE_CHECKING:
     from .job import Job
 
 
 class JobOutcomeLog(logging.Filter):
-    """Celery logs every task that returns as "succeeded in 0.01s: <value>"; a job that was
-    released did not succeed. A job's line says how it ended instead, once, at INFO:
-    `Task shop.jobs.SendInvoice[7d0c...] released in 0.01s` (`done`, `deleted`, `failed`).
+    """Celery logs every task that returns as "succeeded in 0.0008768860002419387s: <value>";
+    a job that was released did not succeed. A job's line says how it ended instead, once, at
+    INFO, with the time rounded: `Task shop.jobs.SendInvoice[7d0c...] released in 12ms`
+    (`done`, `deleted`). A job that fails for good was already logged by the run, once, with
+    the traceback of the job's own code, so Celery's "raised" line for it goes to DEBUG.
     Lines of plain Celery tasks are left as they are."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if record.msg is not LOG_SUCCESS or not isinstance(args, dict):
+        if not isinstance(args, dict) or args.get("name") not in registry.jobs():
             return True
-        if args.get("name") in registry.jobs():
-            record.msg = "Task %(name)s[%(id)s] %(outcome)s in %(runtime)ss"
-            record.args = {**args, "outcome": str(args.get("return_value", "")).strip("'")}
+        if record.msg is LOG_SUCCESS:
+            record.msg = "Task %(name)s[%(id)s] %(outcome)s in %(took)s"
+            record.args = {
+                **args,
+                "outcome": str(args.get("return_value", "")).strip("'"),
+                "took": readable(float(args.get("runtime") or 0)),
+            }
+        elif record.msg == LOG_FAILURE.strip():
+            return demote_to_debug(record)
         return True
+
+
+def demote_to_debug(record: logging.LogRecord) -> bool:
+    """Turn `record` into a DEBUG record, kept only where its logger shows DEBUG: a filter's
+    way of making a library's report of something we already logged into chatter."""
+    record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+    return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 logging.getLogger("celery.app.trace").addFilter(JobOutcomeLog())
@@ -84,6 +102,7 @@ def process_message(
         if run is None or not (run.failed or run.released):
             # Not a failure the run settled (a malformed `lq` header, a store that broke
             # mid-run): record it anyway, so the message is never acknowledged unrecorded.
+            logger.error("failed %s[%s]: %s", message.task, message.id, describe(exc), exc_info=exc)
             manager.failed.log(message, exc)
         raise
     finally:
@@ -103,6 +122,9 @@ class JobTask(Task):  # type: ignore[misc]
     acks_late = True
     reject_on_worker_lost = True
     acks_on_timeout = False
+    # Every exception that leaves a job was settled and logged by its run (`JobRun.fail`):
+    # Celery still marks the task failed, and logs it at INFO without a traceback.
+    throws = (Exception,)
     ignore_result = True
     typing = False
     serializer = "json"

@@ -1,8 +1,8 @@
 """`QueueManager`: configuration, connections, stores, and the current manager (DESIGN §3.1).
 
 With no arguments everything runs on one SQLite file (Kombu's SQLAlchemy transport as the
-broker, the same file as the store), in `$LQ_HOME` or the working directory. Give a Celery app
-and URLs to use Redis, RabbitMQ, PostgreSQL or MySQL instead.
+broker, the same file as the store), in `$LQ_HOME` or else the app module's project folder
+(`lq_home`). Give a Celery app and URLs to use Redis, RabbitMQ, PostgreSQL or MySQL instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 import threading
 from functools import cached_property
 from pathlib import Path
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -51,6 +52,9 @@ logger = logging.getLogger("laravel_queue")
 
 _current: QueueManager | None = None
 _current_lock = threading.RLock()  # current_manager() creates one, which sets itself
+# The app modules imported for `--app`/`LQ_APP`, each once: a module that creates no manager
+# leaves the embedded default to be made, instead of being asked again (and again).
+_imported_apps: dict[str, ModuleType] = {}
 
 
 def current_manager() -> QueueManager:
@@ -63,14 +67,16 @@ def current_manager() -> QueueManager:
     """
     global _current
     with _current_lock:
-        if _current is None and os.environ.get("LQ_APP"):
-            load_manager(os.environ["LQ_APP"])
+        app_path = os.environ.get("LQ_APP")
+        if _current is None and app_path and app_path.partition(":")[0] not in _imported_apps:
+            load_manager(app_path)
         if _current is None:
-            _current = QueueManager()
+            home = lq_home(*_imported_apps.values())
+            _current = QueueManager(home=home)
             logger.warning(
                 "no QueueManager was created in this process: using the embedded SQLite "
                 "default at %s (import your app module, or set LQ_APP=module)",
-                lq_home() / SQLITE_FILE,
+                home / SQLITE_FILE,
             )
         return _current
 
@@ -84,14 +90,7 @@ def load_manager(app_path: str) -> QueueManager:
     """The manager named by `module[:attribute]` (`lq --app`, `LQ_APP`): importing the module
     makes its manager current; `:attribute` names a QueueManager or a Celery app."""
     module_name, _, attribute = app_path.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
-        ) from exc
+    module = _import_app(module_name)
     if not attribute:
         return current_manager()
     target = getattr(module, attribute, None)
@@ -102,6 +101,21 @@ def load_manager(app_path: str) -> QueueManager:
     raise ConfigurationError(f"'{app_path}' is neither a QueueManager nor a Celery app")
 
 
+def _import_app(module_name: str) -> ModuleType:
+    if module_name in _imported_apps:
+        return _imported_apps[module_name]
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"cannot import '{module_name}' given by --app/LQ_APP: {exc}"
+        ) from exc
+    _imported_apps[module_name] = module
+    return module
+
+
 def manager_for_app(app: Celery) -> QueueManager:
     """The manager bound to `app`; a Celery app nobody bound gets a default one."""
     manager = getattr(app, "laravel_queue", None)
@@ -110,8 +124,42 @@ def manager_for_app(app: Celery) -> QueueManager:
     return manager
 
 
-def lq_home() -> Path:
-    return Path(os.environ.get("LQ_HOME") or os.getcwd())
+def lq_home(*app_modules: ModuleType) -> Path:
+    """Where the embedded SQLite file and the spools live: `$LQ_HOME`; else the project folder
+    of the app module (the folder its top-level package is imported from, as Laravel keeps
+    `database/database.sqlite` in the project), so a worker and `lq failed` started in
+    different folders share one file; else the working directory."""
+    if os.environ.get("LQ_HOME"):
+        return Path(os.environ["LQ_HOME"])
+    for module in app_modules:
+        root = project_folder(module)
+        if root is not None:
+            return root
+    return Path(os.getcwd())
+
+
+def project_folder(module: ModuleType) -> Path | None:
+    """The folder `module`'s top-level package is imported from (`/srv/shop` for
+    `/srv/shop/shop/app.py`), or None for a module with no file (a REPL, `python -c`)."""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return None
+    spec = getattr(module, "__spec__", None)
+    name = spec.name if spec is not None else module.__name__
+    depth = name.count(".") + (Path(file).name == "__init__.py")
+    return Path(file).resolve().parents[depth]
+
+
+def _calling_module() -> ModuleType | None:
+    """The module whose code created the manager (the first frame outside this package)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _is_ours(frame.f_globals.get("__name__", "")):
+        frame = frame.f_back
+    return None if frame is None else sys.modules.get(frame.f_globals.get("__name__", ""))
+
+
+def _is_ours(module_name: str) -> bool:
+    return module_name == __package__ or module_name.startswith(f"{__package__}.")
 
 
 class QueueManager:
@@ -128,9 +176,12 @@ class QueueManager:
         failed_spool: str | Path | None = None,
         store_timeout: float = STORE_TIMEOUT_SECONDS,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        home: str | Path | None = None,
         make_current: bool = True,
     ) -> None:
-        home_file = lq_home() / SQLITE_FILE
+        caller = _calling_module()
+        self.home = Path(home) if home is not None else lq_home(*filter(None, [caller]))
+        home_file = self.home / SQLITE_FILE
         self.app = celery_app or _embedded_app(home_file)
         self.default_queue = default_queue
         self.prefix = prefix
@@ -280,7 +331,7 @@ class QueueManager:
     def _default_spool(self, kind: str = "failed") -> Path:
         """One spool per database, so a record is always drained into the right one."""
         digest = hashlib.sha1(self.database_url.encode()).hexdigest()[:12]
-        return lq_home() / ".lq" / f"{kind}-spool-{digest}.jsonl"
+        return self.home / ".lq" / f"{kind}-spool-{digest}.jsonl"
 
     @property
     def batch_spool(self) -> Path:

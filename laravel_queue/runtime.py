@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -51,6 +53,22 @@ def _named(middleware: object) -> str:
 def describe(exc: BaseException) -> str:
     """`TypeName: message`, the one line a log needs."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+_PACKAGE_FOLDER = str(Path(__file__).resolve().parent)
+
+
+def user_traceback(exc: BaseException) -> str | None:
+    """The traceback of `exc` without this package's own frames (the pipeline that called the
+    job), or None when no frame is the user's: the log shows where *their* code raised, once."""
+    if exc.__traceback__ is None:
+        return None
+    summary = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in summary.stack if not f.filename.startswith(_PACKAGE_FOLDER)]
+    if not frames:
+        return None
+    summary.stack = traceback.StackSummary.from_list(frames)
+    return "".join(summary.format()).rstrip()
 
 
 # A redelivery counter only needs to outlive the redeliveries of one publication.
@@ -161,10 +179,15 @@ class JobRun:
             max_tries = self.max_tries
             exceeded = max_tries != 0 and self.attempts > max_tries
         if exceeded:
+            died = (
+                "; the previous reservation never finished (its worker was killed or lost)"
+                if self.redelivered
+                else ""
+            )
             exc = MaxAttemptsExceededError(
                 f"{self.name} has been attempted too many times "
                 f"({self.attempts} reservations, tries={self.max_tries}"
-                f"{', retry_until passed' if deadline is not None else ''})"
+                f"{', retry_until passed' if deadline is not None else ''}{died})"
             )
             self.fail(exc)
             raise exc
@@ -245,14 +268,14 @@ class JobRun:
                     events.JobReleasedAfterException(self.connection_name, self, backoff)
                 )
                 logger.warning(
-                    "%s[%s] raised %r on attempt %d; released for %ss",
+                    "%s[%s] raised %s on %s; released for %gs",
                     self.name,
                     self.job_id,
-                    exc,
-                    self.attempts,
+                    describe(exc),
+                    self.attempt_text,
                     backoff,
-                    exc_info=exc,
                 )
+                logger.debug("%s[%s] raised", self.name, self.job_id, exc_info=exc)
         if self.sync or self.failed:
             raise exc  # Celery reports it as the task's failure; the row is already written
 
@@ -307,13 +330,12 @@ class JobRun:
         if self._release(delay, count_attempt=count_attempt):
             by = f" by {_named(self.in_middleware[0])}" if self.in_middleware else ""
             logger.info(
-                "released %s[%s]%s for %ss (attempt %d/%s)",
+                "released %s[%s]%s for %gs (%s)",
                 self.name,
                 self.job_id,
                 by,
                 to_seconds(delay),
-                self.attempts,
-                self.max_tries or "unlimited",
+                self.attempt_text,
             )
 
     def _release(self, delay: Delay, *, count_attempt: bool) -> bool:
@@ -337,7 +359,15 @@ class JobRun:
         self.failed = True
         if not isinstance(exc, BaseException):
             exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
-        logger.error("failed %s[%s]: %s", self.name, self.job_id, describe(exc))
+        where = user_traceback(exc)
+        logger.error(
+            "failed %s[%s] on %s: %s%s",
+            self.name,
+            self.job_id,
+            self.attempt_text,
+            describe(exc),
+            f"\n{where}" if where else "",
+        )
         try:  # Laravel: the batch's count and the chain's catch callbacks, then failed()
             self._after_run(exc)
         except Exception:
@@ -382,6 +412,11 @@ class JobRun:
         """Seconds this run may take (0 = no limit): the job's own, else the worker's."""
         timeout = self.header.timeout
         return float(self.options.timeout if timeout is None else timeout)
+
+    @property
+    def attempt_text(self) -> str:
+        """`attempt 2/3` (or `2/unlimited`), as the log says it."""
+        return f"attempt {self.attempts}/{self.max_tries or 'unlimited'}"
 
     @property
     def max_tries(self) -> int:

@@ -265,6 +265,7 @@ def run_isolated(args: list[str], home: Path, **env: str) -> subprocess.Complete
         [sys.executable, *args],
         env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(home), "PATH": "/usr/bin:/bin", **env},
         cwd=ROOT,
+        stdin=subprocess.DEVNULL,  # no terminal, as under cron or CI
         capture_output=True,
         text=True,
         timeout=60,

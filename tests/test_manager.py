@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,96 @@ def test_counting_the_sql_broker_leaves_no_database_connection_checked_out(
         Queue.pending_size()
     checked_out = sum(engine.pool.checkedout() for engine, _ in SqlChannel._engines.values())
     assert checked_out == 0
+
+
+# An app module with jobs and no QueueManager: the zero-setup case a newcomer starts from.
+NOTE_APP = """
+import os
+from laravel_queue import Job
+
+
+class Note(Job):
+    def __init__(self, text):
+        self.text = text
+
+    def handle(self):
+        with open(os.environ["NOTE_TRACE"], "a") as trace:
+            trace.write(self.text + "\\n")
+
+
+class Broken(Job):
+    def handle(self):
+        raise RuntimeError("broken on purpose")
+"""
+
+
+def in_folder(folder: Path, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` run from `folder`, with no LQ_HOME: where the store lands is the product's
+    choice, not the test's."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+@pytest.fixture
+def note_app(tmp_path: Path) -> Path:
+    """`notes.py` in a project folder of its own, and an unrelated folder to run from."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "notes.py").write_text(NOTE_APP)
+    (tmp_path / "elsewhere").mkdir()
+    return tmp_path
+
+
+def test_lq_app_naming_a_module_without_a_manager_dispatches_to_the_embedded_default(
+    note_app: Path,
+) -> None:
+    """It recursed until Python gave up: current_manager() imported the module, found no
+    manager, and asked current_manager() again."""
+    project = note_app / "project"
+    done = in_folder(
+        project, ["-c", "import notes; print(notes.Note.dispatch('hi'))"], LQ_APP="notes"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "RecursionError" not in done.stderr
+    assert done.stderr.count("using the embedded SQLite default at ") == 1
+    assert str(project / "laravel_queue.sqlite") in done.stderr
+
+
+def test_lq_work_with_lq_app_naming_a_module_without_a_manager_runs_its_jobs(
+    note_app: Path,
+) -> None:
+    project, elsewhere = note_app / "project", note_app / "elsewhere"
+    trace = note_app / "trace.txt"
+    env = {"LQ_APP": "notes", "PYTHONPATH": str(project), "NOTE_TRACE": str(trace)}
+    queued = in_folder(elsewhere, ["-c", "import notes; notes.Note.dispatch('ran')"], **env)
+    assert queued.returncode == 0, queued.stderr[-3000:]
+    worked = in_folder(elsewhere, ["-m", "laravel_queue", "work", "--stop-when-empty"], **env)
+    assert worked.returncode == 0, worked.stdout[-3000:] + worked.stderr[-3000:]
+    assert lines(trace) == ["ran"]
+    assert not list(elsewhere.iterdir()), "nothing is written where the commands were run"
+
+
+def test_the_default_store_is_the_same_from_any_working_directory(note_app: Path) -> None:
+    """A worker started in one folder recorded failures that `lq failed` run from another did
+    not see: the embedded file was relative to the working directory. It now lives in the app
+    module's project folder."""
+    project, elsewhere = note_app / "project", note_app / "elsewhere"
+    env = {"PYTHONPATH": str(project), "NOTE_TRACE": str(note_app / "trace.txt")}
+    lq = ["-m", "laravel_queue", "--app", "notes"]
+    queued = in_folder(
+        elsewhere, ["-c", "import notes; notes.Broken.dispatch()"], LQ_APP="notes", **env
+    )
+    assert queued.returncode == 0, queued.stderr[-3000:]
+    worked = in_folder(project, [*lq, "work", "--stop-when-empty"], **env)
+    assert worked.returncode == 0, worked.stdout[-3000:] + worked.stderr[-3000:]
+    for folder in (project, elsewhere, note_app):
+        listed = in_folder(folder, [*lq, "failed", "--json"], **env)
+        assert listed.returncode == 0, listed.stderr[-3000:]
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [row["job"] for row in rows] == ["notes.Broken"], folder
+    assert (project / "laravel_queue.sqlite").exists()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
 
 import click
 
 from .. import manager as managers
 from ..exceptions import ConfigurationError
 from ..manager import QueueManager, current_manager
+
+EXIT_USAGE = 2  # click's code for a usage error
 
 
 class Context:
@@ -28,16 +32,51 @@ class Context:
     def exit_if_nothing_to_read(self) -> None:
         """A read command with no app named and no embedded database yet: say where it
         looked and stop, rather than create an empty database to read nothing from."""
-        if self._manager is not None or self.app_path or managers.has_current():
-            return
-        default = managers.lq_home() / managers.SQLITE_FILE
-        if not default.exists():
+        missing = self._missing_embedded_store()
+        if missing is not None:
             click.echo(
                 f"Nothing to read: no --app or LQ_APP names your app module, and there is no "
-                f"embedded database at {default}.",
+                f"embedded database at {missing}.",
                 err=True,
             )
             raise SystemExit(0)
+
+    def exit_if_nothing_to_change(self) -> None:
+        """A command that changes state (pause, restart, retry, flush...) with no app named and
+        no embedded database yet would act on a fresh store that no worker reads, and report
+        success: refuse, and create nothing."""
+        missing = self._missing_embedded_store()
+        if missing is not None:
+            click.echo(
+                "Error: no app to act on: name the module that creates your QueueManager with "
+                f"--app MODULE or LQ_APP=MODULE (there is no embedded database at {missing} "
+                "either, so no worker could see this change).",
+                err=True,
+            )
+            raise SystemExit(EXIT_USAGE)
+
+    def _missing_embedded_store(self) -> Path | None:
+        """The embedded database's path when nothing names an app and that file does not
+        exist; None when there is something to act on."""
+        if self._manager is not None or self.app_path or managers.has_current():
+            return None
+        default = managers.lq_home() / managers.SQLITE_FILE
+        return None if default.exists() else default
+
+
+def confirm(question: str, force: bool) -> None:
+    """Ask before destroying something (as `celery purge` does), unless `--force`; with no
+    terminal to ask on (cron, CI, a pipe), say that `--force` is what is needed."""
+    if force:
+        return
+    if not sys.stdin.isatty():
+        click.echo(
+            f"Error: cannot ask '{question}': standard input is not a terminal. "
+            "Add --force to go ahead without asking.",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
+    click.confirm(question, abort=True)
 
 
 def load_manager(app_path: str | None) -> QueueManager:

@@ -34,8 +34,11 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
-def batch_store(ctx: Context) -> Iterator[BatchRepository]:
-    ctx.exit_if_nothing_to_read()
+def batch_store(ctx: Context, *, changes: bool = False) -> Iterator[BatchRepository]:
+    if changes:
+        ctx.exit_if_nothing_to_change()
+    else:
+        ctx.exit_if_nothing_to_read()
     manager = ctx.manager
     try:
         yield manager.batches
@@ -158,7 +161,7 @@ def show_batch(ctx: Context, batch_id: str, as_json: bool) -> None:
 @click.pass_obj
 def retry_batch(ctx: Context, batch_id: str) -> None:
     """Retry the batch's failed jobs from failed_jobs (Laravel: queue:retry-batch)."""
-    with batch_store(ctx) as store:
+    with batch_store(ctx, changes=True) as store:
         batch = store.find(batch_id)
     if batch is None:
         errors.print(f"No batch has the ID {batch_id}.")
@@ -200,7 +203,7 @@ def retry_batch(ctx: Context, batch_id: str) -> None:
 def prune_batches(ctx: Context, hours: int, unfinished: int | None, cancelled: int | None) -> None:
     """Delete old batches (Laravel: queue:prune-batches)."""
     now = int(time.time())
-    with batch_store(ctx) as store:
+    with batch_store(ctx, changes=True) as store:
         deleted = store.prune(
             finished_before=now - hours * 3600,
             unfinished_before=None if unfinished is None else now - unfinished * 3600,

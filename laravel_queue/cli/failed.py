@@ -27,7 +27,7 @@ from ..exceptions import StoreTimeoutError
 from ..failed.records import FailedJob
 from ..failed.store import FailedJobs
 from ..payload import HEADER
-from .app import Context, cli
+from .app import Context, cli, confirm
 
 EXIT_NOT_FOUND = 1
 EXIT_DATABASE_DOWN = 3
@@ -37,9 +37,12 @@ errors = Console(stderr=True, soft_wrap=True)  # whole lines: easy to grep in lo
 
 
 @contextmanager
-def failed_jobs(ctx: Context) -> Iterator[FailedJobs]:
+def failed_jobs(ctx: Context, *, changes: bool = False) -> Iterator[FailedJobs]:
     """The manager's failed-job store; a database that does not answer exits with code 3."""
-    ctx.exit_if_nothing_to_read()
+    if changes:
+        ctx.exit_if_nothing_to_change()
+    else:
+        ctx.exit_if_nothing_to_read()
     manager = ctx.manager
     try:
         yield manager.failed
@@ -180,7 +183,7 @@ def retry_failed(ctx: Context, ids: tuple[str, ...], queue: str | None) -> None:
     ID is the row's id or the job's uuid; `all` retries every row (of --queue).
     """
     every = [i for i in ids if i.lower() == "all"]
-    with failed_jobs(ctx) as store:
+    with failed_jobs(ctx, changes=True) as store:
         total = store.count(queue) if every else len(ids)
         with _progress(total) as advance:
             report = store.retry(None if every else ids, queue=queue, on_progress=advance)
@@ -217,7 +220,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 @click.pass_obj
 def forget_failed(ctx: Context, id_or_uuid: str) -> None:
     """Delete one failed job (Laravel: queue:forget)."""
-    with failed_jobs(ctx) as store:
+    with failed_jobs(ctx, changes=True) as store:
         deleted = store.forget(id_or_uuid)
     if not deleted:
         errors.print(f"No failed job matches the ID {id_or_uuid}.")
@@ -231,10 +234,10 @@ def forget_failed(ctx: Context, id_or_uuid: str) -> None:
 @click.pass_obj
 def flush_failed(ctx: Context, hours: float | None, force: bool) -> None:
     """Delete every failed job, or those older than --hours (Laravel: queue:flush)."""
-    if not force:
-        which = f"failed jobs older than {hours:g} hours" if hours is not None else "failed jobs"
-        click.confirm(f"Delete all {which}?", abort=True)
-    with failed_jobs(ctx) as store:
+    ctx.exit_if_nothing_to_change()
+    which = f"failed jobs older than {hours:g} hours" if hours is not None else "failed jobs"
+    confirm(f"Delete all {which}?", force)
+    with failed_jobs(ctx, changes=True) as store:
         deleted = store.flush(hours)
     console.print(f"Deleted {deleted} failed job(s).")
 
@@ -244,6 +247,6 @@ def flush_failed(ctx: Context, hours: float | None, force: bool) -> None:
 @click.pass_obj
 def prune_failed(ctx: Context, hours: float) -> None:
     """Delete failed jobs older than --hours, 1,000 at a time (Laravel: queue:prune-failed)."""
-    with failed_jobs(ctx) as store:
+    with failed_jobs(ctx, changes=True) as store:
         deleted = store.prune(hours)
     console.print(f"Pruned {deleted} failed job(s) older than {hours:g} hours.")

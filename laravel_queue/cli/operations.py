@@ -19,6 +19,7 @@ from .queue import split_target
 @click.pass_obj
 def queue_pause(ctx: Context, targets: tuple[str, ...], ttl: float | None, as_json: bool) -> None:
     """Stop every worker taking jobs from QUEUE (or CONNECTION:QUEUE); running jobs finish."""
+    ctx.exit_if_nothing_to_change()
     paused = []
     for target in targets:
         name, queue = split_target(target)
@@ -39,6 +40,7 @@ def queue_pause(ctx: Context, targets: tuple[str, ...], ttl: float | None, as_js
 @click.pass_obj
 def queue_resume(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
     """Let workers take jobs from QUEUE (or CONNECTION:QUEUE) again."""
+    ctx.exit_if_nothing_to_change()
     resumed = []
     for target in targets:
         name, queue = split_target(target)
@@ -58,6 +60,7 @@ def queue_resume(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
 def queue_restart(ctx: Context, as_json: bool) -> None:
     """Every `lq work`, on every host, exits after its current job (restart it with a
     process supervisor)."""
+    ctx.exit_if_nothing_to_change()
     at = Interruptions(ctx.manager.cache).request_restart()
     if as_json:
         click.echo(json.dumps({"restart_requested_at": at}))

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import events
-from .app import Context, cli
+from .app import Context, cli, confirm
 
 
 def split_target(target: str) -> tuple[str | None, str]:
@@ -105,10 +105,10 @@ def queue_monitor(ctx: Context, targets: str, max_jobs: int, as_json: bool) -> N
 @click.pass_obj
 def queue_clear(ctx: Context, target: str, force: bool, as_json: bool) -> None:
     """Delete every pending and delayed job of a queue."""
+    ctx.exit_if_nothing_to_change()
     name, queue = split_target(target)
     connection = ctx.manager.connection(name)
-    if not force:
-        click.confirm(f"Delete all jobs of {connection.name}:{queue}?", abort=True)
+    confirm(f"Delete all jobs of {connection.name}:{queue}?", force)
     cleared = connection.clear(queue)
     if as_json:
         click.echo(json.dumps({"connection": connection.name, "queue": queue, "cleared": cleared}))

@@ -86,6 +86,7 @@ def workers(ctx: Context, stale: float, as_json: bool) -> None:
 @click.pass_obj
 def workers_prune(ctx: Context, stale: float, as_json: bool) -> None:
     """Forget workers that stopped sending heartbeats (killed, or their host is gone)."""
+    ctx.exit_if_nothing_to_change()
     gone = WorkerRegistry(ctx.manager.cache).prune(stale)
     if as_json:
         click.echo(json.dumps({"forgotten": gone}))
@@ -102,6 +103,7 @@ def workers_prune(ctx: Context, stale: float, as_json: bool) -> None:
 @click.pass_obj
 def workers_scale(ctx: Context, processes: int, names: tuple[str, ...], as_json: bool) -> None:
     """Grow or shrink each worker's pool to PROCESSES (Celery's pool_grow / pool_shrink)."""
+    ctx.exit_if_nothing_to_change()
     connection = ctx.manager.connection()
     if not isinstance(connection, CeleryConnection):
         raise ConfigurationError(f"connection '{connection.name}' has no workers to scale")

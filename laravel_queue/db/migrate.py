@@ -8,19 +8,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
-
-from .schema import VERSION_TABLE
-
 # Alembic logs "Context impl SQLiteImpl." and "Will assume non-transactional DDL." at INFO on
-# every migration check, which lands in every worker's log; its warnings still show.
-logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+# every migration check, and seven "setup plugin alembic.*" lines when it is imported: they
+# landed in every worker's log. Set before the import below; its warnings still show.
+for _chatty in ("alembic.runtime.migration", "alembic.runtime.plugins"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from alembic.util.exc import CommandError  # noqa: E402
+from sqlalchemy import Connection, Engine, text  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
+
+from .schema import VERSION_TABLE  # noqa: E402
 
 SCRIPT_LOCATION = "laravel_queue.db:migrations"
 

@@ -18,18 +18,66 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
+from celery.worker.consumer import connection as celery_connection_step
+from celery.worker.consumer import consumer as celery_consumer
 from kombu.exceptions import ContentDisallowed
 from vine import promise
 
+from ..binding import RELIABLE_REDIS_TRANSPORT
 from ..exceptions import JobDecodeError, UnregisteredJobError
+from ..job_task import demote_to_debug
 from ..manager import manager_for_app
 from ..payload import RAW_BODY_HEADER, JobMessage
+from ..runtime import describe
 from ..transport.envelope import UNREADABLE_CONTENT_TYPE
 
 logger = logging.getLogger("laravel_queue.worker")
 
 
+class RecordedMessageLog(logging.Filter):
+    """Celery reports a message it cannot run with the whole message, headers and a traceback
+    (~25 lines); by then the consumer below has recorded it in `failed_jobs` and logged one
+    line saying so, so Celery's report goes to DEBUG."""
+
+    REPORTS = frozenset(
+        {
+            celery_consumer.UNKNOWN_TASK_ERROR,
+            celery_consumer.INVALID_TASK_ERROR,
+            celery_consumer.MESSAGE_DECODE_ERROR,
+            celery_consumer.UNKNOWN_FORMAT,
+        }
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return demote_to_debug(record) if record.msg in self.REPORTS else True
+
+
+class BrokerNameLog(logging.Filter):
+    """Celery's "Connected to <url>" names a transport given by import path with that path as
+    the scheme (`laravel_queue.transport.redis:Transport://...`): say `redis://`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.replace(f"{RELIABLE_REDIS_TRANSPORT}://", "redis://")
+                if isinstance(arg, str)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+_recorded_message_log = RecordedMessageLog()
+_broker_name_log = BrokerNameLog()
+
+
 class Consumer(CeleryConsumer):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        logging.getLogger(celery_consumer.__name__).addFilter(_recorded_message_log)
+        for celery_logger in (celery_connection_step.__name__, celery_consumer.__name__):
+            logging.getLogger(celery_logger).addFilter(_broker_name_log)
+        super().__init__(*args, **kwargs)
+
     def create_task_handler(self, promise: Any = promise) -> Callable[[Any], None]:
         """Celery's handler, behind a check of the message's shape and a last line of defence:
         whatever Celery's handler raises for a message ends that message, not the worker."""
@@ -82,11 +130,17 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
     def _record(self, message: Any, body: Any, exc: BaseException) -> None:
         try:
             manager = manager_for_app(self.app)
-            manager.failed.log(
-                raw_message(message, body, manager.connection_for_app(self.app).name), exc
-            )
+            recorded = raw_message(message, body, manager.connection_for_app(self.app).name)
+            manager.failed.log(recorded, exc)
         except Exception:
             logger.exception("could not record the rejected message in failed_jobs")
+            return
+        logger.error(
+            "refused %s[%s]: %s (recorded in failed_jobs)",
+            recorded.task,
+            recorded.id,
+            describe(exc),
+        )
 
 
 def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:

@@ -15,9 +15,10 @@ from typing import Any
 from celery.worker import state
 
 from ..manager import manager_for_app
+from ..runtime import describe
 from ..worker_status import HEARTBEAT_SECONDS, WorkerRegistry, WorkerStatus
 from .mover import consumed_queues
-from .steps import RepeatingStep
+from .steps import Outage, RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -38,6 +39,7 @@ class WorkerHeartbeat(RepeatingStep):
         super().__init__(parent, **kwargs)
         self.started_at = time.time()
         self.queues: list[str] = []
+        self.outage = Outage("writing the worker heartbeat")
 
     def interval(self, c: Any) -> float:
         return HEARTBEAT_SECONDS
@@ -51,14 +53,17 @@ class WorkerHeartbeat(RepeatingStep):
     def tick(self, c: Any) -> None:
         try:
             WorkerRegistry(manager_for_app(c.app).cache).beat(self.status(c))
-        except Exception:
-            logger.warning("could not write the worker heartbeat; will retry", exc_info=True)
+        except Exception as exc:
+            self.outage.failed(exc)
+        else:
+            self.outage.succeeded()
 
     def shutdown(self, c: Any) -> None:
         try:
             WorkerRegistry(manager_for_app(c.app).cache).forget(c.hostname)
-        except Exception:
-            logger.warning("could not remove the worker heartbeat", exc_info=True)
+        except Exception as exc:
+            logger.warning("could not remove the worker heartbeat: %s", describe(exc))
+            logger.debug("could not remove the worker heartbeat", exc_info=exc)
 
     def status(self, c: Any) -> WorkerStatus:
         pool = c.pool

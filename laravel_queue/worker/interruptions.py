@@ -22,7 +22,7 @@ from .. import events
 from ..interruptions import Interruptions, Snapshot
 from ..manager import manager_for_app
 from .mover import consumed_queues
-from .steps import RepeatingStep
+from .steps import Outage, RepeatingStep
 from .stop import stop_state, stop_taking
 
 logger = logging.getLogger("laravel_queue.worker")
@@ -39,6 +39,7 @@ class InterruptionPolling(RepeatingStep):
         self.held: tuple[str, ...] = ()
         self.started_seen: float | None = None
         self.first = True
+        self.outage = Outage("reading the pause and restart flags")
 
     def interval(self, c: Any) -> float:
         return POLL_SECONDS
@@ -59,9 +60,10 @@ class InterruptionPolling(RepeatingStep):
         connection = manager.connection_for_app(c.app).name
         try:
             snapshot = Interruptions(manager.cache).snapshot()
-        except Exception:
-            logger.warning("could not read pause and restart flags; will retry", exc_info=True)
+        except Exception as exc:
+            self.outage.failed(exc)
             return
+        self.outage.succeeded()
         if self._restart_requested(snapshot) and manager.worker_options.managed:
             stop_taking(c, "restart_signal")
             return
@@ -69,8 +71,9 @@ class InterruptionPolling(RepeatingStep):
         go_on = events.dispatch(looping) is not False
         held = tuple(q for q in self.queues if not go_on or snapshot.is_paused(connection, q))
         if held != self.held and self._consume(c, [q for q in self.queues if q not in held]):
+            why = "paused" if go_on else "held by a Looping listener that returned False"
             for queue in set(held) - set(self.held):
-                logger.info("queue %s held (paused, or Looping said False): no new jobs", queue)
+                logger.info("queue %s %s: taking no new jobs", queue, why)
             for queue in set(self.held) - set(held):
                 logger.info("queue %s resumed", queue)
             self.held = held

@@ -7,23 +7,32 @@ with any number of workers each due job is published once (Laravel: RedisQueue::
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
 from ..connection import CeleryConnection
 from ..manager import manager_for_app
-from .steps import RepeatingStep
-
-logger = logging.getLogger("laravel_queue.worker")
+from .steps import Outage, RepeatingStep
 
 
 class DelayedJobMover(RepeatingStep):
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.outage = Outage("moving due delayed jobs")
+
     def interval(self, c: Any) -> float:
         return float(manager_for_app(c.app).worker_options.mover_interval)
 
     def tick(self, c: Any) -> int:
-        return move_due_jobs(c)
+        try:
+            moved = move_due_jobs(c)
+        except Exception as exc:
+            # The store or broker is down: the jobs stay parked (or their claim expires) and
+            # the next pass tries again.
+            self.outage.failed(exc)
+            return 0
+        self.outage.succeeded()
+        return moved
 
 
 def consumed_queues(c: Any) -> list[str]:
@@ -33,21 +42,16 @@ def consumed_queues(c: Any) -> list[str]:
 def move_due_jobs(c: Any) -> int:
     """One pass over the consumed queues; returns how many jobs were moved."""
     moved = 0
-    try:
-        manager = manager_for_app(c.app)
-        connection = manager.connection_for_app(c.app)
-        if not isinstance(connection, CeleryConnection):
-            return 0
-        for queue in consumed_queues(c):
-            claim = manager.delayed.claim_due(connection.name, queue, time.time())
-            if not claim.messages:
-                continue
-            for message in claim.messages:
-                connection.publish(message)
-            manager.delayed.settle(claim)
-            moved += len(claim.messages)
-    except Exception:
-        # The store or broker is down: the jobs stay parked (or their claim expires) and
-        # the next pass tries again.
-        logger.exception("moving due delayed jobs failed; will retry")
+    manager = manager_for_app(c.app)
+    connection = manager.connection_for_app(c.app)
+    if not isinstance(connection, CeleryConnection):
+        return 0
+    for queue in consumed_queues(c):
+        claim = manager.delayed.claim_due(connection.name, queue, time.time())
+        if not claim.messages:
+            continue
+        for message in claim.messages:
+            connection.publish(message)
+        manager.delayed.settle(claim)
+        moved += len(claim.messages)
     return moved

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from celery.apps.worker import ARTLINES
 from celery.utils.nodenames import host_format
 
 from .. import events
@@ -15,7 +16,7 @@ from ..durations import hard_limit
 from ..exceptions import ConfigurationError
 from ..job_task import JobTask
 from ..registry import jobs
-from ..urls import is_redis_broker, is_sql_broker
+from ..urls import is_redis_broker, is_sql_broker, mask_url
 from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
 from .stop import stop_state
 
@@ -52,7 +53,7 @@ def run_worker(
     if quiet:
         target.app.conf.worker_hijack_root_logger = False
         target.app.conf.worker_redirect_stdouts = False
-    worker = target.app.Worker(
+    worker = _with_banner(target.app.Worker, manager, target)(
         hostname=node_name(options.name),
         queues=options.queues,
         concurrency=options.concurrency,
@@ -68,6 +69,29 @@ def run_worker(
     status = stop_state.exit_code or int(worker.exitcode or 0)
     events.dispatch(events.WorkerStopping(status, options, stop_state.reason or "interrupted"))
     return status
+
+
+def _with_banner(worker_class: type[Any], manager: QueueManager, target: CeleryConnection) -> Any:
+    """Celery's worker, whose banner names the broker by its URL (Celery printed our transport
+    class's import path as the scheme) and says where failed jobs are recorded."""
+
+    class Worker(worker_class):  # type: ignore[misc]
+        def startup_info(self, artlines: bool = True) -> str:
+            lines = super().startup_info(artlines=False).splitlines()
+            for index, line in enumerate(lines):
+                if line.startswith(".> transport:"):
+                    lines[index] = f".> transport:   {mask_url(target.url)}"
+                if line.startswith(".> results:"):
+                    failed = f".> failed jobs: {mask_url(manager.database_url)}"
+                    lines.insert(index + 1, failed)
+                    break
+            if artlines:
+                lines = [" ".join(pair) for pair in zip(ARTLINES, lines, strict=False)] + [
+                    " " * 16 + line for line in lines[len(ARTLINES) :]
+                ]
+            return "\n".join(lines) + "\n"
+
+    return Worker
 
 
 def node_name(name: str) -> str:

@@ -35,8 +35,8 @@ def drain(c: Any) -> int:
     moved = 0
     try:
         moved += manager.failed.drain_spool()  # logs what it moved
-    except Exception:
-        logger.exception("moving spooled failures into failed_jobs failed; will retry")
+    except Exception as exc:  # the database is still down: the failures stay spooled
+        logger.debug("spooled failures not written yet: %r", exc)
     try:
         moved += drain_spooled_counts(manager)
     except Exception as exc:  # the database is still down: the counts stay spooled

@@ -1,10 +1,37 @@
-"""A consumer bootstep that runs a function on the consumer's timer, in the main process."""
+"""A consumer bootstep that runs a function on the consumer's timer, in the main process, and
+how such a step says that a server it needs is down."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import bootsteps
+
+from ..runtime import describe
+
+logger = logging.getLogger("laravel_queue.worker")
+
+
+class Outage:
+    """The log of a step that runs every few seconds against a server that may be down: one
+    line when it starts failing, one when it works again, tracebacks at DEBUG only (a worker
+    left running through an outage logged one traceback per step per tick)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.failing = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.failing:
+            logger.warning("%s failed: %s; will retry", self.what, describe(exc))
+            self.failing = True
+        logger.debug("%s failed", self.what, exc_info=exc)
+
+    def succeeded(self) -> None:
+        if self.failing:
+            logger.info("%s works again", self.what)
+            self.failing = False
 
 
 class RepeatingStep(bootsteps.StartStopStep):  # type: ignore[misc]

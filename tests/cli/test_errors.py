@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
 from laravel_queue.urls import normalize_url
 
 from .. import jobs
-from ..support import run_isolated
+from ..support import ROOT, run_isolated
 
 
 def lq_command(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,3 +71,72 @@ def test_read_commands_with_nothing_configured_create_no_files(tmp_path: Path) -
         assert done.returncode == 0, done.stderr
         assert f"no embedded database at {tmp_path / 'laravel_queue.sqlite'}" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+CHANGING_COMMANDS = [
+    ("queue:pause", "default"),
+    ("queue:resume", "default"),
+    ("queue:restart",),
+    ("queue:clear", "default", "--force"),
+    ("failed:retry", "all"),
+    ("failed:forget", "1"),
+    ("failed:flush", "--force"),
+    ("failed:prune",),
+    ("batches:retry", "b1"),
+    ("batches:prune",),
+    ("workers:prune",),
+    ("workers:scale", "2"),
+]
+
+
+@pytest.mark.parametrize("command", CHANGING_COMMANDS, ids=lambda c: c[0])
+def test_state_changing_commands_with_no_app_refuse_and_create_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`lq queue:pause default` in a folder with no app said "Paused default:default" and
+    exited 0, having paused a fresh SQLite file no worker reads."""
+    done = lq_command(tmp_path, *command)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--app" in done.stderr and "LQ_APP" in done.stderr
+    assert "Paused" not in done.stdout and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_confirming_command_without_a_terminal_says_that_force_is_needed(
+    tmp_path: Path,
+) -> None:
+    """It printed `Delete all failed jobs? [y/N]: Aborted!` and exited 1."""
+    env = {"LQ_TEST_BROKER": "memory://", "LQ_TEST_DATABASE": f"sqlite:///{tmp_path}/s.db"}
+    for command in (("failed:flush",), ("queue:clear", "default")):
+        done = lq_command(tmp_path, "--app", "tests.apps", *command, **env)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Aborted" not in done.stdout + done.stderr
+        assert "standard input is not a terminal" in done.stderr
+        assert "--force" in done.stderr
+    forced = lq_command(tmp_path, "--app", "tests.apps", "failed:flush", "--force", **env)
+    assert forced.returncode == 0, forced.stderr
+    assert "Deleted 0 failed job(s)." in forced.stdout
+
+
+def test_a_confirming_command_in_a_terminal_asks_and_takes_no_for_an_answer(
+    tmp_path: Path,
+) -> None:
+    env = {"LQ_TEST_BROKER": "memory://", "LQ_TEST_DATABASE": f"sqlite:///{tmp_path}/s.db"}
+    controller, terminal = os.openpty()
+    os.write(controller, b"n\n")  # typed ahead: the terminal holds it until it is read
+    try:
+        asked = subprocess.run(
+            [sys.executable, "-m", "laravel_queue.cli", "--app", "tests.apps", "failed:flush"],
+            env={"PYTHONPATH": str(ROOT), "LQ_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
+            cwd=ROOT,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert asked.returncode == 1, asked.stderr
+    assert "Delete all failed jobs? [y/N]" in asked.stdout
+    assert "Aborted!" in asked.stderr

@@ -71,8 +71,9 @@ def test_forget_flush_and_prune(sqlite_manager: QueueManager) -> None:
     assert run_lq(sqlite_manager, "failed:forget", "a").exit_code == 1
     assert "Pruned 0" in run_lq(sqlite_manager, "failed:prune", "--hours", "1").output
     assert "Deleted 0" in run_lq(sqlite_manager, "failed:flush", "--hours", "1", "--force").output
-    refused = run_lq(sqlite_manager, "failed:flush")  # asks first; no answer is no
-    assert refused.exit_code == 1 and sqlite_manager.failed.count() == 2
+    refused = run_lq(sqlite_manager, "failed:flush")  # asks first; no terminal to ask on
+    assert refused.exit_code == 2 and sqlite_manager.failed.count() == 2
+    assert "--force" in refused.output
     assert "Deleted 2" in run_lq(sqlite_manager, "failed:flush", "--force").output
 
 

@@ -66,8 +66,8 @@ def test_queue_clear_asks_unless_forced_and_says_how_many_it_deleted(
     for _ in range(2):
         jobs.NoSettings("x").dispatch()
     jobs.NoSettings("later").delay(60).dispatch()
-    refused = run_lq(sqlite_manager, "queue:clear", "default")  # no answer: aborted
-    assert refused.exit_code == 1 and sqlite_manager.connection().size("default") == 3
+    refused = run_lq(sqlite_manager, "queue:clear", "default")  # no terminal: --force needed
+    assert refused.exit_code == 2 and sqlite_manager.connection().size("default") == 3
     cleared = run_lq(sqlite_manager, "queue:clear", "default", "--force", "--json")
     assert json.loads(cleared.output)["cleared"] == 3
     assert sqlite_manager.connection().size("default") == 0

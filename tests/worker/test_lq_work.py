@@ -121,6 +121,7 @@ def test_a_job_that_kills_its_worker_fails_after_tries_instead_of_looping(
     ]
     [row] = setup.manager.failed.all()
     assert row.uuid == job_id
+    assert "3 reservations, tries=2; the previous reservation never finished" in row.exception
 
 
 def test_a_timeout_raises_in_the_job_and_fails_it_on_the_last_attempt(
