@@ -18,6 +18,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -255,10 +256,9 @@ class JobRun:
         """Laravel: Worker::handleJobException."""
         try:
             if not self.failed:
-                if self.sync or self._will_exceed_max_attempts():
+                self.exceptions += 1
+                if self.sync or self._will_exceed_max_attempts() or self._too_many_exceptions():
                     self.fail(exc)
-                else:
-                    self._fail_if_will_exceed_max_exceptions(exc)
             events.dispatch(events.JobExceptionOccurred(self.connection_name, self, exc))
         finally:
             if not (self.deleted or self.released or self.failed):
@@ -283,11 +283,12 @@ class JobRun:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
         if not self.failed:
-            if self._will_exceed_max_attempts():
-                self.fail(exc)
-            else:
-                self._fail_if_will_exceed_max_exceptions(exc)
-            if not self.failed and self.header.fail_on_timeout:
+            self.exceptions += 1
+            if (
+                self._will_exceed_max_attempts()
+                or self._too_many_exceptions()
+                or self.header.fail_on_timeout
+            ):
                 self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))
         if not (self.failed or self.released or self.deleted):
@@ -303,13 +304,11 @@ class JobRun:
             return deadline <= time.time()
         return self.max_tries > 0 and self.attempts >= self.max_tries
 
-    def _fail_if_will_exceed_max_exceptions(self, exc: BaseException) -> None:
+    def _too_many_exceptions(self) -> bool:
+        """Laravel's `maxExceptions`: every exception is counted (carried in the `lq` header
+        across releases), so the failed row also says how many there were."""
         limit = self.header.max_exceptions
-        if not limit:
-            return
-        self.exceptions += 1
-        if self.exceptions >= limit:
-            self.fail(exc)
+        return limit is not None and limit > 0 and self.exceptions >= limit
 
     def _backoff(self) -> float:
         steps = self.header.backoff or self.options.backoff
@@ -375,8 +374,11 @@ class JobRun:
         self._call_failed_hook(exc)
         events.dispatch(events.JobFailed(self.connection_name, self, exc))
         if not self.sync:
-            # Laravel's sync driver stores no failures either (semantics §0.5).
-            self.manager.failed.log(self.message, exc)
+            # Laravel's sync driver stores no failures either (semantics §0.5). The row's
+            # header says how many attempts and exceptions there were in the end, as the
+            # payload of a Laravel job reserved from Redis does.
+            outcome = replace(self.header, attempts=self.attempts, exceptions=self.exceptions)
+            self.manager.failed.log(self.message.with_lq(outcome), exc)
 
     def chain_state(self) -> ChainState | None:
         """The chain after this job, as `handle()` left it."""

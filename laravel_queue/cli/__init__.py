@@ -45,13 +45,13 @@ def _is_database_error(exc: BaseException) -> bool:
 
 
 def app_option_first(args: list[str]) -> list[str]:
-    """`lq work --app shop` as `lq --app shop work`: `--app` belongs to `lq`, but Celery's
-    habit puts it anywhere."""
+    """`lq work --app shop` (or `-A shop`) as `lq --app shop work`: `--app` belongs to `lq`,
+    but Celery's habit puts it anywhere."""
     for index, arg in enumerate(args):
         if arg == "--":
             break
-        if arg.startswith("--app="):
+        if arg.startswith("--app=") or (arg.startswith("-A") and len(arg) > 2):
             return [arg, *args[:index], *args[index + 1 :]]
-        if arg == "--app" and index + 1 < len(args):
+        if arg in ("--app", "-A") and index + 1 < len(args):
             return [arg, args[index + 1], *args[:index], *args[index + 2 :]]
     return args

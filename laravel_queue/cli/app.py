@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from pathlib import Path
@@ -111,6 +112,7 @@ ARTISAN_NAMES = {
 COMMAND_MODULES = {
     "work": "work",
     "demo": "demo",
+    **dict.fromkeys(["help", "list"], "app"),
     "migrate": "migrate",
     **dict.fromkeys(["batches", "batches:show", "batches:retry", "batches:prune"], "batches"),
     **dict.fromkeys(
@@ -133,6 +135,18 @@ class ArtisanGroup(click.Group):
             importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
         return super().get_command(ctx, name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command name gets the closest names suggested (`lq faild`)."""
+        name = args[0] if args else ""
+        if self.get_command(ctx, name) is None and not name.startswith("-"):
+            known = [*self.list_commands(ctx), *ARTISAN_NAMES]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint} (`lq list` shows them all)")
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         for module in set(COMMAND_MODULES.values()):
             importlib.import_module(f"{__package__}.{module}")
@@ -147,6 +161,7 @@ class ArtisanGroup(click.Group):
 @click.version_option(package_name="laravel_queue", prog_name="lq")
 @click.option(
     "--app",
+    "-A",
     "app_path",
     envvar="LQ_APP",
     metavar="MODULE[:ATTR]",
@@ -160,3 +175,33 @@ def cli(ctx: click.Context, app_path: str | None, verbose: bool) -> None:
     """laravel_queue: Laravel's queue commands for Celery."""
     if not isinstance(ctx.obj, Context):
         ctx.obj = Context(app_path)
+
+
+@cli.command("list")
+@click.pass_context
+def list_commands(ctx: click.Context) -> None:
+    """List the commands (artisan's `list`)."""
+    group = ctx.find_root().command
+    assert isinstance(group, click.Group)
+    formatter = ctx.make_formatter()
+    group.format_commands(ctx.find_root(), formatter)
+    group.format_epilog(ctx.find_root(), formatter)
+    click.echo(formatter.getvalue().rstrip())
+
+
+@cli.command("help")
+@click.argument("command", required=False)
+@click.pass_context
+def help_command(ctx: click.Context, command: str | None) -> None:
+    """Show the help of lq, or of COMMAND (`lq help work`)."""
+    root = ctx.find_root()
+    group = root.command
+    assert isinstance(group, click.Group)
+    if command is None:
+        click.echo(root.get_help())
+        return
+    found = group.get_command(root, command)
+    if found is None:
+        root.fail(f"No such command {command!r} (`lq list` shows them all)")
+    with click.Context(found, info_name=command, parent=root) as sub:
+        click.echo(found.get_help(sub))

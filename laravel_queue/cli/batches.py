@@ -93,19 +93,24 @@ def list_batches(ctx: Context, limit: int, as_json: bool) -> None:
 
 
 WIDE_CONSOLE = 120  # narrower: percent only, counts as p/f/t, the state without dates
+LONGEST_UNBROKEN_WORD = 24  # a longer word in a batch's name folds
 
 
 def batches_table(batches: list[BatchRecord], width: int) -> Table:
-    """IDs are never cut (they are what you copy into batches:show); the name folds."""
+    """IDs are never cut (they are what you copy into batches:show); a name wraps between
+    its words, never inside one (up to `LONGEST_UNBROKEN_WORD` characters)."""
     wide = width >= WIDE_CONSOLE
+    longest_word = max((len(word) for b in batches for word in b.name.split()), default=0)
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("ID", no_wrap=True, min_width=36)
-    table.add_column("Name", overflow="fold", min_width=8)
+    table.add_column(
+        "Name", overflow="fold", min_width=max(8, min(longest_word, LONGEST_UNBROKEN_WORD))
+    )
     if wide:
         for header in ("Progress", "Pending", "Failed", "Total", "Created", "Ended"):
             table.add_column(header, no_wrap=True)
     else:
-        for header in ("%", "Jobs p/f/t", "State"):
+        for header in ("%", "p/f/t", "State"):
             table.add_column(header, no_wrap=True)
     for batch in batches:
         percent = f"{_progress(batch)}%"

@@ -9,6 +9,7 @@ and will be written when it is back); 2 is click's usage error.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,6 +110,12 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
     table = Table.grid(padding=(0, 2))
     for label in ("id", "uuid", "connection", "queue", "job", "failed_at"):
         table.add_row(f"[bold]{label}[/bold]", escape(str(details[label])))
+    header = job.headers.get(HEADER)
+    if isinstance(header, dict):  # as the job ended (the message shows the same, below)
+        tries = header.get("max_tries")
+        of = "" if tries is None else f" (tries={tries or 'unlimited'})"
+        table.add_row("[bold]attempts[/bold]", escape(f"{header.get('attempts')}{of}"))
+        table.add_row("[bold]exceptions[/bold]", escape(str(header.get("exceptions"))))
     console.print(table)
     if HEADER in job.headers:
         console.rule("Job state")
@@ -136,8 +143,10 @@ SUMMARY_COLUMNS = {
 def failed_table(rows: list[dict[str, Any]], width: int) -> Table | Group:
     """Every column but the exception keeps its text whole; the exception gets the room left
     on a `width`-column terminal, cut with an ellipsis. Too narrow for that, each failure
-    takes two lines: its fields, then its exception beneath."""
+    takes two lines under a header: what identifies it, then when and why."""
     cells = [{name: str(row[key]) for name, key in SUMMARY_COLUMNS.items()} for row in rows]
+    for cell in cells:
+        cell["Exception"] = short_exception(cell["Exception"])
     whole = [name for name in SUMMARY_COLUMNS if name != "Exception"]
     used = sum(max([len(name)] + [len(cell[name]) for cell in cells]) for name in whole)
     room = width - used - 3 * len(SUMMARY_COLUMNS) - 1
@@ -152,12 +161,25 @@ def failed_table(rows: list[dict[str, Any]], width: int) -> Table | Group:
     return table
 
 
+def short_exception(summary: str) -> str:
+    """`MaxAttemptsExceededError: ...` for `laravel_queue.exceptions.MaxAttemptsExceededError:
+    ...`: the class's module is noise in a table (`failed:show` and `--json` keep it)."""
+    return re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_]\w*(?::|$))", "", summary)
+
+
 def _two_lines(cells: list[dict[str, str]], width: int) -> Group:
-    lines: list[Text] = []
+    lines = [Text("ID  Job  Connection:Queue", style="bold")]
+    lines.append(Text("    Failed at  Exception", style="bold"))
     for cell in cells:
         where = f"{cell['Connection']}:{cell['Queue']}"
-        lines.append(Text(f"{cell['ID']}  {cell['Job']}  {where}  {cell['Failed at']}"))
-        lines.append(Text("  " + _shorten(cell["Exception"], width - 2), style="dim"))
+        first = f"{cell['ID']}  {cell['Job']}"
+        if len(first) + 2 + len(where) <= width:
+            first, when = f"{first}  {where}", cell["Failed at"]
+        else:  # the job's name alone fills the line: where it ran moves down
+            when = f"{where}  {cell['Failed at']}"
+        lines.append(Text(first))
+        second = f"    {when}  {cell['Exception']}"
+        lines.append(Text(_shorten(second, width), style="dim"))
     return Group(*lines)
 
 

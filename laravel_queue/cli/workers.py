@@ -4,13 +4,16 @@ and scaling, for any broker)."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import asdict
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..connection import CeleryConnection
 from ..exceptions import ConfigurationError
@@ -56,28 +59,53 @@ def workers(ctx: Context, stale: float, as_json: bool) -> None:
         click.echo("No workers have reported a heartbeat.")
         return
     console = Console()
-    wide = console.width >= WIDE_COLUMNS  # narrower: what tells workers apart, and health
-    columns = ["Name", "Host", "PID", "Queues", "Pool", "Active", "Done", "Up", "Beat", ""]
-    shown = [c for c in columns if wide or c in NARROW_COLUMNS]
-    table = Table()
+    rows = [_cells(status, stale, now) for status in found]
+    shown = [c for c in rows[0] if console.width >= WIDE_COLUMNS or c in NARROW_COLUMNS]
+    table = _table(rows, shown)
+    if _fits(table, rows, shown, console.width):
+        console.print(table)
+        return
+    for cells in rows:  # too narrow for a table: a block per worker, nothing cut
+        console.print(f"[bold]{cells['Name']}[/bold]  {cells['']}")
+        console.print(f"  queues: {cells['Queues']}")
+        console.print(f"  pool: {cells['Pool']}  active: {cells['Active']}  beat: {cells['Beat']}")
+
+
+def _cells(status: WorkerStatus, stale: float, now: float) -> dict[str, str]:
+    return {
+        "Name": status.name,
+        "Host": status.hostname,
+        "PID": str(status.pid),
+        "Queues": ", ".join(status.queues),
+        "Pool": f"{status.pool} x{status.concurrency}",
+        "Active": str(status.active),
+        "Done": str(status.processed),
+        "Up": _duration(now - status.started_at),
+        "Beat": f"{status.age(now):.0f}s ago",
+        "": "[green]ok[/green]" if status.healthy(stale, now) else "[red]unhealthy[/red]",
+    }
+
+
+WHOLE = ("Name", "")  # never wrapped: the worker's name and its health
+
+
+def _table(rows: list[dict[str, str]], shown: list[str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
     for column in shown:
-        table.add_column(column, no_wrap=column in ("Name", ""), overflow="fold")
-    for status in found:
-        healthy = status.healthy(stale, now)
-        cells = {
-            "Name": status.name,
-            "Host": status.hostname,
-            "PID": str(status.pid),
-            "Queues": ",".join(status.queues),
-            "Pool": f"{status.pool} x{status.concurrency}",
-            "Active": str(status.active),
-            "Done": str(status.processed),
-            "Up": _duration(now - status.started_at),
-            "Beat": f"{status.age(now):.0f}s ago",
-            "": "[green]ok[/green]" if healthy else "[red]unhealthy[/red]",
-        }
+        table.add_column(column, no_wrap=column in WHOLE)
+    for cells in rows:
         table.add_row(*(cells[column] for column in shown))
-    console.print(table)
+    return table
+
+
+def _fits(table: Table, rows: list[dict[str, str]], shown: list[str], width: int) -> bool:
+    """Whether `table`, drawn `width` columns wide, keeps every word of every cell whole (rich
+    narrows a table by cutting columns, names included, once wrapping is not enough)."""
+    out = io.StringIO()
+    Console(width=width, file=out, color_system=None).print(table)
+    tokens = set(out.getvalue().split())
+    words = (w for cells in rows for c in shown for w in Text.from_markup(cells[c]).plain.split())
+    return all(word in tokens for word in words)
 
 
 @cli.command("workers:prune")

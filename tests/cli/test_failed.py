@@ -13,6 +13,8 @@ from laravel_queue import QueueManager
 from laravel_queue.db.schema import failed_jobs
 from laravel_queue.payload import RAW_BODY_HEADER, JobMessage
 
+from .. import jobs
+from ..support import wait_until, worker
 from .support import run_lq
 
 
@@ -147,16 +149,23 @@ def test_every_stored_row_can_be_listed_shown_and_refused(sqlite_manager: QueueM
     assert "was not retried" in retried.output and "Traceback" not in retried.output
 
 
-@pytest.mark.parametrize("columns", ["60", "80", "200"])
-def test_job_names_stay_whole_at_any_width(
+@pytest.mark.parametrize("columns", ["60", "80", "100", "200"])
+def test_what_identifies_a_failure_stays_whole_at_any_width(
     sqlite_manager: QueueManager, monkeypatch: pytest.MonkeyPatch, columns: str
 ) -> None:
+    """At 100 columns the exception showed as `laravel_queue.except…`; at 80 the header was
+    gone and a row's fields wrapped."""
     monkeypatch.setenv("COLUMNS", columns)
-    name = "shop.jobs.SendInvoiceReminderToCustomer"
-    message = JobMessage(task=name, id="u1", kwargs={}, queue="default", connection="default")
-    sqlite_manager.failed.log(message, "MaxAttemptsExceededError: " + "too many times " * 20)
+    name = "billing.jobs.ChargeCustomerForSubscriptionRenewal"
+    message = JobMessage(task=name, id="u1", kwargs={}, queue="invoices", connection="default")
+    exception = "laravel_queue.exceptions.MaxAttemptsExceededError: " + "too many times " * 20
+    sqlite_manager.failed.log(message, exception)
     listed = run_lq(sqlite_manager, "failed").output
-    assert name in listed, listed
+    assert name in listed and "invoices" in listed, listed
+    assert "Job" in listed and "Failed at" in listed  # a header, at any width
+    assert "MaxAttemptsExcee" in listed and "laravel_queue" not in listed  # no module path
+    failed_at = json.loads(run_lq(sqlite_manager, "failed", "--json").output)["failed_at"]
+    assert failed_at in listed
     assert "…" in listed  # the exception gave way
     assert max(len(line) for line in listed.splitlines()) <= int(columns)
 
@@ -168,3 +177,18 @@ def test_show_prints_a_plain_task_s_arguments(sqlite_manager: QueueManager) -> N
     sqlite_manager.failed.log(message, "ValueError: no")
     shown = run_lq(sqlite_manager, "failed:show", "p1").output
     assert "Arguments" in shown and "'args': [7]" in shown and "'y': 1" in shown
+
+
+def test_show_says_how_many_attempts_and_exceptions_the_job_had_in_the_end(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    """It showed `"attempts": 1, "exceptions": 0` for a job that raised on both of its two
+    tries: the header as last queued, not how the job ended."""
+    job_id = jobs.AlwaysFails.dispatch(str(trace), "twice")  # tries = 2
+    with worker(sqlite_manager):
+        wait_until(lambda: sqlite_manager.failed.count() == 1)
+    shown = json.loads(run_lq(sqlite_manager, "failed:show", job_id, "--json").output)
+    header = shown["payload"]["headers"]["lq"]
+    assert (header["attempts"], header["exceptions"]) == (2, 2)
+    text = run_lq(sqlite_manager, "failed:show", job_id).output
+    assert "attempts    2 (tries=2)" in text and "exceptions  2" in text
