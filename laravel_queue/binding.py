@@ -21,6 +21,7 @@ from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 
 from .exceptions import ConfigurationError
 from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
+from .transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from .transport.options import NOT_ENGINE_OPTIONS
 from .urls import (
     RELIABLE_SQL_PREFIX,
@@ -29,12 +30,6 @@ from .urls import (
     is_redis_broker,
     mask_url,
 )
-
-# How long a Redis broker may leave a call unanswered before it counts as down. Kombu's
-# default is to wait forever: a frozen server hung every dispatch for as long as it was
-# frozen. Celery retries a failed publish 3 times, so a dispatch gives up after at most
-# about 5 times this (~10 s); `broker_transport_options` set by the app win.
-BROKER_SOCKET_TIMEOUT_SECONDS = 2.0
 
 # Kombu's Redis transport with reliable fetch (docs/internals/reliable-fetch.md), used for
 # `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
@@ -67,7 +62,10 @@ def check_broker_url(url: str) -> None:
         ) from None
 
 
-def configure_app(app: Celery) -> None:
+def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECONDS) -> None:
+    """`dispatch_timeout` bounds the broker's socket waits (`transport.deadline`): Kombu's
+    default is to wait forever, and a frozen Redis hung every dispatch for as long as it was
+    frozen. `broker_transport_options` set by the app win."""
     conf = app.conf
     check_broker_url(str(conf.broker_url or ""))
     conf.accept_content = ["json"]
@@ -82,8 +80,8 @@ def configure_app(app: Celery) -> None:
     if is_redis_broker(url):
         options = dict(conf.broker_transport_options or {})
         options.setdefault("queue_order_strategy", "priority")
-        options.setdefault("socket_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
-        options.setdefault("socket_connect_timeout", BROKER_SOCKET_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", socket_timeout(dispatch_timeout))
+        options.setdefault("socket_connect_timeout", socket_timeout(dispatch_timeout))
         conf.broker_transport_options = options
         reliable = url.startswith("redis://") and options.get("reliable_fetch", True)
     if conf.broker_transport in (None, RELIABLE_REDIS_TRANSPORT):

@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from .durations import Delay, time_limits, to_seconds
 from .exceptions import ConfigurationError, QueueConnectionError
 from .interruptions import Interruptions
 from .payload import JobMessage
+from .transport.deadline import PublishDeadline, socket_timeout
 from .transport.envelope import pushed_at
 from .transport.redis import Channel as ReliableChannel
 from .transport.task_writer import TaskWriter, repr_limited
@@ -178,9 +179,9 @@ class CeleryConnection(Connection):
 
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
         if delay > 0:
-            self._guard(lambda: self.manager.delayed.park(message, time.time() + delay))
+            self._guard(lambda _: self.manager.delayed.park(message, time.time() + delay))
         else:
-            self._guard(lambda: self._send(message))
+            self._guard(lambda deadline: self._send(message, deadline))
 
     def bulk(self, jobs: Iterable[Job], queue: str | None = None) -> list[str]:
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
@@ -192,16 +193,19 @@ class CeleryConnection(Connection):
             target = self._queue_for(job, queue)
             message = self._message(job, target, None)
             built.append((job, message, to_seconds(job.options.delay)))
-        self._guard(lambda: self._send_all([(message, delay) for _, message, delay in built]))
+        ready = [(message, delay) for _, message, delay in built]
+        self._guard(lambda deadline: self._send_all(ready, deadline))
         for job, message, delay in built:
             events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
         return [message.id for _, message, _ in built]
 
     def publish_many(self, messages: Iterable[JobMessage]) -> None:
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
-        self._guard(lambda: self._send_all([(message, 0.0) for message in messages]))
+        self._guard(lambda deadline: self._send_all([(m, 0.0) for m in messages], deadline))
 
-    def _send_all(self, messages: list[tuple[JobMessage, float]]) -> None:
+    def _send_all(
+        self, messages: list[tuple[JobMessage, float]], deadline: PublishDeadline
+    ) -> None:
         ready = []
         for message, delay in messages:
             if delay > 0:
@@ -209,9 +213,9 @@ class CeleryConnection(Connection):
             else:
                 ready.append(message)
         if ready:
-            self._publish_now(ready)
+            self._publish_now(ready, deadline)
 
-    def _publish_now(self, messages: list[JobMessage]) -> None:
+    def _publish_now(self, messages: list[JobMessage], deadline: PublishDeadline) -> None:
         """On Redis, written by `TaskWriter` when it can; else send_task for each message,
         pipelined by Kombu's `Producer.batch` where the transport can."""
         with self.app.producer_or_acquire() as producer:
@@ -221,14 +225,14 @@ class CeleryConnection(Connection):
             if routes is None:
                 with producer.batch():
                     for message in messages:
-                        self._send(message, producer=producer)
+                        self._send(message, deadline, producer=producer)
                 return
             for queue in {message.queue for message in messages} - self._declared:
                 producer.maybe_declare(self.app.amqp.queues[queue])
                 self._declared.add(queue)
             writer.write(channel, messages, routes)
 
-    def _send(self, message: JobMessage, producer: Any = None) -> None:
+    def _send(self, message: JobMessage, deadline: PublishDeadline, producer: Any = None) -> None:
         options: dict[str, Any] = {}
         header = message.lq
         if header is not None and header.timeout is not None:
@@ -243,6 +247,7 @@ class CeleryConnection(Connection):
             headers=message.headers,
             ignore_result=True,
             producer=producer,
+            retry_policy={**self._retry_policy, "errback": deadline},
             argsrepr=repr_limited(message.args),
             kwargsrepr=repr_limited(message.kwargs),
             # The queue, its exchange and binding live on the broker once declared, so this
@@ -265,9 +270,16 @@ class CeleryConnection(Connection):
                 errors += (SQLAlchemyError,)
             return errors
 
-    def _guard(self, action: Any) -> None:
+    @cached_property
+    def _retry_policy(self) -> dict[str, Any]:
+        return dict(self.app.conf.task_publish_retry_policy or {})
+
+    def _guard(self, action: Callable[[PublishDeadline], object]) -> None:
+        """Run one dispatch's publishing within `dispatch_timeout` (`transport.deadline`);
+        whatever the broker raises becomes a `QueueConnectionError` naming it."""
+        timeout = self.manager.dispatch_timeout
         try:
-            action()
+            action(PublishDeadline(timeout, socket_timeout(timeout)))
         except self._publish_errors as exc:
             raise QueueConnectionError(
                 f"cannot queue the job on connection '{self.name}' "

@@ -31,6 +31,7 @@ from .exceptions import ConfigurationError
 from .failed.store import FailedJobs
 from .recorders import DispatchRecorder, PushRecorder
 from .sync import SyncConnection
+from .transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from .urls import is_redis_cache, mask_url, normalize_url
 from .worker_options import WorkerOptions
 
@@ -176,6 +177,7 @@ class QueueManager:
         failed_spool: str | Path | None = None,
         store_timeout: float = STORE_TIMEOUT_SECONDS,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        dispatch_timeout: float = DISPATCH_TIMEOUT_SECONDS,
         home: str | Path | None = None,
         make_current: bool = True,
     ) -> None:
@@ -191,6 +193,11 @@ class QueueManager:
         self.failed_spool = Path(failed_spool) if failed_spool else self._default_spool()
         self.store_timeout = store_timeout
         self.max_payload_bytes = max_payload_bytes
+        if dispatch_timeout <= 0:
+            raise ConfigurationError(
+                f"dispatch_timeout must be over 0 seconds, got {dispatch_timeout}"
+            )
+        self.dispatch_timeout = dispatch_timeout
         self.worker_options = WorkerOptions()
         self.push_recorder: PushRecorder | None = None  # Queue.fake()
         self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
@@ -276,7 +283,9 @@ class QueueManager:
     def cache(self) -> CacheStore:
         url = self.cache_url
         if is_redis_cache(url):
-            return RedisStore(url, self.prefix)
+            return RedisStore(
+                url, self.prefix, socket_timeout=socket_timeout(self.dispatch_timeout)
+            )
         if url.startswith("memory://"):
             return MemoryStore(self.prefix)
         from .cache.sql import SqlStore
@@ -360,4 +369,4 @@ def _embedded_app(sqlite_file: Path) -> Celery:
 
 def _bind_app(app: Celery, manager: QueueManager) -> None:
     app.laravel_queue = manager
-    configure_app(app)
+    configure_app(app, manager.dispatch_timeout)

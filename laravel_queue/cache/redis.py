@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 
+from ..transport.deadline import SOCKET_TIMEOUT_SECONDS
 from .base import CacheStore, Window
 
 # Create-or-add; the TTL is set only when the counter is created (fixed window).
@@ -39,11 +40,6 @@ return {1, hits, redis.call('PTTL', KEYS[1])}
 """
 
 
-# A cache that does not answer must fail the call, not hang the job or the dispatcher holding
-# it (redis-py waits forever by default). Options in the URL (`?socket_timeout=5`) win.
-SOCKET_TIMEOUT_SECONDS = 2.0
-
-
 def _glob_escape(text: str) -> str:
     """`text` matched literally by a SCAN pattern."""
     return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
@@ -54,14 +50,23 @@ def _ms(ttl: float | None) -> int | None:
 
 
 class RedisStore(CacheStore):
-    def __init__(self, url: str, prefix: str = "lq:", client: redis.Redis | None = None):
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "lq:",
+        client: redis.Redis | None = None,
+        socket_timeout: float = SOCKET_TIMEOUT_SECONDS,
+    ):
+        """A cache that does not answer must fail the call, not hang the job or the dispatcher
+        holding it (redis-py waits forever by default): each call waits `socket_timeout` at
+        most. Options in the URL (`?socket_timeout=5`) win."""
         super().__init__(prefix)
         self.url = url
         self.client: redis.Redis = client or redis.Redis.from_url(
             url,
             decode_responses=True,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
         )
         self._increment = self.client.register_script(_INCREMENT)
         self._forget_if = self.client.register_script(_FORGET_IF)

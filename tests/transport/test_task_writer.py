@@ -15,6 +15,7 @@ from celery._state import _task_stack
 from laravel_queue import Queue, QueueManager
 from laravel_queue.connection import CeleryConnection
 from laravel_queue.payload import JobMessage
+from laravel_queue.transport.deadline import PublishDeadline
 
 from .. import jobs
 
@@ -43,11 +44,12 @@ def messages(connection: CeleryConnection) -> list[JobMessage]:
 def published(connection: CeleryConnection, batch: list[JobMessage], send: str) -> list[Any]:
     """The envelopes in the queue after sending `batch` by `send` ("bulk" or "one by one"
     through send_task), oldest first; the queue is emptied."""
+    deadline = PublishDeadline(5.0, 2.0)
     if send == "bulk":
-        connection._send_all([(message, 0.0) for message in batch])
+        connection._send_all([(message, 0.0) for message in batch], deadline)
     else:
         for message in batch:
-            connection._send(message)
+            connection._send(message, deadline)
     broker = redis.Redis.from_url(connection.url)
     raw = broker.lrange(QUEUE, 0, -1)
     broker.delete(QUEUE)
