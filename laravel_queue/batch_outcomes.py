@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,11 @@ from .batch_store.record import BatchRecord
 from .batches import Batch, cancelled_now
 from .callbacks import invoke
 from .chain import continue_chain
-from .exceptions import StoreTimeoutError
-from .failed.bounded import call_within
+from .exceptions import BatchUnreadableError, StoreTimeoutError
+from .failed.bounded import call_within, store_unavailable
 from .failed.spool import Spool
 from .manager import QueueManager
-from .payload import ChainState
+from .payload import ChainState, JobMessage
 
 if TYPE_CHECKING:
     from .runtime import JobRun
@@ -133,7 +134,8 @@ def _counted_or_spooled(
             raise StoreTimeoutError("the batches database did not answer a moment ago")
         call_within(manager.store_timeout, count, "the batches database")
     except Exception as exc:
-        _spool_until = time.monotonic() + manager.store_timeout
+        if store_unavailable(exc):  # a count that is wrong itself says nothing of the database
+            _spool_until = time.monotonic() + manager.store_timeout
         reason = None if failure is None else f"{type(failure).__name__}: {failure}"
         Spool(manager.batch_spool).append_all(
             [{"batch_id": batch_id, "job_uuid": each, "failure": reason} for each in job_uuids]
@@ -166,7 +168,7 @@ def drain_spooled_counts(manager: QueueManager) -> int:
             "the batches database",
         )
 
-    moved = spool.drain(count)
+    moved = spool.drain(count, unavailable=store_unavailable)
     logger.warning("counted %d spooled batch job outcome(s)", moved)
     return moved
 
@@ -208,6 +210,9 @@ def _fire(
 ) -> None:
     """Fire what is due, in Laravel's order. The count is committed: an error here is
     logged, not raised (running the job again would not count it again, nor fire these)."""
+    if batch.problem is not None and (due.then or due.catch or due.finally_):
+        _record_unreadable(batch, manager, due)
+        return
     fire = _firing(batch, manager)
     try:
         for _ in range(due.progress):
@@ -221,6 +226,37 @@ def _fire(
             events.dispatch(events.BatchFinished(batch))
     except Exception:
         logger.exception("batch %s: its callbacks could not all run", batch.id)
+
+
+# The job that runs a batch's callbacks (`laravel_queue.worker.batch_counts.BatchCallbacks`),
+# by its task name: a row recorded under it runs them with `lq failed:retry`.
+BATCH_CALLBACKS_TASK = "laravel_queue.worker.batch_counts.BatchCallbacks"
+
+
+def _record_unreadable(batch: Batch, manager: QueueManager, due: DueCallbacks) -> None:
+    """A batch whose row cannot be read cannot know its callbacks: its `then`, `catch` or
+    `finally` is recorded in `failed_jobs` with the reason, as the job that would run them,
+    so `lq failed:retry` runs them once the row is fixed; the batch is marked finished when
+    its jobs are done, as any other."""
+    called = [
+        kind
+        for kind, now in (("then", due.then), ("catch", due.catch), ("finally", due.finally_))
+        if now
+    ]
+    exc = BatchUnreadableError(
+        f"batch {batch.id} ({batch.name}): {batch.problem}; its {' and '.join(called)} "
+        "callbacks could not run (fix the row, then retry this failed job to run them)"
+    )
+    state = {"batch_id": batch.id, "progress": 0, "then": due.then, "finally_": due.finally_}
+    message = JobMessage(
+        task=BATCH_CALLBACKS_TASK,
+        id=str(uuid.uuid4()),
+        kwargs=state,
+        queue=str(batch.options.get("queue") or manager.default_queue),
+        connection=str(batch.options.get("connection") or "default"),
+    )
+    logger.error("%s", exc)
+    manager.failed.log(message, exc)
 
 
 def _firing(batch: Batch, manager: QueueManager) -> Any:

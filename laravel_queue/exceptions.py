@@ -49,3 +49,7 @@ class JobTooLargeError(LaravelQueueError, ValueError):
 
 class ConfigurationError(LaravelQueueError, ValueError):
     """A URL, connection name or option given to laravel_queue is not usable."""
+
+
+class BatchUnreadableError(LaravelQueueError):
+    """A `job_batches` row whose JSON columns cannot be read: its callbacks cannot run."""

@@ -8,6 +8,7 @@ complete message as the failed-jobs store keeps it, so a failure can be replayed
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -71,9 +72,21 @@ class LqHeader:
 
     @classmethod
     def from_dict(cls, data: Any) -> LqHeader:
+        """The header of a received message, its fields' types checked at the door: a
+        `batch_id` of 12345 would otherwise reach the batches table (and fail there, on
+        every try) instead of failing this one message with a readable reason."""
         if not isinstance(data, dict):
             raise JobDecodeError(f"the '{HEADER}' header is missing or not an object: {data!r}")
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        wrong = [
+            f"{name} = {value!r:.60} (expected {_HEADER_TYPES[name][1]})"
+            for name, value in known.items()
+            if not _HEADER_TYPES[name][0](value)
+        ]
+        if wrong:
+            raise JobDecodeError(
+                f"the '{HEADER}' header has fields of the wrong type: " + ("; ".join(wrong))
+            )
         try:
             return cls(**known)
         except TypeError as exc:
@@ -93,6 +106,56 @@ class LqHeader:
     def republished(self, **changes: Any) -> LqHeader:
         """The header of the same job published again (release, retry): a new `pushed_at`."""
         return replace(self, pushed_at=time.time(), **changes)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, list) and all(check(item) for item in value)
+
+
+# Each field of `LqHeader`: the check a received value must pass, and what it says it wants.
+_HEADER_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "uuid": (_is_str, "a string"),
+    "display_name": (_is_str, "a string"),
+    "max_tries": (_or_none(_is_number), "a number or null"),
+    "max_exceptions": (_or_none(_is_number), "a number or null"),
+    "backoff": (_or_none(_is_list_of(_is_number)), "a list of seconds or null"),
+    "timeout": (_or_none(_is_number), "seconds or null"),
+    "fail_on_timeout": (_is_bool, "true or false"),
+    "retry_until": (_or_none(_is_number), "a timestamp or null"),
+    "encrypted": (_is_bool, "true or false"),
+    "pushed_at": (_is_number, "a timestamp"),
+    "attempts": (_is_int, "an integer"),
+    "exceptions": (_is_int, "an integer"),
+    "chain": (_or_none(_is_list_of(lambda item: isinstance(item, dict))), "a list of objects"),
+    "chain_catch": (
+        _or_none(_is_list_of(lambda item: isinstance(item, dict))),
+        "a list of objects",
+    ),
+    "chain_queue": (_or_none(_is_str), "a string or null"),
+    "chain_connection": (_or_none(_is_str), "a string or null"),
+    "batch_id": (_or_none(_is_str), "a string or null"),
+    "batch_progress": (_is_bool, "true or false"),
+}
 
 
 @dataclass(frozen=True)

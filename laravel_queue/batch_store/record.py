@@ -26,17 +26,36 @@ class BatchRecord:
     cancelled_at: int | None = None
     finished_at: int | None = None
 
+    # Why the row's JSON columns could not be read (a row written by hand, a truncated
+    # write): the batch is still listed and counted, its callbacks cannot run.
+    problem: str | None = None
+
     @classmethod
     def of(cls, row: Any) -> BatchRecord:
+        problems: list[str] = []
         return cls(
             id=row.id,
             name=row.name,
             total_jobs=int(row.total_jobs),
             pending_jobs=int(row.pending_jobs),
             failed_jobs=int(row.failed_jobs),
-            failed_job_ids=list(json.loads(row.failed_job_ids or "[]")),
-            options=dict(json.loads(row.options or "{}")),
+            failed_job_ids=list(_json(row.failed_job_ids, "[]", list, "failed_job_ids", problems)),
+            options=dict(_json(row.options, "{}", dict, "options", problems)),
             created_at=int(row.created_at),
             cancelled_at=row.cancelled_at,
             finished_at=row.finished_at,
+            problem="; ".join(problems) or None,
         )
+
+
+def _json(text: str | None, empty: str, kind: type, column: str, problems: list[str]) -> Any:
+    """The column's JSON value, or an empty one with the reason added to `problems`."""
+    try:
+        value = json.loads(text or empty)
+    except ValueError as exc:
+        problems.append(f"its {column} column is not JSON ({exc})")
+        return kind()
+    if not isinstance(value, kind):
+        problems.append(f"its {column} column is not a JSON {kind.__name__}: {text!r:.80}")
+        return kind()
+    return value

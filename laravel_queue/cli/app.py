@@ -122,6 +122,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(["queue:pause", "queue:resume", "queue:restart"], "operations"),
     **dict.fromkeys(["queue:size", "queue:monitor", "queue:clear"], "queue"),
     **dict.fromkeys(["workers", "workers:prune", "workers:scale"], "workers"),
+    **dict.fromkeys(["spool", "spool:retry"], "spool"),
 }
 
 

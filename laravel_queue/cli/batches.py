@@ -71,6 +71,7 @@ def summary(batch: BatchRecord) -> dict[str, Any]:
         "created_at": _when(batch.created_at),
         "finished_at": _when(batch.finished_at),
         "cancelled_at": _when(batch.cancelled_at),
+        "problem": batch.problem,
     }
 
 
@@ -120,6 +121,8 @@ def batches_table(batches: list[BatchRecord], width: int) -> Table:
             ended = _short(batch.finished_at)
             if batch.cancelled_at:
                 ended = f"cancelled {_short(batch.cancelled_at)}"
+            if batch.problem:
+                ended = f"unreadable {ended}".strip()
             counts = [str(batch.pending_jobs), str(batch.failed_jobs), str(batch.total_jobs)]
             table.add_row(
                 batch.id, escape(batch.name), bar, *counts, _short(batch.created_at), ended
@@ -131,6 +134,8 @@ def batches_table(batches: list[BatchRecord], width: int) -> Table:
 
 
 def _state(batch: BatchRecord) -> str:
+    if batch.problem:
+        return "unreadable"
     if batch.cancelled_at:
         return "cancelled"
     return "finished" if batch.finished_at else "running"

@@ -11,6 +11,7 @@ late next to its spooled copy leaves one row.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -40,3 +41,23 @@ def call_within(seconds: float, fn: Callable[[], T], what: str) -> T:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the store could not be reached or did not answer (try again later)
+    rather than that this one write is wrong (a value of the wrong type, a constraint): a
+    spool drain puts the record back in the first case and sets it aside in the second."""
+    if isinstance(exc, (StoreTimeoutError, OSError)):
+        return True
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")  # loaded by whatever raised it
+    if sqlalchemy_exc is None:
+        return False
+    if isinstance(exc, sqlalchemy_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    unavailable = (
+        sqlalchemy_exc.OperationalError,  # refused, dropped, deadlocked: try again
+        sqlalchemy_exc.InterfaceError,
+        sqlalchemy_exc.DisconnectionError,
+        sqlalchemy_exc.TimeoutError,  # the pool had no connection to give
+    )
+    return isinstance(exc, unavailable)

@@ -15,13 +15,27 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 Record = dict[str, Any]
+
+logger = logging.getLogger("laravel_queue")
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A spooled record that could not be written as it is, and why."""
+
+    record: Record
+    reason: str
+    at: float
 
 
 class Spool:
@@ -48,8 +62,13 @@ class Spool:
             pass
         return any(self._orphans())
 
-    def drain(self, write: Callable[[Record], None]) -> int:
-        """Hand every record to `write`; what was not written (it raised) is put back."""
+    def drain(
+        self, write: Callable[[Record], None], unavailable: Callable[[BaseException], bool]
+    ) -> int:
+        """Hand every record to `write`. When the store is `unavailable` (judged from what
+        `write` raised), that record and the rest are put back and the error is raised; any
+        other error is the record's own (it can never be written as it is): the record is set
+        aside with the reason, logged, and the drain goes on with the rest."""
         taken = [path for path in (self._take(), *self._adopt_orphans()) if path is not None]
         moved = 0
         for n, path in enumerate(taken):
@@ -57,16 +76,55 @@ class Spool:
             done = 0
             try:
                 for record in records:
-                    write(record)
+                    try:
+                        write(record)
+                    except Exception as exc:
+                        if unavailable(exc):
+                            raise
+                        self._set_aside(record, exc)
+                    else:
+                        moved += 1
                     done += 1
             except BaseException:
                 self._put_back(records[done:], path)
                 for rest in taken[n + 1 :]:
                     self._put_back(self._read(rest), rest)
                 raise
-            moved += done
             path.unlink()
         return moved
+
+    # -- records that can never be written as they are ---------------------------------------
+
+    @property
+    def set_aside_path(self) -> Path:
+        return self.path.with_name(f"{self.path.stem}.set-aside.jsonl")
+
+    def set_aside(self) -> list[SetAside]:
+        """The records a drain could not apply, with why (`lq spool`)."""
+        try:
+            lines = self.set_aside_path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        return [SetAside(**json.loads(line)) for line in lines if line.strip()]
+
+    def restore_set_aside(self) -> int:
+        """Put the set-aside records back in the spool, to be tried again (`lq spool:retry`,
+        once what made them fail is fixed)."""
+        entries = self.set_aside()
+        self.append_all([entry.record for entry in entries])
+        self.set_aside_path.unlink(missing_ok=True)
+        return len(entries)
+
+    def _set_aside(self, record: Record, exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        entry = {"record": record, "reason": reason, "at": time.time()}
+        Spool(self.set_aside_path).append(entry)
+        logger.warning(
+            "a spooled record cannot be written and was set aside in %s (%s); "
+            "`lq spool` lists it, `lq spool:retry` tries it again",
+            self.set_aside_path,
+            reason,
+        )
 
     # -- internals ---------------------------------------------------------------------------
 

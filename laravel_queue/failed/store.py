@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import events
 from ..payload import JobMessage
-from .bounded import call_within
+from .bounded import call_within, store_unavailable
 from .records import FailedJob, FailureRecord
 from .replay import RetryReport, replay_message
 from .spool import Spool
@@ -56,7 +56,9 @@ class FailedJobs:
     def _drain(self) -> int:
         if not self.spool.pending():
             return 0
-        moved = self.spool.drain(lambda data: self._write(FailureRecord(**data)))
+        moved = self.spool.drain(
+            lambda data: self._write(FailureRecord(**data)), unavailable=store_unavailable
+        )
         logger.warning("moved %d spooled failures into failed_jobs", moved)
         return moved
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from laravel_queue import QueueManager
 from laravel_queue.db.engine import make_engine
+from laravel_queue.failed.bounded import store_unavailable
 from laravel_queue.failed.repository import FailedJobRepository
 from laravel_queue.failed.spool import Spool
 from laravel_queue.payload import JobMessage
@@ -39,18 +40,42 @@ def test_the_spool_keeps_records_until_all_are_written(tmp_path: Path) -> None:
         raise ConnectionError("still down")
 
     with pytest.raises(ConnectionError):
-        spool.drain(database_down)
+        spool.drain(database_down, store_unavailable)
     assert spool.pending()  # nothing dropped by a half-done drain
-    assert spool.drain(written.append) == 2
+    assert spool.drain(written.append, store_unavailable) == 2
     assert written[-2:] == [{"n": 1}, {"n": 2}]
     assert not spool.pending()
+
+
+def test_a_record_that_can_never_be_written_is_set_aside_and_the_rest_go_on(
+    tmp_path: Path,
+) -> None:
+    """One bad line stopped every drain at itself and put the rest back, for good."""
+    spool = Spool(tmp_path / "spool.jsonl")
+    for n in (1, "poison", 3):
+        spool.append({"n": n})
+    written: list[object] = []
+
+    def write(record: dict[str, object]) -> None:
+        if not isinstance(record["n"], int):
+            raise TypeError("n must be a number")
+        written.append(record["n"])
+
+    assert spool.drain(write, store_unavailable) == 2
+    assert written == [1, 3] and not spool.pending()
+    [aside] = spool.set_aside()
+    assert aside.record == {"n": "poison"} and aside.reason == "TypeError: n must be a number"
+    assert spool.restore_set_aside() == 1 and spool.set_aside() == []
+    assert spool.pending()  # back in the spool, to be tried again
 
 
 def test_appending_never_waits_for_a_drain_stuck_on_the_database(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.jsonl")
     spool.append({"n": 1})
     database_hangs = threading.Event()
-    drainer = threading.Thread(target=spool.drain, args=(lambda _: database_hangs.wait(),))
+    drainer = threading.Thread(
+        target=spool.drain, args=(lambda _: database_hangs.wait(), store_unavailable)
+    )
     drainer.start()
     wait_until(lambda: not (tmp_path / "spool.jsonl").exists())  # taken by the drain
     started = time.monotonic()
@@ -58,7 +83,7 @@ def test_appending_never_waits_for_a_drain_stuck_on_the_database(tmp_path: Path)
     assert time.monotonic() - started < 1
     database_hangs.set()
     drainer.join()
-    assert spool.drain(lambda _: None) == 1  # the one appended meanwhile
+    assert spool.drain(lambda _: None, store_unavailable) == 1  # the one appended meanwhile
 
 
 def test_a_drain_killed_half_way_is_taken_over(tmp_path: Path) -> None:
@@ -68,7 +93,7 @@ def test_a_drain_killed_half_way_is_taken_over(tmp_path: Path) -> None:
     (tmp_path / f"spool.jsonl.draining-{dead.pid}-abcd").write_text('{"n": 1}\n')
     assert spool.pending()
     written: list[dict[str, int]] = []
-    assert spool.drain(written.append) == 1
+    assert spool.drain(written.append, store_unavailable) == 1
     assert written == [{"n": 1}] and not spool.pending()
 
 
