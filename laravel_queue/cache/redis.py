@@ -6,8 +6,11 @@ from typing import Any
 
 import redis
 
-from ..transport.deadline import SOCKET_TIMEOUT_SECONDS
 from .base import CacheStore, Window
+
+# A cache that does not answer must fail the call (redis-py waits forever by default); the
+# manager passes a shorter wait when its `dispatch_timeout` calls for one.
+SOCKET_TIMEOUT_SECONDS = 2.0
 
 # Create-or-add; the TTL is set only when the counter is created (fixed window).
 _INCREMENT = """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ import pytest
 from laravel_queue import Queue, QueueManager
 
 from .. import jobs
-from ..support import ROOT, lines
+from ..support import ROOT, lines, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -40,3 +42,39 @@ def test_stop_when_empty_drains_the_embedded_default_without_exhausting_its_pool
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert len(lines(trace)) == 300 and Queue.size() == 0
     print(f"300 jobs drained from the embedded SQLite default in {elapsed:.1f}s")
+
+
+def test_a_sigkilled_worker_s_job_runs_again_within_twenty_seconds(
+    sqlite_manager: QueueManager, trace: Path, lq_home: Path
+) -> None:
+    """With the defaults (no transport option set), the embedded SQLite queue brought a
+    SIGKILLed worker's jobs back after 30-40 s, where Redis takes 3-10 s."""
+    jobs.TakesAMoment.dispatch(str(trace), "long", 2.0)
+    env = {"PYTHONPATH": str(ROOT), "LQ_HOME": str(lq_home), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "laravel_queue.cli", "--app", "tests.jobs", "work", "-c", "1"]
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    first = start()
+    wait_until(lambda: Queue.reserved_size() == 1, timeout=30)  # taken, running
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    killed_at = time.monotonic()
+    second = start()
+    try:
+        wait_until(lambda: lines(trace), timeout=60)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+    back_after = time.monotonic() - killed_at - 2.0  # less the job's own 2 s
+    print(f"the killed worker's job ran again {back_after:.1f}s after the kill")
+    assert lines(trace)[0].startswith("long attempt=2"), lines(trace)
+    assert back_after <= 20, back_after  # about 13 s: a 10 s TTL, checked every 2 s
