@@ -45,9 +45,19 @@ from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
-COUNT_EVERY_SECONDS = 0.05
+COUNT_EVERY_SECONDS = 0.02
 """How long the counter gathers ended jobs before one count: at most this much later an
 acknowledgement, and one transaction per batch for everything that ended meanwhile."""
+
+ACK_EVERY_SECONDS = 0.01
+"""How often the event loop acknowledges what was counted (the consumer's timer)."""
+
+HELD_LIMIT = 64
+"""The most successes a worker holds beyond its prefetch while they wait to be counted. Each
+held message raises the prefetch by one, so the pool goes on while a count is made; past
+this many the prefetch stays, and the worker takes no new job until a count is acknowledged.
+A worker killed with counts held runs those jobs again (each still counts once), so this,
+plus the jobs running, is what one kill can re-run, however slow the database is."""
 
 SUCCESSES = ("done", "deleted")  # how a job task reports a success (JobRun.outcome)
 
@@ -75,6 +85,7 @@ class JobRequest(Request):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lq_succeeded = False
+        self._lq_took_a_slot = False  # raised the prefetch when held (`BatchCounter.hold`)
         self._lq_counter: BatchCounter | None = None
         self.batch_id = self.job_uuid = ""
         header = self._request_dict.get(HEADER)
@@ -137,6 +148,7 @@ class BatchCounter:
         self.accepting = True
         self._lock = threading.Lock()
         self._ended: list[JobRequest] = []  # succeeded, not counted yet
+        self._beyond_prefetch = 0  # held messages that raised the prefetch (<= HELD_LIMIT)
         self._settled: deque[tuple[JobRequest, bool]] = deque()  # (request, counted)
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lq-batch-counts", daemon=True)
@@ -146,7 +158,10 @@ class BatchCounter:
         with self._lock:
             if self.accepting:
                 held_delivery_tags.add(request.delivery_tag)
-                self.qos.increment_eventually()
+                request._lq_took_a_slot = self._beyond_prefetch < HELD_LIMIT
+                if request._lq_took_a_slot:
+                    self._beyond_prefetch += 1
+                    self.qos.increment_eventually()
                 self._ended.append(request)
                 self._wake.set()
                 return
@@ -166,7 +181,10 @@ class BatchCounter:
             else:
                 request.reject(requeue=True)
             held_delivery_tags.discard(request.delivery_tag)
-            self.qos.decrement_eventually()
+            if request._lq_took_a_slot:
+                with self._lock:
+                    self._beyond_prefetch -= 1
+                self.qos.decrement_eventually()
 
     def stop(self) -> None:
         """Count what is held, acknowledge it, and take no more (`hold` then counts at once)."""
@@ -177,6 +195,7 @@ class BatchCounter:
         self.acknowledge_counted()
 
     def _run(self) -> None:
+        self._warm_up()
         while True:
             self._wake.wait()
             time.sleep(COUNT_EVERY_SECONDS)  # let more jobs end: one count for them all
@@ -188,6 +207,15 @@ class BatchCounter:
             self._settled.extend((request, counted) for request in ended)
             if stopping:
                 return
+
+    def _warm_up(self) -> None:
+        """Load the SQL store and check the schema before the first job ends, in this thread:
+        done by the first count instead, it took half a second or more (SQLAlchemy's import,
+        the migrations' check), and a fresh worker's held jobs piled up meanwhile."""
+        try:
+            self.manager.batches.find("")
+        except Exception as exc:  # the database is down: the first count will spool
+            logger.debug("the batches store could not be loaded yet: %r", exc)
 
     def _count(self, ended: list[JobRequest]) -> bool:
         """Count `ended`, a transaction per batch, and queue the callbacks due; False when a
@@ -227,7 +255,7 @@ class BatchCounts(RepeatingStep):
         self.counter: BatchCounter | None = None
 
     def interval(self, c: Any) -> float:
-        return COUNT_EVERY_SECONDS
+        return ACK_EVERY_SECONDS
 
     def start(self, c: Any) -> None:
         self.counter = _counters[id(c.app)] = BatchCounter(c.app, c.qos)
