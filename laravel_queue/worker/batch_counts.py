@@ -98,6 +98,7 @@ class JobRequest(Request):  # type: ignore[misc]
         if isinstance(batch_id, str) and batch_id and isinstance(job_uuid, str):
             self.batch_id, self.job_uuid = batch_id, job_uuid
             self._lq_counter = counter
+            counter.expect_counts()
             self._delivery_info[SUCCESS_COUNTED_BY_WORKER] = True  # the pool process reads it
 
     def acknowledge(self) -> None:
@@ -149,6 +150,7 @@ class BatchCounter:
         self._lock = threading.Lock()
         self._ended: list[JobRequest] = []  # succeeded, not counted yet
         self._beyond_prefetch = 0  # held messages that raised the prefetch (<= HELD_LIMIT)
+        self._warm = False  # the SQL store loaded (`_warm_up`)
         self._settled: deque[tuple[JobRequest, bool]] = deque()  # (request, counted)
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lq-batch-counts", daemon=True)
@@ -194,10 +196,16 @@ class BatchCounter:
         self._thread.join(timeout=2 * self.manager.store_timeout + 1)
         self.acknowledge_counted()
 
+    def expect_counts(self) -> None:
+        """A batched job was received: load the store now, while it runs (`_warm_up`)."""
+        if not self._warm:
+            self._wake.set()
+
     def _run(self) -> None:
-        self._warm_up()
         while True:
             self._wake.wait()
+            if not self._warm:
+                self._warm_up()
             time.sleep(COUNT_EVERY_SECONDS)  # let more jobs end: one count for them all
             with self._lock:
                 ended, self._ended = self._ended, []
@@ -209,9 +217,11 @@ class BatchCounter:
                 return
 
     def _warm_up(self) -> None:
-        """Load the SQL store and check the schema before the first job ends, in this thread:
-        done by the first count instead, it took half a second or more (SQLAlchemy's import,
-        the migrations' check), and a fresh worker's held jobs piled up meanwhile."""
+        """Load the SQL store and check the schema when the first batched job arrives, while
+        it runs: done by the first count, it took half a second or more (SQLAlchemy's import,
+        the migrations' check), and a fresh worker's held jobs piled up meanwhile. Not at
+        start: a worker that never counts a batch would carry ~37 MB more for nothing."""
+        self._warm = True
         try:
             self.manager.batches.find("")
         except Exception as exc:  # the database is down: the first count will spool

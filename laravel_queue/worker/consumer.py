@@ -30,6 +30,7 @@ from ..manager import manager_for_app
 from ..payload import RAW_BODY_HEADER, JobMessage
 from ..runtime import describe
 from ..transport.envelope import UNREADABLE_CONTENT_TYPE
+from .memory import return_big_blocks_when_freed
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -73,6 +74,7 @@ _broker_name_log = BrokerNameLog()
 
 class Consumer(CeleryConsumer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        return_big_blocks_when_freed()  # refused big messages leave no memory behind
         logging.getLogger(celery_consumer.__name__).addFilter(_recorded_message_log)
         for celery_logger in (celery_connection_step.__name__, celery_consumer.__name__):
             logging.getLogger(celery_logger).addFilter(_broker_name_log)
