@@ -30,7 +30,7 @@ from ..manager import manager_for_app
 from ..payload import RAW_BODY_HEADER, JobMessage
 from ..runtime import describe
 from ..transport.envelope import UNREADABLE_CONTENT_TYPE
-from .memory import return_big_blocks_when_freed
+from .memory import BIG_BLOCK_BYTES, give_back_freed_memory, return_big_blocks_when_freed
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -143,6 +143,9 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
             recorded.id,
             describe(exc),
         )
+        del recorded
+        if len(message.body or b"") >= BIG_BLOCK_BYTES:
+            give_back_freed_memory()  # the copies made to record it are free now
 
 
 def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+from typing import Any
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -22,12 +23,25 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter
 BIG_BLOCK_BYTES = 256 * 1024  # blocks this big or bigger are mapped, and unmapped when freed
 
 
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
 def return_big_blocks_when_freed() -> bool:
     """Fix glibc's mmap threshold in this process; False where there is no glibc."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, BIG_BLOCK_BYTES))
-    except (OSError, AttributeError, TypeError):
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is None:
         logger.debug("no glibc mallopt here: big blocks stay with the allocator's defaults")
         return False
+    return bool(mallopt(M_MMAP_THRESHOLD, BIG_BLOCK_BYTES))
+
+
+def give_back_freed_memory() -> None:
+    """Return the heap's free pages to the system (glibc's malloc_trim): after a refused big
+    message, the copies made to decode and record it are free, but kept by the allocator."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
