@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("laravel_queue.worker")
 
 # How often (in heartbeats) a process looks for entries in its own in-flight lists that none
-# of its channels holds; one found twice in a row is put back.
-SWEEP_EVERY_BEATS = 12
+# of its channels holds; one found twice in a row is put back. Every 2 beats (10 s by
+# default): a take whose reply was lost to a Redis restart comes back within about 20 s (it
+# waited 60-120 s at every 12 beats, while its worker went on with newer jobs).
+SWEEP_EVERY_BEATS = 2
 
 
 class Heartbeat:
@@ -51,6 +53,7 @@ class Heartbeat:
         # delivery tag -> (queue key, entry): what the channels of this process hold
         self.held: dict[str, tuple[str, bytes]] = {}
         self.unsent_acks: deque[tuple[str, bytes]] = deque()
+        self.unsent_put_backs: deque[tuple[str, bytes]] = deque()  # (queue key, entry)
         self._unknown: set[tuple[str, bytes]] = set()
         self._beats = 0
         self._put_back = self.client.register_script(PUT_BACK)
@@ -61,7 +64,18 @@ class Heartbeat:
         return f"{self.prefix}inflight:{self.id}:{source}"
 
     def put_back(self, source: str, raw: bytes) -> None:
-        """Move an entry of this process from in flight to the front of its queue."""
+        """Move an entry of this process from in flight to the front of its queue; one that
+        cannot reach Redis (a channel closed because Redis went away) is sent again with the
+        next beats, as an ack is, instead of waiting for a sweep."""
+        try:
+            self._put_back_now(source, raw)
+        except Exception as exc:
+            logger.warning(
+                "putting back a message failed (%r); trying again with the heartbeat", exc
+            )
+            self.unsent_put_backs.append((source, raw))
+
+    def _put_back_now(self, source: str, raw: bytes) -> None:
         recovered = f"{self.prefix}recovered:{source}"
         self._put_back(args=[self.inflight_key(source), recovered, raw], client=self.client)
 
@@ -78,6 +92,9 @@ class Heartbeat:
             key, raw = self.unsent_acks[0]
             self.client.lrem(key, 1, raw)
             self.unsent_acks.popleft()
+        while self.unsent_put_backs:
+            self._put_back_now(*self.unsent_put_backs[0])
+            self.unsent_put_backs.popleft()
         self._beats += 1
         if self._beats % SWEEP_EVERY_BEATS == 0:
             self.sweep()
@@ -91,10 +108,11 @@ class Heartbeat:
             for source in sources
             for raw in self.client.lrange(self.inflight_key(source), 0, -1)
         }
-        unknown = in_lists - set(list(self.held.values()))
+        acking = {(key.removeprefix(self.inflight_key("")), raw) for key, raw in self.unsent_acks}
+        unknown = in_lists - set(list(self.held.values())) - set(self.unsent_put_backs) - acking
         for source, raw in unknown & self._unknown:
             logger.warning("putting back a message this worker took but never received")
-            self.put_back(source, raw)
+            self._put_back_now(source, raw)
         self._unknown = unknown - self._unknown
         return len(unknown)
 
