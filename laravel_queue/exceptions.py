@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 
 class LaravelQueueError(Exception):
     """Base class of every error raised by laravel_queue itself."""
@@ -53,3 +56,27 @@ class ConfigurationError(LaravelQueueError, ValueError):
 
 class BatchUnreadableError(LaravelQueueError):
     """A `job_batches` row whose JSON columns cannot be read: its callbacks cannot run."""
+
+
+# -- how an exception reads in a log line -----------------------------------------------------
+
+
+def describe(exc: BaseException) -> str:
+    """`TypeName: message`, the one line a log needs."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+_PACKAGE_FOLDER = str(Path(__file__).resolve().parent)
+
+
+def user_traceback(exc: BaseException) -> str | None:
+    """The traceback of `exc` without this package's own frames (the pipeline that called the
+    job), or None when no frame is the user's: the log shows where *their* code raised, once."""
+    if exc.__traceback__ is None:
+        return None
+    summary = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in summary.stack if not f.filename.startswith(_PACKAGE_FOLDER)]
+    if not frames:
+        return None
+    summary.stack = traceback.StackSummary.from_list(frames)
+    return "".join(summary.format()).rstrip()

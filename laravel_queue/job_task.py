@@ -19,9 +19,10 @@ from celery.app.trace import LOG_FAILURE, LOG_SUCCESS
 from . import registry
 from .dispatching import header_for
 from .durations import readable
+from .exceptions import describe
 from .manager import QueueManager, manager_for_app
 from .payload import HEADER, SUCCESS_COUNTED_BY_WORKER, JobMessage
-from .runtime import JobRun, describe
+from .runtime import JobRun
 
 logger = logging.getLogger("laravel_queue.worker")
 

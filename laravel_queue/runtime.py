@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -32,6 +30,8 @@ from .exceptions import (
     ManuallyFailedError,
     MaxAttemptsExceededError,
     TimeoutExceededError,
+    describe,
+    user_traceback,
 )
 from .payload import ChainState, JobMessage, LqHeader
 from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
@@ -51,29 +51,9 @@ def _named(middleware: object) -> str:
     return type(middleware).__name__ if text.startswith("<") else text
 
 
-def describe(exc: BaseException) -> str:
-    """`TypeName: message`, the one line a log needs."""
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-_PACKAGE_FOLDER = str(Path(__file__).resolve().parent)
-
-
-def user_traceback(exc: BaseException) -> str | None:
-    """The traceback of `exc` without this package's own frames (the pipeline that called the
-    job), or None when no frame is the user's: the log shows where *their* code raised, once."""
-    if exc.__traceback__ is None:
-        return None
-    summary = traceback.TracebackException.from_exception(exc)
-    frames = [f for f in summary.stack if not f.filename.startswith(_PACKAGE_FOLDER)]
-    if not frames:
-        return None
-    summary.stack = traceback.StackSummary.from_list(frames)
-    return "".join(summary.format()).rstrip()
-
-
 # A redelivery counter only needs to outlive the redeliveries of one publication.
 REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
+DIED = "; the previous reservation never finished (its worker was killed or lost)"
 
 AfterRun = Callable[["JobRun", "BaseException | None"], None]
 _after_run: list[AfterRun] = []
@@ -180,15 +160,11 @@ class JobRun:
             max_tries = self.max_tries
             exceeded = max_tries != 0 and self.attempts > max_tries
         if exceeded:
-            died = (
-                "; the previous reservation never finished (its worker was killed or lost)"
-                if self.redelivered
-                else ""
-            )
             exc = MaxAttemptsExceededError(
                 f"{self.name} has been attempted too many times "
                 f"({self.attempts} reservations, tries={self.max_tries}"
-                f"{', retry_until passed' if deadline is not None else ''}{died})"
+                f"{', retry_until passed' if deadline is not None else ''}"
+                f"{DIED if self.redelivered else ''})"
             )
             self.fail(exc)
             raise exc
@@ -255,10 +231,8 @@ class JobRun:
     def _handle_exception(self, exc: Exception) -> None:
         """Laravel: Worker::handleJobException."""
         try:
-            if not self.failed:
-                self.exceptions += 1
-                if self.sync or self._will_exceed_max_attempts() or self._too_many_exceptions():
-                    self.fail(exc)
+            if not self.failed and (self._exception_is_final() or self.sync):
+                self.fail(exc)
             events.dispatch(events.JobExceptionOccurred(self.connection_name, self, exc))
         finally:
             if not (self.deleted or self.released or self.failed):
@@ -282,14 +256,8 @@ class JobRun:
     def _handle_timeout(self) -> None:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
-        if not self.failed:
-            self.exceptions += 1
-            if (
-                self._will_exceed_max_attempts()
-                or self._too_many_exceptions()
-                or self.header.fail_on_timeout
-            ):
-                self.fail(exc)
+        if not self.failed and (self._exception_is_final() or self.header.fail_on_timeout):
+            self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))
         if not (self.failed or self.released or self.deleted):
             # Laravel leaves the job reserved until retry_after; our equivalent is to put it
@@ -304,11 +272,13 @@ class JobRun:
             return deadline <= time.time()
         return self.max_tries > 0 and self.attempts >= self.max_tries
 
-    def _too_many_exceptions(self) -> bool:
-        """Laravel's `maxExceptions`: every exception is counted (carried in the `lq` header
-        across releases), so the failed row also says how many there were."""
+    def _exception_is_final(self) -> bool:
+        """Count the exception and say whether it ends the job: attempts used up, or Laravel's
+        `maxExceptions` reached. Every one is counted (carried in the `lq` header across
+        releases), so the failed row also says how many there were."""
+        self.exceptions += 1
         limit = self.header.max_exceptions
-        return limit is not None and limit > 0 and self.exceptions >= limit
+        return self._will_exceed_max_attempts() or bool(limit and self.exceptions >= limit)
 
     def _backoff(self) -> float:
         steps = self.header.backoff or self.options.backoff
@@ -358,14 +328,14 @@ class JobRun:
         self.failed = True
         if not isinstance(exc, BaseException):
             exc = ManuallyFailedError(exc or f"{self.name} was marked as failed")
-        where = user_traceback(exc)
+        where = f"\n{user_traceback(exc) or ''}".rstrip()  # the job's own frames, once
         logger.error(
             "failed %s[%s] on %s: %s%s",
             self.name,
             self.job_id,
             self.attempt_text,
             describe(exc),
-            f"\n{where}" if where else "",
+            where,
         )
         try:  # Laravel: the batch's count and the chain's catch callbacks, then failed()
             self._after_run(exc)

@@ -24,11 +24,10 @@ from kombu.exceptions import ContentDisallowed
 from vine import promise
 
 from ..binding import RELIABLE_REDIS_TRANSPORT
-from ..exceptions import JobDecodeError, UnregisteredJobError
+from ..exceptions import JobDecodeError, UnregisteredJobError, describe
 from ..job_task import demote_to_debug
 from ..manager import manager_for_app
 from ..payload import RAW_BODY_HEADER, JobMessage
-from ..runtime import describe
 from ..transport.envelope import UNREADABLE_CONTENT_TYPE
 from .memory import BIG_BLOCK_BYTES, give_back_freed_memory, return_big_blocks_when_freed
 

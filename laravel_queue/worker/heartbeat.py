@@ -14,8 +14,8 @@ from typing import Any
 
 from celery.worker import state
 
+from ..exceptions import describe
 from ..manager import manager_for_app
-from ..runtime import describe
 from ..worker_status import HEARTBEAT_SECONDS, WorkerRegistry, WorkerStatus
 from .mover import consumed_queues
 from .steps import Outage, RepeatingStep

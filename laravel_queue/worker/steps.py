@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import bootsteps
 
-from ..runtime import describe
+from ..exceptions import describe
 
 logger = logging.getLogger("laravel_queue.worker")
 
