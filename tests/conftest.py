@@ -7,6 +7,7 @@ that does not answer skips its tests, unless LQ_REQUIRE_SERVICES=1 (CI) makes th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
+from kombu import Connection
 
 from laravel_queue import QueueManager
 
@@ -120,13 +122,32 @@ def redis_manager(redis_urls: ServiceUrls, lq_home: Path) -> Iterator[QueueManag
     manager.cache.close()
 
 
+# Every queue a test uses on the shared RabbitMQ (its vhost "/" is not the tests' own).
+RABBIT_QUEUES = ("default", "high", "low", "chained", "elsewhere", "other", "mail", "later")
+
+
 @pytest.fixture
 def rabbit_manager(amqp_url: str, redis_urls: ServiceUrls, lq_home: Path) -> Iterator[QueueManager]:
     app = Celery("lq_tests", broker=amqp_url, set_as_current=False)
     manager = QueueManager(app, cache_url=redis_urls.cache)
+    _purge(amqp_url)  # RabbitMQ keeps what an interrupted run left in its queues
     yield manager
-    for queue in ("default", "high", "low"):
-        manager.connection().clear(queue)
+    _purge(amqp_url)
+
+
+def _purge(amqp_url: str) -> None:
+    """Empty the tests' queues, each on a channel of its own (purging a queue that was never
+    declared closes the channel it is asked on)."""
+    with Connection(amqp_url) as conn:
+        for queue in RABBIT_QUEUES:
+            channel = conn.channel()
+            try:
+                channel.queue_purge(queue)
+            except conn.channel_errors:
+                pass  # never declared: nothing in it
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
 
 
 @pytest.fixture(params=["sqlite", "redis", "rabbitmq"])
