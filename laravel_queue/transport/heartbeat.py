@@ -14,15 +14,25 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import redis
 from kombu.utils.encoding import bytes_to_str
 
 from .scripts import PUT_BACK
 
-if TYPE_CHECKING:
-    from .redis import Channel
+
+class FetchChannel(Protocol):
+    """What a heartbeat needs of the channel that makes it (`transport.redis.Channel`, which
+    imports this module: named here as a protocol, so this module does not know that one)."""
+
+    fetch_prefix: str
+    fetch_heartbeat_ttl: float
+    fetch_heartbeat_interval: float
+    connection: Any
+
+    def _connparams(self) -> dict[str, Any]: ...
+
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -42,7 +52,7 @@ class Heartbeat:
     reconnect that channel is closed (Kombu's own ack then fails on it).
     """
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: FetchChannel) -> None:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.prefix = channel.fetch_prefix
         self.ttl = channel.fetch_heartbeat_ttl
@@ -129,7 +139,7 @@ _heartbeats: dict[tuple[int, str], Heartbeat] = {}
 _heartbeats_lock = threading.Lock()
 
 
-def heartbeat_for(channel: Channel) -> Heartbeat:
+def heartbeat_for(channel: FetchChannel) -> Heartbeat:
     """This process's heartbeat for the channel's server (made on first use)."""
     key = (os.getpid(), channel.fetch_prefix + channel.connection.client.as_uri())
     with _heartbeats_lock:
