@@ -20,7 +20,7 @@ from celery._state import _get_active_apps
 from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 
 from .exceptions import ConfigurationError
-from .failed import plain_tasks  # noqa: F401 - connects the task_failure receiver
+from .failed.plain_tasks import capture_plain_task_failures
 from .transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from .transport.options import NOT_ENGINE_OPTIONS
 from .urls import (
@@ -68,6 +68,7 @@ def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECOND
     frozen. `broker_transport_options` set by the app win."""
     conf = app.conf
     check_broker_url(str(conf.broker_url or ""))
+    capture_plain_task_failures()  # whether to record them is the manager's setting
     conf.accept_content = ["json"]
     conf.task_serializer = "json"
     conf.result_serializer = "json"

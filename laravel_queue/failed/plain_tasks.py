@@ -106,5 +106,8 @@ def record_plain_task_failure(
         logger.exception("could not record the failure of %s[%s]", sender.name, task_id)
 
 
-signals.task_received.connect(_remember_request, weak=False)
-signals.task_failure.connect(record_plain_task_failure, weak=False)
+def capture_plain_task_failures() -> None:
+    """Connect the receivers (once per process; connecting again changes nothing: Celery
+    keys a receiver by its identity). Binding a manager to an app calls it."""
+    signals.task_received.connect(_remember_request, weak=False)
+    signals.task_failure.connect(record_plain_task_failure, weak=False)
