@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from . import events
 from .batch_store.record import BatchRecord
@@ -31,7 +31,7 @@ from .payload import ChainState
 if TYPE_CHECKING:
     from .job import Job
 
-BatchItem = Any
+BatchItem: TypeAlias = "Job | Sequence[Job]"
 """A `Job`, or a list of jobs (a chain)."""
 
 CALLBACK_KINDS = ("before", "then", "catch", "finally", "progress")
@@ -87,7 +87,7 @@ class Batch(BatchRecord):
 
     def add(self, items: Iterable[BatchItem]) -> Batch:
         """Add jobs (or chains, as lists) to the batch — also from a job of the batch."""
-        groups = [_as_chain(item) for item in items]
+        groups = [as_chain(item) for item in items]
         count = sum(len(group) for group in groups)
         if count:
             self.manager.batches.increment_total(self.id, count)
@@ -111,8 +111,9 @@ class Batch(BatchRecord):
             self.manager.connection(name).bulk(heads)
 
 
-def _as_chain(item: BatchItem) -> list[Job]:
-    jobs = list(item) if isinstance(item, (list, tuple)) else [item]
+def as_chain(item: BatchItem) -> list[Job]:
+    """The jobs of one item of a batch: a job alone, or a list of them (a chain)."""
+    jobs: list[Job] = list(item) if isinstance(item, (list, tuple)) else [cast("Job", item)]
     for job in jobs:
         require_job_instance(job, "a batch")
     if not jobs:
@@ -126,7 +127,7 @@ class PendingBatch:
     def __init__(self, items: Sequence[BatchItem], manager: QueueManager | None = None) -> None:
         self.items = list(items)
         for item in self.items:
-            _as_chain(item)
+            as_chain(item)
         self.manager = manager
         self._name = ""
         self._options: dict[str, Any] = {kind: [] for kind in CALLBACK_KINDS}
@@ -144,7 +145,7 @@ class PendingBatch:
     @property
     def jobs(self) -> list[Job]:
         """Every job of the batch, chains flattened, in order."""
-        return [job for item in self.items for job in _as_chain(item)]
+        return [job for item in self.items for job in as_chain(item)]
 
     def allows_failures(self) -> bool:
         return bool(self._options["allow_failures"])
@@ -188,7 +189,7 @@ class PendingBatch:
 
     def as_chain_link(self) -> dict[str, Any]:
         """This batch as one step of a chain, dispatched when the chain reaches it."""
-        items = [[chain_link(job) for job in _as_chain(item)] for item in self.items]
+        items = [[chain_link(job) for job in as_chain(item)] for item in self.items]
         return {"batch": {"name": self._name, "options": self._options, "items": items}}
 
     def dispatch(self) -> Batch:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from . import runtime
 from .callbacks import Callback, callback_spec, invoke
@@ -95,7 +95,9 @@ class PendingChain:
             connection=self.connection,
         )
         manager = self.manager or current_manager()
-        if _is_batch(first):  # Laravel wraps it in a ChainedBatch job; here it goes at once
+        if isinstance(
+            first, ChainLinkable
+        ):  # Laravel wraps it in a ChainedBatch job; here it goes at once
             state.links.insert(0, link_for(first))
             return continue_chain(manager, state)
         if first.options.chain is not None:  # first.chain([...]) and then Bus.chain: both
@@ -107,8 +109,16 @@ class PendingChain:
         return Dispatcher(manager).dispatch(first)
 
 
-ChainItem = Any
-"""A `Job`, or a pending batch (`Bus.batch([...])`, not dispatched) to run as one step."""
+@runtime_checkable
+class ChainLinkable(Protocol):
+    """A step of a chain that is not a job: a pending batch (`Bus.batch([...])`, not yet
+    dispatched), which says how it goes into the chain's header."""
+
+    def as_chain_link(self) -> dict[str, Any]: ...
+
+
+ChainItem: TypeAlias = "Job | ChainLinkable"
+"""A `Job`, or a pending batch to run as one step."""
 
 # How a link that is not a job goes on: "batch" -> laravel_queue.batches (above this module)
 # registers how to dispatch a batch whose `finally` carries the rest of the chain.
@@ -120,19 +130,15 @@ def register_link_kind(kind: str, dispatcher: LinkDispatcher) -> None:
     _link_dispatchers[kind] = dispatcher
 
 
-def _is_batch(item: ChainItem) -> bool:
-    return hasattr(item, "as_chain_link")
-
-
 def _require_item(item: ChainItem) -> None:
-    if not _is_batch(item):
+    if not isinstance(item, ChainLinkable):
         require_job_instance(item, "a chain")
 
 
 def link_for(item: ChainItem) -> dict[str, Any]:
     """A job or a pending batch as a link of a chain (`TypeError` for anything else)."""
     _require_item(item)
-    return item.as_chain_link() if _is_batch(item) else chain_link(item)
+    return item.as_chain_link() if isinstance(item, ChainLinkable) else chain_link(item)
 
 
 def continue_chain(

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..batches import Batch, BatchItem
+from ..batches import Batch, BatchItem, as_chain
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -43,7 +43,7 @@ class FakeBatch(Batch):
             object.__setattr__(self, name, value)  # frozen like Batch; the fake records
 
     def add(self, items: Iterable[BatchItem]) -> Batch:
-        jobs = [job for item in items for job in (item if isinstance(item, list) else [item])]
+        jobs = [job for item in items for job in as_chain(item)]
         self.added.extend(jobs)
         self._set(
             total_jobs=self.total_jobs + len(jobs), pending_jobs=self.pending_jobs + len(jobs)
