@@ -180,8 +180,9 @@ Listener = Callable[[Any], Any]
 
 
 @dataclass
-class Dispatcher:
-    """Calls the listeners of an event class (and of its base classes)."""
+class Listeners:
+    """The listeners of each event class, called for an event of it or of a subclass
+    (Laravel's events `Dispatcher`; `dispatch()` below is what fires an event)."""
 
     listeners: dict[type, list[Listener]] = field(default_factory=lambda: defaultdict(list))
 
@@ -214,7 +215,7 @@ class Dispatcher:
         return answer
 
 
-dispatcher = Dispatcher()
+listeners = Listeners()
 
 # Where every event goes besides its listeners: `laravel_queue.signals` adds its sender when
 # imported (nobody can have connected to a signal without importing that module).
@@ -229,7 +230,7 @@ def forward_to(send: Callable[[object], None]) -> None:
 def dispatch(event: object) -> object:
     """Fire `event` to its listeners and to the signal of the same name; the listeners'
     first answer that is not None."""
-    answer = dispatcher.until(event)
+    answer = listeners.until(event)
     for send in _forwards:
         send(event)
     return answer

@@ -114,36 +114,36 @@ class Queue:
 
     @staticmethod
     def listen(event: type[E], listener: Callable[[E], Any]) -> Callable[[E], Any]:
-        return events.dispatcher.listen(event, listener)
+        return events.listeners.listen(event, listener)
 
     @staticmethod
     def before(listener: Callable[[events.JobProcessing], Any]) -> Any:
-        return events.dispatcher.listen(events.JobProcessing, listener)
+        return events.listeners.listen(events.JobProcessing, listener)
 
     @staticmethod
     def after(listener: Callable[[events.JobProcessed], Any]) -> Any:
-        return events.dispatcher.listen(events.JobProcessed, listener)
+        return events.listeners.listen(events.JobProcessed, listener)
 
     @staticmethod
     def failing(listener: Callable[[events.JobFailed], Any]) -> Any:
-        return events.dispatcher.listen(events.JobFailed, listener)
+        return events.listeners.listen(events.JobFailed, listener)
 
     @staticmethod
     def exception_occurred(listener: Callable[[events.JobExceptionOccurred], Any]) -> Any:
-        return events.dispatcher.listen(events.JobExceptionOccurred, listener)
+        return events.listeners.listen(events.JobExceptionOccurred, listener)
 
     @staticmethod
     def looping(listener: Callable[[events.Looping], Any]) -> Any:
         """Return False from the listener to hold the worker's queues until its next poll."""
-        return events.dispatcher.listen(events.Looping, listener)
+        return events.listeners.listen(events.Looping, listener)
 
     @staticmethod
     def starting(listener: Callable[[events.WorkerStarting], Any]) -> Any:
-        return events.dispatcher.listen(events.WorkerStarting, listener)
+        return events.listeners.listen(events.WorkerStarting, listener)
 
     @staticmethod
     def stopping(listener: Callable[[events.WorkerStopping], Any]) -> Any:
-        return events.dispatcher.listen(events.WorkerStopping, listener)
+        return events.listeners.listen(events.WorkerStopping, listener)
 
 
 def _queue_fake() -> QueueFake:

@@ -23,7 +23,7 @@ _EVENT_CLASSES = [
     if isinstance(cls, type)
     and cls.__module__ == events.__name__
     and cls is not events.Event
-    and cls not in (events.Dispatcher,)
+    and cls is not events.Listeners
 ]
 
 by_event: dict[type, Signal] = {

@@ -33,7 +33,7 @@ def processed() -> Iterator[list[object]]:
 
     Queue.listen(events.JobProcessed, listener)
     yield seen
-    events.dispatcher.forget(events.JobProcessed, listener)
+    events.listeners.forget(events.JobProcessed, listener)
 
 
 def test_the_worker_counts_successes_and_runs_then_and_finally_in_one_job(
