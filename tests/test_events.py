@@ -29,7 +29,7 @@ def heard() -> Iterator[list[object]]:
         Queue.listen(cls, seen.append)
     yield seen
     for cls in classes:
-        events.dispatcher.forget(cls, seen.append)
+        events.listeners.forget(cls, seen.append)
 
 
 def test_pausing_and_resuming_fire_queue_paused_and_queue_resumed(
@@ -89,7 +89,7 @@ def test_until_answers_with_the_first_listener_that_says_something_and_ignores_r
     try:
         assert events.dispatch(events.Looping("redis", "default")) is False
     finally:
-        events.dispatcher.forget(events.Looping)
+        events.listeners.forget(events.Looping)
     assert events.dispatch(events.Looping("redis", "default")) is None
 
 

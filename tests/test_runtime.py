@@ -167,7 +167,7 @@ def test_events_fire_in_laravels_order(redis_manager: QueueManager, trace: Path)
             wait_until(lambda: seen.count("JobAttempted") == 2)
     finally:
         for kind in kinds:
-            events.dispatcher.forget(kind)
+            events.listeners.forget(kind)
     assert seen == [
         "JobProcessing",
         "JobExceptionOccurred",
@@ -192,5 +192,5 @@ def test_a_listener_that_raises_breaks_nothing(redis_manager: QueueManager, trac
         with worker(redis_manager):
             wait_until(lambda: lines(trace))
     finally:
-        events.dispatcher.forget(events.JobProcessing)
+        events.listeners.forget(events.JobProcessing)
     assert redis_manager.failed.all() == []

@@ -20,7 +20,7 @@ def busy() -> Iterator[list[events.QueueBusy]]:
     fired: list[events.QueueBusy] = []
     Queue.listen(events.QueueBusy, fired.append)
     yield fired
-    events.dispatcher.forget(events.QueueBusy, fired.append)
+    events.listeners.forget(events.QueueBusy, fired.append)
 
 
 def test_queue_monitor_fires_queue_busy_only_for_queues_at_or_over_max(

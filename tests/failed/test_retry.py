@@ -37,7 +37,7 @@ def test_a_retried_job_runs_again_with_fresh_attempts_and_succeeds_once_fixed(
     flag.touch()
     job_id = jobs.FailsWhileFlagged.dispatch(str(trace), str(flag))
     requested: list[JobRetryRequested] = []
-    events.dispatcher.listen(JobRetryRequested, requested.append)
+    events.listeners.listen(JobRetryRequested, requested.append)
     try:
         with worker(store_manager):
             wait_until(lambda: store_manager.failed.count() == 1)
@@ -46,7 +46,7 @@ def test_a_retried_job_runs_again_with_fresh_attempts_and_succeeds_once_fixed(
             assert result.exit_code == 0, result.output
             wait_until(lambda: "flagged succeeded" in lines(trace))
     finally:
-        events.dispatcher.forget(JobRetryRequested, requested.append)
+        events.listeners.forget(JobRetryRequested, requested.append)
     assert [event.job.uuid for event in requested] == [job_id]
     assert store_manager.failed.count() == 0
     assert lines(trace) == [
