@@ -247,7 +247,7 @@ class CeleryConnection(Connection):
             headers=message.headers,
             ignore_result=True,
             producer=producer,
-            retry_policy={**self._retry_policy, "errback": deadline},
+            retry_policy={"errback": deadline},  # merged into the app's policy by Celery
             argsrepr=repr_limited(message.args),
             kwargsrepr=repr_limited(message.kwargs),
             # The queue, its exchange and binding live on the broker once declared, so this
@@ -269,10 +269,6 @@ class CeleryConnection(Connection):
 
                 errors += (SQLAlchemyError,)
             return errors
-
-    @cached_property
-    def _retry_policy(self) -> dict[str, Any]:
-        return dict(self.app.conf.task_publish_retry_policy or {})
 
     def _guard(self, action: Callable[[PublishDeadline], object]) -> None:
         """Run one dispatch's publishing within `dispatch_timeout` (`transport.deadline`);

@@ -62,8 +62,9 @@ class Heartbeat:
         )
         # delivery tag -> (queue key, entry): what the channels of this process hold
         self.held: dict[str, tuple[str, bytes]] = {}
+        # (queue key, entry) of acks and put-backs that could not reach Redis, sent again
         self.unsent_acks: deque[tuple[str, bytes]] = deque()
-        self.unsent_put_backs: deque[tuple[str, bytes]] = deque()  # (queue key, entry)
+        self.unsent_put_backs: deque[tuple[str, bytes]] = deque()
         self._unknown: set[tuple[str, bytes]] = set()
         self._beats = 0
         self._put_back = self.client.register_script(PUT_BACK)
@@ -99,8 +100,8 @@ class Heartbeat:
     def beat(self) -> None:
         self.announce()
         while self.unsent_acks:
-            key, raw = self.unsent_acks[0]
-            self.client.lrem(key, 1, raw)
+            source, raw = self.unsent_acks[0]
+            self.client.lrem(self.inflight_key(source), 1, raw)
             self.unsent_acks.popleft()
         while self.unsent_put_backs:
             self._put_back_now(*self.unsent_put_backs[0])
@@ -118,8 +119,9 @@ class Heartbeat:
             for source in sources
             for raw in self.client.lrange(self.inflight_key(source), 0, -1)
         }
-        acking = {(key.removeprefix(self.inflight_key("")), raw) for key, raw in self.unsent_acks}
-        unknown = in_lists - set(list(self.held.values())) - set(self.unsent_put_backs) - acking
+        # copies: the channels change these from the main thread
+        waiting = {*list(self.held.values()), *list(self.unsent_acks), *list(self.unsent_put_backs)}
+        unknown = in_lists - waiting
         for source, raw in unknown & self._unknown:
             logger.warning("putting back a message this worker took but never received")
             self._put_back_now(source, raw)

@@ -190,7 +190,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
             self.heartbeat.client.lrem(key, 1, raw)
         except Exception as exc:
             logger.warning("ack of %s not sent (%r); sending it again with the heartbeat", tag, exc)
-            self.heartbeat.unsent_acks.append((key, raw))
+            self.heartbeat.unsent_acks.append((source, raw))
 
     def taken_entry(self, tag: str) -> tuple[str, bytes]:
         """The queue and raw entry of a message this process holds (for `Message`)."""

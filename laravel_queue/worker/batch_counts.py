@@ -259,6 +259,7 @@ class BatchCounts(RepeatingStep):
     """Consumer bootstep: the `BatchCounter` of this worker, acknowledging on the timer."""
 
     timer_priority = 1
+    doing = "acknowledging counted batch jobs"
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)

@@ -18,7 +18,7 @@ from ..exceptions import describe
 from ..manager import manager_for_app
 from ..worker_status import HEARTBEAT_SECONDS, WorkerRegistry, WorkerStatus
 from .mover import consumed_queues
-from .steps import Outage, RepeatingStep
+from .steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -34,12 +34,12 @@ POOL_NAMES = {
 
 class WorkerHeartbeat(RepeatingStep):
     timer_priority = 6
+    doing = "writing the worker heartbeat"
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.started_at = time.time()
         self.queues: list[str] = []
-        self.outage = Outage("writing the worker heartbeat")
 
     def interval(self, c: Any) -> float:
         return HEARTBEAT_SECONDS
@@ -47,16 +47,11 @@ class WorkerHeartbeat(RepeatingStep):
     def start(self, c: Any) -> None:
         if not self.queues:
             self.queues = consumed_queues(c)  # as started, before any pause
-        self.tick(c)
+        self.run_tick(c)
         super().start(c)
 
     def tick(self, c: Any) -> None:
-        try:
-            WorkerRegistry(manager_for_app(c.app).cache).beat(self.status(c))
-        except Exception as exc:
-            self.outage.failed(exc)
-        else:
-            self.outage.succeeded()
+        WorkerRegistry(manager_for_app(c.app).cache).beat(self.status(c))
 
     def shutdown(self, c: Any) -> None:
         try:

@@ -22,7 +22,7 @@ from .. import events
 from ..interruptions import Interruptions, Snapshot
 from ..manager import manager_for_app
 from .mover import consumed_queues
-from .steps import Outage, RepeatingStep
+from .steps import RepeatingStep
 from .stop import stop_state, stop_taking
 
 logger = logging.getLogger("laravel_queue.worker")
@@ -32,6 +32,7 @@ POLL_SECONDS = 0.5
 
 class InterruptionPolling(RepeatingStep):
     timer_priority = 2
+    doing = "reading the pause and restart flags"
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
@@ -39,7 +40,6 @@ class InterruptionPolling(RepeatingStep):
         self.held: tuple[str, ...] = ()
         self.started_seen: float | None = None
         self.first = True
-        self.outage = Outage("reading the pause and restart flags")
 
     def interval(self, c: Any) -> float:
         return POLL_SECONDS
@@ -50,7 +50,7 @@ class InterruptionPolling(RepeatingStep):
         if not self.queues:
             self.queues = consumed_queues(c)
         self.held = ()
-        self.tick(c)  # before the first message is taken: a paused queue is never touched
+        self.run_tick(c)  # before the first message is taken: a paused queue is never touched
         super().start(c)
 
     def tick(self, c: Any) -> None:
@@ -58,12 +58,7 @@ class InterruptionPolling(RepeatingStep):
             return  # stopping: nothing is consumed again
         manager = manager_for_app(c.app)
         connection = manager.connection_for_app(c.app).name
-        try:
-            snapshot = Interruptions(manager.cache).snapshot()
-        except Exception as exc:
-            self.outage.failed(exc)
-            return
-        self.outage.succeeded()
+        snapshot = Interruptions(manager.cache).snapshot()
         if self._restart_requested(snapshot) and manager.worker_options.managed:
             stop_taking(c, "restart_signal")
             return

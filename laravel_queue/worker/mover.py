@@ -12,27 +12,19 @@ from typing import Any
 
 from ..connection import CeleryConnection
 from ..manager import manager_for_app
-from .steps import Outage, RepeatingStep
+from .steps import RepeatingStep
 
 
 class DelayedJobMover(RepeatingStep):
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.outage = Outage("moving due delayed jobs")
+    # While the store or broker is down, the jobs stay parked (or their claim expires) and
+    # the next pass tries again.
+    doing = "moving due delayed jobs"
 
     def interval(self, c: Any) -> float:
         return float(manager_for_app(c.app).worker_options.mover_interval)
 
     def tick(self, c: Any) -> int:
-        try:
-            moved = move_due_jobs(c)
-        except Exception as exc:
-            # The store or broker is down: the jobs stay parked (or their claim expires) and
-            # the next pass tries again.
-            self.outage.failed(exc)
-            return 0
-        self.outage.succeeded()
-        return moved
+        return move_due_jobs(c)
 
 
 def consumed_queues(c: Any) -> list[str]:

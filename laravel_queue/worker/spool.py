@@ -22,6 +22,7 @@ CHECK_EVERY_SECONDS = 2.0
 
 class SpoolDrainer(RepeatingStep):
     timer_priority = 9
+    doing = "draining the spools"
 
     def interval(self, c: Any) -> float:
         return CHECK_EVERY_SECONDS

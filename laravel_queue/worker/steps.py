@@ -35,14 +35,19 @@ class Outage:
 
 
 class RepeatingStep(bootsteps.StartStopStep):  # type: ignore[misc]
-    """Calls `tick(consumer)` every `interval(consumer)` seconds while the consumer runs."""
+    """Calls `tick(consumer)` every `interval(consumer)` seconds while the consumer runs.
+
+    A tick that raises (its store or broker is down) is said once by the step's `Outage`,
+    named by `doing`, and tried again at the next tick."""
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
     timer_priority = 5  # among the consumer timer's entries
+    doing = "a periodic step of the worker"  # what the log says failed
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.tref: Any = None
+        self.outage = Outage(self.doing)
 
     def interval(self, c: Any) -> float:
         raise NotImplementedError
@@ -52,8 +57,17 @@ class RepeatingStep(bootsteps.StartStopStep):  # type: ignore[misc]
 
     def start(self, c: Any) -> None:
         self.tref = c.timer.call_repeatedly(
-            self.interval(c), self.tick, (c,), priority=self.timer_priority
+            self.interval(c), self.run_tick, (c,), priority=self.timer_priority
         )
+
+    def run_tick(self, c: Any) -> None:
+        """One `tick`, its failure logged (once per outage) instead of raised."""
+        try:
+            self.tick(c)
+        except Exception as exc:
+            self.outage.failed(exc)
+        else:
+            self.outage.succeeded()
 
     def stop(self, c: Any) -> None:
         if self.tref is not None:
