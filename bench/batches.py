@@ -45,7 +45,7 @@ from bench.harness import timed_run, warm_worker  # noqa: E402
 from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
 from bench.raw_app import raw_chord_done, raw_counted, raw_counted_result  # noqa: E402
 from laravel_queue import Bus, Queue  # noqa: E402
-from laravel_queue.batch_outcomes import count_outcome, count_successes  # noqa: E402
+from laravel_queue.bus.batch_outcomes import count_outcome, count_successes  # noqa: E402
 
 
 def plain(jobs: int, queue: str) -> object:

@@ -37,8 +37,8 @@ os.environ.setdefault("LQ_BENCH_DATABASE", f"sqlite:///{tempfile.mkdtemp()}/benc
 from bench.apps import BROKER, NoopJob, app, manager  # noqa: E402
 from bench.measure import Row, report, report_arguments  # noqa: E402
 from laravel_queue.db.schema import failed_jobs  # noqa: E402
-from laravel_queue.dispatching import build_message  # noqa: E402
-from laravel_queue.failed.records import FailureRecord  # noqa: E402
+from laravel_queue.jobs.serialization import build_message  # noqa: E402
+from laravel_queue.messages.records import FailureRecord  # noqa: E402
 
 QUEUE = "bench-retry"
 INSERT_CHUNK = 1000

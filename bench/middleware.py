@@ -38,7 +38,8 @@ use_private("LQ_BENCH_STORE")
 from bench.apps import CountedJob, GuardedJob  # noqa: E402
 from bench.harness import timed_run, warm_worker  # noqa: E402
 from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
-from laravel_queue import Job, Queue, worker_status  # noqa: E402
+from laravel_queue import Job, Queue  # noqa: E402
+from laravel_queue.worker import heartbeat as worker_status  # noqa: E402
 
 STOP = "lq-bench-stop"
 

@@ -3,20 +3,16 @@
 from laravel_queue import QueueManager, Job, Queue
 """
 
-from . import (
-    batch_outcomes,  # noqa: F401 - counts a batched job's outcome when it ends
-    job_task,  # noqa: F401 - makes every Job class a Celery task
-)
-from .batches import Batch
-from .bus import Bus
-from .callbacks import callback
-from .encryption import ShouldBeEncrypted
-from .exceptions import QueueConnectionError
-from .job import Job
-from .limits import Limit, RateLimiter
-from .manager import QueueManager
-from .queue import Queue
-from .unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
+from laravel_queue.bus.batch import Batch
+from laravel_queue.bus.callbacks import callback
+from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
+from laravel_queue.exceptions import QueueConnectionError
+from laravel_queue.facades.bus import Bus
+from laravel_queue.facades.queue import Queue
+from laravel_queue.facades.rate_limiter import Limit, RateLimiter
+from laravel_queue.job import Job
+from laravel_queue.manager import QueueManager
+from laravel_queue.messages.encryption import ShouldBeEncrypted
 
 __all__ = [
     "Batch",

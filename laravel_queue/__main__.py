@@ -1,3 +1,3 @@
-from .cli import main
+from laravel_queue.cli import main
 
 main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .job import Job
+from laravel_queue.job import Job
 
 
 class SendWelcomeEmail(Job):

@@ -20,25 +20,26 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
-from .binding import configure_app
-from .cache.base import CacheStore
-from .cache.memory import MemoryStore
-from .cache.redis import RedisStore
-from .connection import CeleryConnection, Connection
-from .delayed.base import DelayedStore
-from .delayed.redis import RedisDelayedStore
-from .exceptions import ConfigurationError
-from .failed.store import FailedJobs
-from .recorders import DispatchRecorder, PushRecorder
-from .sync import SyncConnection
-from .transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
-from .urls import is_redis_cache, mask_url, normalize_url
-from .worker_options import WorkerOptions
+from laravel_queue.bus.host import DispatchRecorder
+from laravel_queue.cache.base import CacheStore
+from laravel_queue.cache.memory import MemoryStore
+from laravel_queue.cache.redis import RedisStore
+from laravel_queue.celery_app.configure import configure_app
+from laravel_queue.connections.base import Connection, PushRecorder
+from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.delayed.base import DelayedStore
+from laravel_queue.delayed.redis import RedisDelayedStore
+from laravel_queue.exceptions import ConfigurationError
+from laravel_queue.failed.store import FailedJobs
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.runtime.sync import SyncConnection
+from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
+from laravel_queue.urls import is_redis_cache, mask_url, normalize_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from .batch_store.sql import BatchRepository
+    from laravel_queue.bus.batch_repository import BatchRepository
 
 DEFAULT_CONNECTION = "default"
 # How long recording a failure may wait for the database before it is spooled: well below the
@@ -267,14 +268,14 @@ class QueueManager:
 
     @cached_property
     def engine(self) -> Engine:
-        from .db.engine import make_engine
+        from laravel_queue.db.engine import make_engine
 
         return make_engine(self.database_url)
 
     def ensure_schema(self) -> None:
         """Run the migrations once per process (cheap when already at head)."""
         if not self._schema_ready:
-            from .db.migrate import migrate
+            from laravel_queue.db.migrate import migrate
 
             migrate(self.engine)
             self._schema_ready = True
@@ -288,8 +289,8 @@ class QueueManager:
             )
         if url.startswith("memory://"):
             return MemoryStore(self.prefix)
-        from .cache.sql import SqlStore
-        from .db.engine import make_engine
+        from laravel_queue.cache.sql import SqlStore
+        from laravel_queue.db.engine import make_engine
 
         self.ensure_schema()
         engine = self.engine if url == self.database_url else make_engine(url)
@@ -300,7 +301,7 @@ class QueueManager:
         cache = self.cache
         if isinstance(cache, RedisStore):
             return RedisDelayedStore(cache.client, self.prefix)
-        from .delayed.sql import SqlDelayedStore
+        from laravel_queue.delayed.sql import SqlDelayedStore
 
         self.ensure_schema()
         return SqlDelayedStore(self.engine)
@@ -308,7 +309,7 @@ class QueueManager:
     @cached_property
     def batches(self) -> BatchRepository:
         """The `job_batches` table, in the failed-jobs database."""
-        from .batch_store.sql import BatchRepository
+        from laravel_queue.bus.batch_repository import BatchRepository
 
         self.ensure_schema()
         return BatchRepository(self.engine)
@@ -356,7 +357,7 @@ class QueueManager:
 
 
 def _embedded_app(sqlite_file: Path) -> Celery:
-    from .db.engine import use_wal  # the embedded default runs on SQL: load the driver
+    from laravel_queue.db.engine import use_wal  # the embedded default runs on SQL: load the driver
 
     use_wal(sqlite_file)  # several processes share the file: readers must not block writers
     app = Celery("laravel_queue", set_as_current=False)

@@ -50,7 +50,7 @@ from pytest_celery import (
 )
 from pytest_docker_tools import build, container, fxtr, volume
 
-from .manager import QueueManager
+from laravel_queue.manager import QueueManager
 
 PACKAGE = Path(__file__).resolve().parent
 RECIPE = PACKAGE / "docker" / "Dockerfile"

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from .bus import Bus
-from .manager import QueueManager
-from .queue import Queue
-from .testing import BusFake, QueueFake
-from .worker.in_process import LqWorker, running_worker
+from laravel_queue.facades.bus import Bus
+from laravel_queue.facades.queue import Queue
+from laravel_queue.manager import QueueManager
+from laravel_queue.testing import BusFake, QueueFake
+from laravel_queue.worker.in_process import LqWorker, running_worker
 
 EMBEDDED = "embedded"
 

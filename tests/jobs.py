@@ -23,7 +23,7 @@ from laravel_queue import (
     ShouldBeUniqueUntilProcessing,
     callback,
 )
-from laravel_queue.batches import Batch
+from laravel_queue.bus.batch import Batch
 from laravel_queue.manager import current_manager
 from laravel_queue.middleware import (
     FailOnException,

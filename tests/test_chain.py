@@ -10,8 +10,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from laravel_queue import Bus, Queue, QueueManager
-from laravel_queue.encryption import ENCRYPTED_KWARG
-from laravel_queue.payload import HEADER
+from laravel_queue.messages.encryption import ENCRYPTED_KWARG
+from laravel_queue.messages.payload import HEADER
 
 from . import jobs
 from .support import lines, wait_until, worker

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from laravel_queue import Job
-from laravel_queue.encoding import decode_value, encode_value
 from laravel_queue.exceptions import JobDecodeError, JobEncodeError
+from laravel_queue.messages.encoding import decode_value, encode_value
 
 
 class Size(enum.Enum):

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from laravel_queue import Bus, Queue, QueueManager, events, signals
+from laravel_queue import Bus, Queue, QueueManager, events
+from laravel_queue.events import signals
 
 from . import jobs
 from .support import wait_until, worker

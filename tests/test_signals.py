@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from laravel_queue import QueueManager, events, signals
+from laravel_queue import QueueManager, events
+from laravel_queue.events import signals
 
 from . import jobs
 

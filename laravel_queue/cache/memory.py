@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .base import CacheStore, Window
+from laravel_queue.cache.base import CacheStore, Window
 
 
 class MemoryStore(CacheStore):

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from .base import CacheStore, Window
+from laravel_queue.cache.base import CacheStore, Window
 
 # A cache that does not answer must fail the call (redis-py waits forever by default); the
 # manager passes a shorter wait when its `dispatch_timeout` calls for one.

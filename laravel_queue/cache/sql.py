@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db.schema import lq_cache
-from ..db.upsert import upsert
-from .base import CacheStore, Window
+from laravel_queue.cache.base import CacheStore, Window
+from laravel_queue.db.schema import lq_cache
+from laravel_queue.db.upsert import upsert
 
 c = lq_cache.c
 

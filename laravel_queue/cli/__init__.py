@@ -9,8 +9,8 @@ import click
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from ..exceptions import LaravelQueueError, QueueConnectionError
-from .app import ARTISAN_NAMES, Context, cli, load_manager
+from laravel_queue.cli.app import ARTISAN_NAMES, Context, cli, load_manager
+from laravel_queue.exceptions import LaravelQueueError, QueueConnectionError
 
 __all__ = ["ARTISAN_NAMES", "Context", "app_option_first", "cli", "load_manager", "main"]
 

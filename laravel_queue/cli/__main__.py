@@ -1,3 +1,3 @@
-from . import main
+from laravel_queue.cli import main
 
 main()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from .. import manager as managers
-from ..exceptions import ConfigurationError
-from ..manager import QueueManager, current_manager
+from laravel_queue import manager as managers
+from laravel_queue.exceptions import ConfigurationError
+from laravel_queue.manager import QueueManager, current_manager
 
 EXIT_USAGE = 2  # click's code for a usage error
 

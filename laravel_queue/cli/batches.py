@@ -22,9 +22,9 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..batch_store.record import BatchRecord
-from ..batch_store.sql import BatchRepository
-from .app import Context, cli
+from laravel_queue.bus.batch_repository import BatchRepository
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.messages.batch_record import BatchRecord
 
 EXIT_NOT_FOUND = 1
 EXIT_DATABASE_DOWN = 3

@@ -11,11 +11,11 @@ import click
 from celery.exceptions import SecurityWarning
 from rich.console import Console
 
-from ..manager import QueueManager
-from ..worker.run import run_worker
-from ..worker_options import WorkerOptions
-from .app import cli
-from .failed import failed_table, summary_row
+from laravel_queue.cli.app import cli
+from laravel_queue.cli.failed import failed_table, summary_row
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.manager import QueueManager
+from laravel_queue.worker.run import run_worker
 
 
 @cli.command("demo")
@@ -26,7 +26,7 @@ def demo(keep: bool) -> None:
     os.environ["LQ_HOME"] = str(home)
     # Imported only here: importing the demo's job classes registers them as tasks of every
     # Celery app in the process, which no other command should do.
-    from ..demo import ChargeExpiredCard, SendWelcomeEmail, SyncInventory
+    from laravel_queue.demo import ChargeExpiredCard, SendWelcomeEmail, SyncInventory
 
     console = Console()
     manager = QueueManager()

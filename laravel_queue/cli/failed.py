@@ -23,12 +23,12 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..encoding import decode_value
-from ..exceptions import StoreTimeoutError
-from ..failed.records import FailedJob
-from ..failed.store import FailedJobs
-from ..payload import HEADER
-from .app import Context, cli, confirm
+from laravel_queue.cli.app import Context, cli, confirm
+from laravel_queue.exceptions import StoreTimeoutError
+from laravel_queue.failed.store import FailedJobs
+from laravel_queue.messages.encoding import decode_value
+from laravel_queue.messages.payload import HEADER
+from laravel_queue.messages.records import FailedJob
 
 EXIT_NOT_FOUND = 1
 EXIT_DATABASE_DOWN = 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..db.migrate import migrate as migrate_to_head
-from .app import Context, cli
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.db.migrate import migrate as migrate_to_head
 
 
 @cli.command("migrate")

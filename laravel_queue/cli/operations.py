@@ -7,9 +7,9 @@ import json
 
 import click
 
-from ..interruptions import Interruptions
-from .app import Context, cli
-from .queue import split_target
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.cli.queue import split_target
+from laravel_queue.connections.pausing import Interruptions
 
 
 @cli.command("queue:pause")

@@ -11,8 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .. import events
-from .app import Context, cli, confirm
+from laravel_queue import events
+from laravel_queue.cli.app import Context, cli, confirm
 
 
 def split_target(target: str) -> tuple[str | None, str]:

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..failed.spool import Spool
-from ..manager import QueueManager
-from .app import Context, cli
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.db.spool import Spool
+from laravel_queue.manager import QueueManager
 
 
 def spools(manager: QueueManager) -> dict[str, Spool]:

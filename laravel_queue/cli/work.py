@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from ..worker.run import run_worker
-from ..worker_options import DEFAULT_WORKER_NAME, WorkerOptions
-from .app import Context, cli
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.jobs.options import DEFAULT_WORKER_NAME, WorkerOptions
+from laravel_queue.worker.run import run_worker
 
 
 def default_concurrency() -> int:

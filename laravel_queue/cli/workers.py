@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..connection import CeleryConnection
-from ..exceptions import ConfigurationError
-from ..urls import is_sql_broker
-from ..worker_status import STALE_AFTER_SECONDS, WorkerRegistry, WorkerStatus
-from .app import Context, cli
+from laravel_queue.cli.app import Context, cli
+from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.exceptions import ConfigurationError
+from laravel_queue.urls import is_sql_broker
+from laravel_queue.worker.heartbeat import STALE_AFTER_SECONDS, WorkerRegistry, WorkerStatus
 
 REPLY_TIMEOUT_SECONDS = 2.0
 WIDE_COLUMNS = 120

@@ -22,7 +22,7 @@ from alembic.util.exc import CommandError  # noqa: E402
 from sqlalchemy import Connection, Engine, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
-from .schema import VERSION_TABLE  # noqa: E402
+from laravel_queue.db.schema import VERSION_TABLE  # noqa: E402
 
 SCRIPT_LOCATION = "laravel_queue.db:migrations"
 

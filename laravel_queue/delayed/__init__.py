@@ -7,6 +7,6 @@ and moved to its queue when due by the workers that consume it (Laravel: the
 `{queue}:delayed` ZSET).
 """
 
-from .base import Claim, DelayedStore
+from laravel_queue.delayed.base import Claim, DelayedStore
 
 __all__ = ["Claim", "DelayedStore"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from ..payload import JobMessage
+from laravel_queue.messages.payload import JobMessage
 
 # A claimed job not settled within this time (its mover died between claim and publish) is
 # claimable again: moving is at least once, and exactly once while movers stay alive.

@@ -11,8 +11,8 @@ import secrets
 
 import redis
 
-from ..payload import JobMessage
-from .base import CLAIM_SECONDS, Claim, DelayedStore
+from laravel_queue.delayed.base import CLAIM_SECONDS, Claim, DelayedStore
+from laravel_queue.messages.payload import JobMessage
 
 _CLAIM = """
 local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])

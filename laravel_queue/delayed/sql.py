@@ -11,9 +11,9 @@ import secrets
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
-from ..db.schema import lq_delayed_jobs
-from ..payload import JobMessage
-from .base import CLAIM_SECONDS, Claim, DelayedStore
+from laravel_queue.db.schema import lq_delayed_jobs
+from laravel_queue.delayed.base import CLAIM_SECONDS, Claim, DelayedStore
+from laravel_queue.messages.payload import JobMessage
 
 c = lq_delayed_jobs.c
 

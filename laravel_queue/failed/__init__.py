@@ -1,11 +1,12 @@
 """Failed jobs: the durable, replayable record of every final failure (DESIGN §4, §5).
 
 `store` is `manager.failed` (record, list, find, forget, flush, prune, retry), `replay` builds
-the message a retry publishes, `plain_tasks` records failures of ordinary Celery tasks.
+the message a retry publishes, `repository` is the SQL table. Failures of ordinary Celery tasks
+are recorded by `celery_app.plain_tasks`.
 """
 
-from .records import FailedJob
-from .replay import NotRetryableError, RetryReport
-from .store import FailedJobs
+from laravel_queue.failed.replay import NotRetryableError, RetryReport
+from laravel_queue.failed.store import FailedJobs
+from laravel_queue.messages.records import FailedJob
 
 __all__ = ["FailedJob", "FailedJobs", "NotRetryableError", "RetryReport"]

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..durations import to_timestamp
-from ..encryption import decode_job
-from ..exceptions import JobDecodeError
-from ..payload import HEADER, RAW_BODY_HEADER, JobMessage
-from ..registry import job_class
-from .records import FailedJob
+from laravel_queue.durations import to_timestamp
+from laravel_queue.exceptions import JobDecodeError
+from laravel_queue.jobs.registry import job_class
+from laravel_queue.jobs.serialization import decode_job
+from laravel_queue.messages.payload import HEADER, RAW_BODY_HEADER, JobMessage
+from laravel_queue.messages.records import FailedJob
 
 # How many refusals a report keeps in full; the count is always exact.
 REPORTED_REFUSALS = 100

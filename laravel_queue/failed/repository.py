@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db.schema import failed_jobs
-from .records import FailedJob, FailureRecord, parse_payload
+from laravel_queue.db.schema import failed_jobs
+from laravel_queue.messages.records import FailedJob, FailureRecord, parse_payload
 
 c = failed_jobs.c
 

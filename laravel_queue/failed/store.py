@@ -14,18 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from .. import events
-from ..payload import JobMessage
-from .bounded import call_within, store_unavailable
-from .records import FailedJob, FailureRecord
-from .replay import RetryReport, replay_message
-from .spool import Spool
+from laravel_queue import events
+from laravel_queue.connections.base import Connection
+from laravel_queue.db.bounded import call_within, store_unavailable
+from laravel_queue.db.spool import Spool
+from laravel_queue.failed.replay import RetryReport, replay_message
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.records import FailedJob, FailureRecord
 
 if TYPE_CHECKING:
-    from ..manager import QueueManager
-    from .repository import FailedJobRepository
+    from sqlalchemy import Engine
+
+    from laravel_queue.failed.repository import FailedJobRepository
 
 logger = logging.getLogger("laravel_queue.failed")
 
@@ -33,15 +35,33 @@ logger = logging.getLogger("laravel_queue.failed")
 RETRY_CHUNK = 500
 
 
+class FailedJobsHost(Protocol):
+    """What the failed-jobs store needs of the manager above it (`QueueManager`)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def store_timeout(self) -> float: ...
+
+    def ensure_schema(self) -> None: ...
+
+    def connection(self, name: str | None = None) -> Connection: ...
+
+
 class FailedJobs:
-    def __init__(self, manager: QueueManager, spool_path: Path) -> None:
+    """Every final failure, recorded by `log` — the one function every place that records a
+    failure calls: a job's run, a job task that broke before its run settled, the consumer
+    for a message Celery cannot run, plain Celery tasks, a batch's unreadable callbacks."""
+
+    def __init__(self, manager: FailedJobsHost, spool_path: Path) -> None:
         self.manager = manager
         self.spool = Spool(spool_path)
 
     @cached_property
     def _repository(self) -> FailedJobRepository:
         # The SQL driver loads on first use: a worker whose jobs never fail never needs it.
-        from .repository import FailedJobRepository
+        from laravel_queue.failed.repository import FailedJobRepository
 
         self.manager.ensure_schema()  # raises while the database is down: not cached then
         return FailedJobRepository(self.manager.engine)

@@ -5,13 +5,14 @@ next middleware and finally to the job's `handle()`. Returning without calling `
 the job as a success (Laravel's rule).
 """
 
-from .base import Middleware, Next
-from .fail_on_exception import FailOnException
-from .rate_limited import RateLimited
-from .skip import Skip
-from .skip_if_batch_cancelled import SkipIfBatchCancelled
-from .throttles_exceptions import ThrottlesExceptions
-from .without_overlapping import WithoutOverlapping
+from laravel_queue.job import Next
+from laravel_queue.jobs.queueable import Middleware
+from laravel_queue.middleware.fail_on_exception import FailOnException
+from laravel_queue.middleware.rate_limited import RateLimited
+from laravel_queue.middleware.skip import Skip
+from laravel_queue.middleware.skip_if_batch_cancelled import SkipIfBatchCancelled
+from laravel_queue.middleware.throttles_exceptions import ThrottlesExceptions
+from laravel_queue.middleware.without_overlapping import WithoutOverlapping
 
 __all__ = [
     "FailOnException",

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from .base import Next
+from laravel_queue.job import Next
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 Matcher = Callable[[BaseException, "Job"], bool]
 

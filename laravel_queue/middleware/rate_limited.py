@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from ..limits import Limit, RateLimiter
-from .base import RELEASE_MARGIN_SECONDS, Next
+from laravel_queue.facades.rate_limiter import Limit, RateLimiter
+from laravel_queue.job import Next
+from laravel_queue.middleware.base import RELEASE_MARGIN_SECONDS
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 
 class RateLimited:

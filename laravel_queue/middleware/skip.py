@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .base import Next
+from laravel_queue.job import Next
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 Condition = bool | Callable[[], bool]
 

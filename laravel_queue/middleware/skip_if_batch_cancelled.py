@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .base import Next
+from laravel_queue.job import Next
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from ..limits import RateLimiter
-from .base import RELEASE_MARGIN_SECONDS, Next
+from laravel_queue.facades.rate_limiter import RateLimiter
+from laravel_queue.job import Next
+from laravel_queue.middleware.base import RELEASE_MARGIN_SECONDS
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 logger = logging.getLogger("laravel_queue.worker")
 

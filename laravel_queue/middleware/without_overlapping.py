@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..durations import Delay, hard_limit, to_seconds
-from .base import Next
+from laravel_queue.durations import Delay, hard_limit, to_seconds
+from laravel_queue.job import Next
 
 if TYPE_CHECKING:
-    from ..job import Job
+    from laravel_queue.job import Job
 
 DEFAULT_PREFIX = "overlap:"  # Laravel: laravel-queue-overlap:
 LOCK_MARGIN_SECONDS = 10

@@ -5,8 +5,8 @@ asked of its queue (Laravel's queue and bus fakes). pytest fixtures: `queue_fake
 
 from __future__ import annotations
 
-from .bus_fake import BusFake
-from .fake_batch import FakeBatch
-from .queue_fake import PushedJob, QueueFake
+from laravel_queue.testing.bus_fake import BusFake
+from laravel_queue.testing.fake_batch import FakeBatch
+from laravel_queue.testing.queue_fake import PushedJob, QueueFake
 
 __all__ = ["BusFake", "FakeBatch", "PushedJob", "QueueFake"]

@@ -7,11 +7,14 @@ import copy
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..batches import Batch, PendingBatch
-from .installed import InstalledFake
-from .matching import (
+from laravel_queue.bus.host import BatchDraft
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.manager import QueueManager
+from laravel_queue.messages.batch_record import BatchRecord
+from laravel_queue.testing.installed import InstalledFake
+from laravel_queue.testing.matching import (
     Predicate,
     chain_matches,
     chain_of,
@@ -19,10 +22,6 @@ from .matching import (
     matches,
     name_of,
 )
-
-if TYPE_CHECKING:
-    from ..job import Job
-    from ..manager import QueueManager
 
 
 class BusFake(InstalledFake):
@@ -34,34 +33,33 @@ class BusFake(InstalledFake):
     slot = "dispatch_recorder"
     verb = "dispatched"
 
-    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
+    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Queueable]] = ()) -> None:
         super().__init__(manager, jobs_to_fake)
-        self.dispatches: list[Job] = []
-        self.batches: list[PendingBatch] = []
+        self.dispatches: list[Queueable] = []
+        self.batches: list[BatchDraft] = []
 
     # -- what the dispatcher calls -----------------------------------------------------------
 
-    def record_dispatch(self, job: Job, job_id: str) -> None:
+    def record_dispatch(self, job: Queueable, job_id: str) -> None:
         self.dispatches.append(job)
 
-    def record_batch(self, pending: PendingBatch, manager: QueueManager) -> Batch:
+    def record_batch(self, pending: BatchDraft) -> BatchRecord:
         self.batches.append(pending)
         total = len(pending.jobs)
-        return Batch(
+        return BatchRecord(
             id=str(uuid.uuid4()),
             name=pending.batch_name,
             total_jobs=total,
             pending_jobs=total,
             failed_jobs=0,
             failed_job_ids=[],
-            options=copy.deepcopy(pending._options),
+            options=copy.deepcopy(pending.options),
             created_at=int(time.time()),
-            manager=manager,
         )
 
     # -- reading -----------------------------------------------------------------------------
 
-    def dispatched(self, cls: Any, predicate: Predicate | None = None) -> list[Job]:
+    def dispatched(self, cls: Any, predicate: Predicate | None = None) -> list[Queueable]:
         return [
             job
             for job in self.dispatches

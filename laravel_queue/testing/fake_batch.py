@@ -7,13 +7,11 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..batches import Batch, BatchItem, as_chain
-
-if TYPE_CHECKING:
-    from ..job import Job
-    from ..manager import QueueManager
+from laravel_queue.bus.batch import Batch, BatchItem, as_chain
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.manager import QueueManager
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,7 @@ class FakeBatch(Batch):
     """A `Batch` whose changes are recorded on the object: `added` (the jobs `add()` was
     given, chains flattened), `cancelled()`, `was_deleted`. Nothing is stored or queued."""
 
-    added: list[Job] = field(default_factory=list, kw_only=True, compare=False)
+    added: list[Queueable] = field(default_factory=list, kw_only=True, compare=False)
     was_deleted: bool = field(default=False, kw_only=True, compare=False)
 
     @classmethod

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from .matching import Predicate, name_of, times_or_predicate
-
-if TYPE_CHECKING:
-    from ..job import Job
-    from ..manager import QueueManager
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.manager import QueueManager
+from laravel_queue.testing.matching import Predicate, name_of, times_or_predicate
 
 F = TypeVar("F", bound="InstalledFake")
 
@@ -24,18 +22,18 @@ class InstalledFake:
     slot = ""  # the manager's attribute: "push_recorder" or "dispatch_recorder"
     verb = ""  # "pushed" or "dispatched", for the messages
 
-    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
+    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Queueable]] = ()) -> None:
         self.manager = manager
         self.jobs_to_fake = tuple(jobs_to_fake)
-        self.jobs_let_through: tuple[type[Job], ...] = ()
+        self.jobs_let_through: tuple[type[Queueable], ...] = ()
         self._previous: Any = getattr(manager, self.slot)
         setattr(manager, self.slot, self)
 
-    def except_(self: F, jobs: Iterable[type[Job]]) -> F:
+    def except_(self: F, jobs: Iterable[type[Queueable]]) -> F:
         self.jobs_let_through = tuple(jobs)
         return self
 
-    def takes(self, job: Job) -> bool:
+    def takes(self, job: Queueable) -> bool:
         if isinstance(job, self.jobs_let_through):
             return False
         return not self.jobs_to_fake or isinstance(job, self.jobs_to_fake)

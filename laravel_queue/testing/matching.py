@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..dispatching import job_from_link
-
-if TYPE_CHECKING:
-    from ..job import Job
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.jobs.serialization import job_from_link
 
 Predicate = Callable[[Any], bool]
 
 
-def matches(expected: Any, job: Job) -> bool:
+def matches(expected: Any, job: Queueable) -> bool:
     """A class matches its instances; an instance matches a job of the same class and state
     (Laravel compares chained instances by their properties)."""
     if isinstance(expected, type):
@@ -26,13 +24,13 @@ def name_of(expected: Any) -> str:
     return str(cls.__name__)
 
 
-def chain_of(job: Job) -> list[Job]:
+def chain_of(job: Queueable) -> list[Queueable]:
     """The jobs that run after `job` in its chain (a batch in the chain is left out)."""
     chain = job.options.chain
     return [job_from_link(link) for link in chain.links if "task" in link] if chain else []
 
 
-def chain_matches(expected: Sequence[Any], chain: Sequence[Job]) -> bool:
+def chain_matches(expected: Sequence[Any], chain: Sequence[Queueable]) -> bool:
     return len(expected) == len(chain) and all(map(matches, expected, chain))
 
 
@@ -45,7 +43,7 @@ def times_or_predicate(value: Predicate | int | None) -> tuple[Predicate | None,
     raise TypeError(f"expected a predicate or a number of times, got {value!r}")
 
 
-def describe(jobs: Sequence[tuple[Job, str]]) -> str:
+def describe(jobs: Sequence[tuple[Queueable, str]]) -> str:
     """`SendInvoice (redis:default), ...` for a failure message; "nothing" when empty."""
     if not jobs:
         return "nothing"

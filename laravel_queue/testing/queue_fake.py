@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .installed import InstalledFake
-from .matching import (
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.manager import QueueManager
+from laravel_queue.testing.installed import InstalledFake
+from laravel_queue.testing.matching import (
     Predicate,
     chain_matches,
     chain_of,
@@ -17,23 +19,19 @@ from .matching import (
     name_of,
 )
 
-if TYPE_CHECKING:
-    from ..job import Job
-    from ..manager import QueueManager
-
 
 @dataclass(frozen=True)
 class PushedJob:
     """One push the fake took: the job and where, and how late, it would have gone."""
 
-    job: Job
+    job: Queueable
     connection: str
     queue: str
     delay: float
     job_id: str
 
     @property
-    def chain(self) -> list[Job]:
+    def chain(self) -> list[Queueable]:
         """The jobs that would have run after this one (Laravel: `$job->chained`)."""
         return chain_of(self.job)
 
@@ -46,18 +44,20 @@ class QueueFake(InstalledFake):
     slot = "push_recorder"
     verb = "pushed"
 
-    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Job]] = ()) -> None:
+    def __init__(self, manager: QueueManager, jobs_to_fake: Iterable[type[Queueable]] = ()) -> None:
         super().__init__(manager, jobs_to_fake)
         self.records: list[PushedJob] = []
 
     # -- what the connection calls -----------------------------------------------------------
 
-    def record_push(self, job: Job, connection: str, queue: str, delay: float, job_id: str) -> None:
+    def record_push(
+        self, job: Queueable, connection: str, queue: str, delay: float, job_id: str
+    ) -> None:
         self.records.append(PushedJob(job, connection, queue, delay, job_id))
 
     # -- reading -----------------------------------------------------------------------------
 
-    def pushed(self, cls: type[Job], predicate: Predicate | None = None) -> list[Job]:
+    def pushed(self, cls: type[Queueable], predicate: Predicate | None = None) -> list[Queueable]:
         """The pushed jobs of `cls` (for which `predicate(job)` holds, when given)."""
         return [r.job for r in self._found(cls, predicate)]
 

@@ -38,9 +38,14 @@ from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 
-from .envelope import Message, envelope, mark_redelivered, running_delivery_tags
-from .heartbeat import Heartbeat, heartbeat_for
-from .scripts import RECOVER, TAKE
+from laravel_queue.transport.envelope import (
+    Message,
+    envelope,
+    mark_redelivered,
+    running_delivery_tags,
+)
+from laravel_queue.transport.liveness import Heartbeat, heartbeat_for
+from laravel_queue.transport.scripts import RECOVER, TAKE
 
 logger = logging.getLogger("laravel_queue.worker")
 

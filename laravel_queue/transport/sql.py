@@ -45,8 +45,13 @@ from kombu.transport import sqlalchemy as kombu_sql
 from kombu.transport import virtual
 from sqlalchemy import Engine, Table, bindparam, case, delete, func, select, update
 
-from .envelope import Message, envelope, mark_redelivered, running_delivery_tags
-from .options import NOT_ENGINE_OPTIONS
+from laravel_queue.transport.envelope import (
+    Message,
+    envelope,
+    mark_redelivered,
+    running_delivery_tags,
+)
+from laravel_queue.transport.options import NOT_ENGINE_OPTIONS
 
 logger = logging.getLogger("laravel_queue.worker")
 

@@ -29,8 +29,8 @@ from celery.utils.nodenames import anon_nodename
 from kombu.entity import DELIVERY_MODES
 from kombu.utils.json import dumps
 
-from ..durations import time_limits
-from ..payload import JobMessage
+from laravel_queue.durations import time_limits
+from laravel_queue.messages.payload import JobMessage
 
 if TYPE_CHECKING:
     from celery import Celery

@@ -5,8 +5,8 @@
 `LqWorker` is the in-thread worker of the `lq_worker` pytest fixture.
 """
 
-from ..worker_options import WorkerOptions
-from .in_process import LqWorker
-from .run import run_worker
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.worker.in_process import LqWorker
+from laravel_queue.worker.run import run_worker
 
 __all__ = ["LqWorker", "WorkerOptions", "run_worker"]

@@ -34,14 +34,13 @@ from functools import partial
 from typing import Any
 
 from celery import Celery
-from celery.worker.request import Request
 
-from ..batch_outcomes import DueCallbacks, count_successes, fire_due_callbacks
-from ..job import Job
-from ..manager import manager_for_app
-from ..payload import HEADER, SUCCESS_COUNTED_BY_WORKER
-from ..transport.envelope import held_delivery_tags
-from .steps import RepeatingStep
+from laravel_queue.bus.batch_outcomes import DueCallbacks, count_successes, fire_due_callbacks
+from laravel_queue.celery_app.request import JobRequest, counters
+from laravel_queue.job import Job
+from laravel_queue.manager import manager_for_app
+from laravel_queue.transport.envelope import held_delivery_tags
+from laravel_queue.worker.steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -58,62 +57,6 @@ held message raises the prefetch by one, so the pool goes on while a count is ma
 this many the prefetch stays, and the worker takes no new job until a count is acknowledged.
 A worker killed with counts held runs those jobs again (each still counts once), so this,
 plus the jobs running, is what one kill can re-run, however slow the database is."""
-
-SUCCESSES = ("done", "deleted")  # how a job task reports a success (JobRun.outcome)
-
-# The counter of each app's running consumer (its main process), by id(app).
-_counters: dict[int, BatchCounter] = {}
-
-
-class JobRequest(Request):  # type: ignore[misc]
-    """Celery's request for job tasks (`JobTask.Request`), in the worker's main process."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Celery subclasses this class for each task (`create_request_cls`) with an
-        `on_success` of its own, which is where the task's return value arrives: note there
-        whether the job succeeded, before Celery acknowledges."""
-        super().__init_subclass__(**kwargs)
-        celery_on_success = cls.on_success
-
-        def on_success(self: JobRequest, failed__retval__runtime: Any, **kw: Any) -> Any:
-            failed, retval, _runtime = failed__retval__runtime
-            self._lq_succeeded = not failed and str(retval).strip("'") in SUCCESSES
-            return celery_on_success(self, failed__retval__runtime, **kw)
-
-        cls.on_success = on_success
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._lq_succeeded = False
-        self._lq_took_a_slot = False  # raised the prefetch when held (`BatchCounter.hold`)
-        self._lq_counter: BatchCounter | None = None
-        self.batch_id = self.job_uuid = ""
-        header = self._request_dict.get(HEADER)
-        counter = _counters.get(id(self._app))
-        if counter is None or not counter.accepting or not isinstance(header, dict):
-            return
-        if header.get("batch_progress"):  # the job counts itself, in order with `progress`
-            return
-        batch_id, job_uuid = header.get("batch_id"), header.get("uuid")
-        if isinstance(batch_id, str) and batch_id and isinstance(job_uuid, str):
-            self.batch_id, self.job_uuid = batch_id, job_uuid
-            self._lq_counter = counter
-            counter.expect_counts()
-            self._delivery_info[SUCCESS_COUNTED_BY_WORKER] = True  # the pool process reads it
-
-    def acknowledge(self) -> None:
-        counter, self._lq_counter = self._lq_counter, None
-        if counter is not None and self._lq_succeeded and not self.acknowledged:
-            counter.hold(self)  # acknowledged once the success is counted
-            return
-        super().acknowledge()
-
-    def acknowledge_now(self) -> None:
-        super().acknowledge()
-
-    @property
-    def delivery_tag(self) -> str:
-        return str(self.message.delivery_tag)
 
 
 class BatchCallbacks(Job):
@@ -269,7 +212,7 @@ class BatchCounts(RepeatingStep):
         return ACK_EVERY_SECONDS
 
     def start(self, c: Any) -> None:
-        self.counter = _counters[id(c.app)] = BatchCounter(c.app, c.qos)
+        self.counter = counters[id(c.app)] = BatchCounter(c.app, c.qos)
         super().start(c)
 
     def tick(self, c: Any) -> None:
@@ -280,7 +223,7 @@ class BatchCounts(RepeatingStep):
         super().stop(c)
         counter, self.counter = self.counter, None
         if counter is not None:
-            _counters.pop(id(c.app), None)
+            counters.pop(id(c.app), None)
             counter.stop()
 
     def terminate(self, c: Any) -> None:

@@ -23,13 +23,17 @@ from celery.worker.consumer import consumer as celery_consumer
 from kombu.exceptions import ContentDisallowed
 from vine import promise
 
-from ..binding import RELIABLE_REDIS_TRANSPORT
-from ..exceptions import JobDecodeError, UnregisteredJobError, describe
-from ..job_task import demote_to_debug
-from ..manager import manager_for_app
-from ..payload import RAW_BODY_HEADER, JobMessage
-from ..transport.envelope import UNREADABLE_CONTENT_TYPE
-from .memory import BIG_BLOCK_BYTES, give_back_freed_memory, return_big_blocks_when_freed
+from laravel_queue.celery_app.configure import RELIABLE_REDIS_TRANSPORT
+from laravel_queue.celery_app.task import demote_to_debug
+from laravel_queue.exceptions import JobDecodeError, UnregisteredJobError, describe
+from laravel_queue.manager import manager_for_app
+from laravel_queue.messages.payload import RAW_BODY_HEADER, JobMessage
+from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
+from laravel_queue.worker.memory import (
+    BIG_BLOCK_BYTES,
+    give_back_freed_memory,
+    return_big_blocks_when_freed,
+)
 
 logger = logging.getLogger("laravel_queue.worker")
 

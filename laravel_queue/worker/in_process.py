@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state
 
-from ..transport.envelope import held_delivery_tags
-from ..worker_options import WorkerOptions
-from .run import apply_sleep
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.transport.envelope import held_delivery_tags
+from laravel_queue.worker.run import apply_sleep
 
 if TYPE_CHECKING:
-    from ..connection import CeleryConnection
-    from ..manager import QueueManager
+    from laravel_queue.connections.celery import CeleryConnection
+    from laravel_queue.manager import QueueManager
 
 POLL_SECONDS = 0.05
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .. import events
-from ..interruptions import Interruptions, Snapshot
-from ..manager import manager_for_app
-from .mover import consumed_queues
-from .steps import RepeatingStep
-from .stop import stop_state, stop_taking
+from laravel_queue import events
+from laravel_queue.connections.pausing import Interruptions, Snapshot
+from laravel_queue.manager import manager_for_app
+from laravel_queue.worker.mover import consumed_queues
+from laravel_queue.worker.steps import RepeatingStep
+from laravel_queue.worker.stop import stop_state, stop_taking
 
 logger = logging.getLogger("laravel_queue.worker")
 

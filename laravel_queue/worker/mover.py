@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..connection import CeleryConnection
-from ..manager import manager_for_app
-from .steps import RepeatingStep
+from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.manager import manager_for_app
+from laravel_queue.worker.steps import RepeatingStep
 
 
 class DelayedJobMover(RepeatingStep):

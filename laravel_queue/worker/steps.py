@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import bootsteps
 
-from ..exceptions import describe
+from laravel_queue.exceptions import describe
 
 logger = logging.getLogger("laravel_queue.worker")
 

@@ -24,8 +24,8 @@ from typing import Any
 from celery import bootsteps, signals
 from celery.worker import state
 
-from ..manager import manager_for_app
-from .mover import consumed_queues
+from laravel_queue.manager import manager_for_app
+from laravel_queue.worker.mover import consumed_queues
 
 logger = logging.getLogger("laravel_queue.worker")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from laravel_queue.batch_store.sql import BatchRepository
+from laravel_queue.bus.batch_repository import BatchRepository
 from laravel_queue.db.engine import make_engine
 from laravel_queue.db.migrate import migrate
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from laravel_queue import QueueManager
 from laravel_queue.db.schema import failed_jobs
-from laravel_queue.payload import RAW_BODY_HEADER, JobMessage
+from laravel_queue.messages.payload import RAW_BODY_HEADER, JobMessage
 
 from .. import jobs
 from ..support import wait_until, worker

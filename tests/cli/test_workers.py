@@ -8,7 +8,7 @@ import pytest
 
 from laravel_queue import QueueManager
 from laravel_queue.cli import workers as _workers  # noqa: F401 - registers the commands
-from laravel_queue.worker_status import WorkerRegistry, WorkerStatus
+from laravel_queue.worker.heartbeat import WorkerRegistry, WorkerStatus
 
 from .support import run_lq
 

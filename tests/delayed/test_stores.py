@@ -14,7 +14,7 @@ from laravel_queue.db.schema import metadata
 from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.delayed.redis import RedisDelayedStore
 from laravel_queue.delayed.sql import SqlDelayedStore
-from laravel_queue.payload import JobMessage
+from laravel_queue.messages.payload import JobMessage
 
 from ..support import ServiceUrls
 

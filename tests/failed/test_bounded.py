@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from laravel_queue.db.bounded import call_within
 from laravel_queue.exceptions import StoreTimeoutError
-from laravel_queue.failed.bounded import call_within
 
 
 def test_returns_what_the_call_returns_and_raises_what_it_raises() -> None:

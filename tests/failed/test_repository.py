@@ -10,9 +10,9 @@ import pytest
 
 from laravel_queue.db.engine import make_engine
 from laravel_queue.db.migrate import migrate
-from laravel_queue.failed.records import FailureRecord
 from laravel_queue.failed.repository import FailedJobRepository
-from laravel_queue.payload import JobMessage
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.records import FailureRecord
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from celery import Celery
 
 from laravel_queue import QueueManager, events
 from laravel_queue.events import JobRetryRequested
-from laravel_queue.failed.records import FailedJob
 from laravel_queue.failed.replay import replay_message
-from laravel_queue.payload import JobMessage
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.records import FailedJob
 
 from .. import jobs
 from ..cli.support import run_lq

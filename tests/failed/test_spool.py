@@ -14,11 +14,11 @@ from celery import Celery
 from sqlalchemy.engine import make_url
 
 from laravel_queue import QueueManager
+from laravel_queue.db.bounded import store_unavailable
 from laravel_queue.db.engine import make_engine
-from laravel_queue.failed.bounded import store_unavailable
+from laravel_queue.db.spool import Spool
 from laravel_queue.failed.repository import FailedJobRepository
-from laravel_queue.failed.spool import Spool
-from laravel_queue.payload import JobMessage
+from laravel_queue.messages.payload import JobMessage
 
 from .. import jobs
 from ..cli.support import run_lq

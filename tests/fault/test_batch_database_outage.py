@@ -11,7 +11,7 @@ from celery import Celery
 from sqlalchemy.engine import make_url
 
 from laravel_queue import Bus, QueueManager
-from laravel_queue.batches import Batch
+from laravel_queue.bus.batch import Batch
 
 from .. import jobs
 from ..support import ServiceUrls, TcpProxy, lines, lq_running, wait_until

@@ -10,7 +10,7 @@ import pytest
 from kombu import Connection
 from sqlalchemy import Table, insert, select, update
 
-import laravel_queue.binding  # noqa: F401 - registers the lqsql+ alias
+import laravel_queue.celery_app.configure  # noqa: F401 - registers the lqsql+ alias
 from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
 from laravel_queue.transport.sql import TAKEN, Channel
 

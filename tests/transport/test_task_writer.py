@@ -13,8 +13,8 @@ from celery import signals
 from celery._state import _task_stack
 
 from laravel_queue import Queue, QueueManager
-from laravel_queue.connection import CeleryConnection
-from laravel_queue.payload import JobMessage
+from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.messages.payload import JobMessage
 from laravel_queue.transport.deadline import PublishDeadline
 
 from .. import jobs

@@ -13,10 +13,10 @@ from celery import Celery
 from sqlalchemy import text
 
 from laravel_queue import Bus, QueueManager
-from laravel_queue.batch_outcomes import BATCH_CALLBACKS_TASK, drain_spooled_counts
-from laravel_queue.connection import CeleryConnection
-from laravel_queue.failed.spool import Spool
-from laravel_queue.registry import task_name
+from laravel_queue.bus.batch_outcomes import BATCH_CALLBACKS_TASK, drain_spooled_counts
+from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.db.spool import Spool
+from laravel_queue.jobs.registry import task_name
 from laravel_queue.worker.batch_counts import BatchCallbacks
 
 from .. import jobs

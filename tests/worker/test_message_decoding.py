@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from kombu import Connection
 
 from laravel_queue import QueueManager
-from laravel_queue.failed.records import FailureRecord
+from laravel_queue.messages.records import FailureRecord
 from laravel_queue.transport.envelope import envelope
 from laravel_queue.transport.redis import Channel
 from laravel_queue.worker.consumer import malformed, raw_message

@@ -1,0 +1,104 @@
+"""The dispatcher (Laravel: Bus\\Dispatcher, PendingDispatch and UniqueLock).
+
+Every `dispatch()` takes this one path: a unique job first takes its lock, owned by the new
+job's uuid, or is dropped (`None`); a job given `after_commit(session)` inside a transaction
+waits for the commit (and is dropped, its lock given back, on a rollback); then it is pushed
+on its connection, which fires `JobQueued`. A push that fails gives the lock back.
+`Queue.push/later/bulk` come here too and push directly, as in Laravel: no unique lock, no
+after-commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from laravel_queue.bus.host import BusHost
+from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
+from laravel_queue.durations import Delay
+from laravel_queue.jobs.queueable import Queueable, require_job_instance
+
+
+class Dispatcher:
+    """Dispatch policy for one manager's connections and cache."""
+
+    def __init__(self, manager: BusHost) -> None:
+        self.manager = manager
+
+    def dispatch(self, job: Queueable) -> str | None:
+        """Push `job` (Laravel: Dispatcher::dispatchToQueue); its uuid, or None when a unique
+        job's lock is held by another."""
+        job_id = str(uuid.uuid4())
+        recorder = self.manager.dispatch_recorder
+        if recorder is not None and recorder.takes(job):  # Bus.fake()
+            job._lq_uuid = job_id
+            recorder.record_dispatch(job, job_id)
+            return job_id
+        if not isinstance(job, ShouldBeUnique):
+            return self._push_or_defer(job, job_id)
+        lock = unique_lock(job, job_id, self.manager.cache)
+        if not lock.acquire():
+            return None
+        try:
+            return self._push_or_defer(job, job_id, on_discard=lock.release_or_let_expire)
+        except BaseException:
+            lock.release_or_let_expire()
+            raise
+
+    def push(self, job: Queueable, queue: str | None = None, delay: Delay | None = None) -> str:
+        """Laravel's `Queue::push` / `Queue::later`: straight onto the job's connection (no
+        unique lock, no after-commit)."""
+        require_job_instance(job)
+        connection = self.manager.connection(job.options.connection or job.connection)
+        return connection.push(job, queue=queue, delay=delay)
+
+    def bulk(self, jobs: Iterable[Queueable], queue: str | None = None) -> list[str]:
+        """Laravel's `Queue::bulk`: every job on the default connection, one round trip where
+        the transport allows."""
+        return self.manager.connection().bulk(jobs, queue=queue)
+
+    def dispatch_sync(self, job: Queueable) -> str:
+        """Run `job` now, in this process, through the worker's pipeline."""
+        return self.manager.connection("sync").push(job)
+
+    def _push_or_defer(
+        self, job: Queueable, job_id: str, on_discard: Callable[[], object] | None = None
+    ) -> str:
+        session = job.options.after_commit
+        if session is not None and session.in_transaction():
+            job._lq_uuid = job_id  # known now, pushed at the commit
+            self._push_after_commit(job, job_id, session, on_discard)
+            return job_id
+        return self._push(job, job_id)
+
+    def _push(self, job: Queueable, job_id: str) -> str:
+        connection = self.manager.connection(job.options.connection or job.connection)
+        return connection.push(job, job_id=job_id)
+
+    def _push_after_commit(
+        self, job: Queueable, job_id: str, session: Any, on_discard: Callable[[], object] | None
+    ) -> None:
+        """Laravel's afterCommit: push when the transaction commits, drop the job on rollback
+        (`on_discard` then gives a unique job's lock back)."""
+        # Imported here, not at the top: only a caller holding a SQLAlchemy session gets here,
+        # and a worker or publisher that never passes one should not load SQLAlchemy.
+        from sqlalchemy import event
+
+        def on_commit(_session: Any) -> None:
+            event.remove(session, "after_soft_rollback", on_rollback)
+            job.options.after_commit = None
+            try:
+                self._push(job, job_id)
+            except BaseException:
+                if on_discard is not None:
+                    on_discard()
+                raise
+
+        def on_rollback(_session: Any, _previous: Any) -> None:
+            event.remove(session, "after_commit", on_commit)
+            if on_discard is not None:
+                on_discard()
+
+        event.listen(session, "after_commit", on_commit, once=True)
+        event.listen(session, "after_soft_rollback", on_rollback, once=True)

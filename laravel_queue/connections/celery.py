@@ -1,0 +1,232 @@
+"""`CeleryConnection`: jobs published as Celery task messages through a Celery app, one app
+per broker URL (Laravel: the Redis, database and SQS drivers in one)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from laravel_queue import events
+from laravel_queue.connections.base import Connection, ConnectionHost
+from laravel_queue.durations import time_limits, to_seconds
+from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
+from laravel_queue.jobs.queueable import Queueable, require_job_instance
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.transport.deadline import PublishDeadline, socket_timeout
+from laravel_queue.transport.envelope import pushed_at
+from laravel_queue.transport.redis import Channel as ReliableChannel
+from laravel_queue.transport.task_writer import TaskWriter, repr_limited
+from laravel_queue.urls import RELIABLE_SQL_TRANSPORT
+
+PUBLISH_ERRORS = (KombuOperationalError, RedisError, OSError)
+
+
+class CeleryConnection(Connection):
+    def __init__(self, manager: ConnectionHost, name: str, app: Celery) -> None:
+        super().__init__(manager, name)
+        self.app = app
+        self._declared: set[str] = set()
+        self._writer = TaskWriter(app)  # bulk pushes on Redis, without send_task per message
+
+    @property
+    def url(self) -> str:
+        return str(self.app.conf.broker_url or "")
+
+    def _message(self, job: Queueable, queue: str, job_id: str | None) -> JobMessage:
+        cls = type(job)
+        if cls.__module__ == "__main__":
+            raise ConfigurationError(
+                f"{cls.__name__} is defined in the script being run (__main__), which no worker "
+                "can import, so it would fail there as unregistered; move it into a module "
+                "(e.g. shop/jobs.py) and import it from there"
+            )
+        return super()._message(job, queue, job_id)
+
+    def publish(self, message: JobMessage, delay: float = 0.0) -> None:
+        if delay > 0:
+            self._guard(lambda _: self.manager.delayed.park(message, time.time() + delay))
+        else:
+            self._guard(lambda deadline: self._send(message, deadline))
+
+    def bulk(self, jobs: Iterable[Queueable], queue: str | None = None) -> list[str]:
+        """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
+        if self.manager.push_recorder is not None:  # Queue.fake(): each job pushed or recorded
+            return super().bulk(jobs, queue)
+        built: list[tuple[Queueable, JobMessage, float]] = []
+        for job in jobs:
+            require_job_instance(job)
+            target = self._queue_for(job, queue)
+            message = self._message(job, target, None)
+            built.append((job, message, to_seconds(job.options.delay)))
+        ready = [(message, delay) for _, message, delay in built]
+        self._guard(lambda deadline: self._send_all(ready, deadline))
+        for job, message, delay in built:
+            events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
+        return [message.id for _, message, _ in built]
+
+    def publish_many(self, messages: Iterable[JobMessage]) -> None:
+        """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
+        self._guard(lambda deadline: self._send_all([(m, 0.0) for m in messages], deadline))
+
+    def _send_all(
+        self, messages: list[tuple[JobMessage, float]], deadline: PublishDeadline
+    ) -> None:
+        ready = []
+        for message, delay in messages:
+            if delay > 0:
+                self.manager.delayed.park(message, time.time() + delay)
+            else:
+                ready.append(message)
+        if ready:
+            self._publish_now(ready, deadline)
+
+    def _publish_now(self, messages: list[JobMessage], deadline: PublishDeadline) -> None:
+        """On Redis, written by `TaskWriter` when it can; else send_task for each message,
+        pipelined by Kombu's `Producer.batch` where the transport can."""
+        with self.app.producer_or_acquire() as producer:
+            channel = producer.channel
+            writer = self._writer
+            routes = writer.plan(messages, channel) if writer.usable(channel) else None
+            if routes is None:
+                with producer.batch():
+                    for message in messages:
+                        self._send(message, deadline, producer=producer)
+                return
+            for queue in {message.queue for message in messages} - self._declared:
+                producer.maybe_declare(self.app.amqp.queues[queue])
+                self._declared.add(queue)
+            writer.write(channel, messages, routes)
+
+    def _send(self, message: JobMessage, deadline: PublishDeadline, producer: Any = None) -> None:
+        options: dict[str, Any] = {}
+        header = message.lq
+        if header is not None and header.timeout is not None:
+            hard, soft = time_limits(header.timeout)
+            options = {"soft_time_limit": soft, "time_limit": hard}
+        self.app.send_task(
+            message.task,
+            args=message.args,
+            kwargs=message.kwargs,
+            task_id=message.id,
+            queue=message.queue,
+            headers=message.headers,
+            ignore_result=True,
+            producer=producer,
+            retry_policy={"errback": deadline},  # merged into the app's policy by Celery
+            argsrepr=repr_limited(message.args),
+            kwargsrepr=repr_limited(message.kwargs),
+            # The queue, its exchange and binding live on the broker once declared, so this
+            # process declares each queue once instead of on every publish (~20% of a push).
+            declare=[] if message.queue in self._declared else None,
+            **message.options,
+            **options,
+        )
+        self._declared.add(message.queue)
+
+    @cached_property
+    def _publish_errors(self) -> tuple[type[BaseException], ...]:
+        """What a broker that is down or refuses us raises: ours, plus the transport's own
+        (py-amqp's AccessRefused for a bad password is neither an OSError nor Kombu's)."""
+        with self.app.connection_for_write() as conn:  # no network: only the transport class
+            errors = (*PUBLISH_ERRORS, *conn.connection_errors, *conn.channel_errors)
+            if _is_sql(conn):  # SQLAlchemy is loaded only where the broker is SQL
+                from sqlalchemy.exc import SQLAlchemyError
+
+                errors += (SQLAlchemyError,)
+            return errors
+
+    def _guard(self, action: Callable[[PublishDeadline], object]) -> None:
+        """Run one dispatch's publishing within `dispatch_timeout` (`transport.deadline`);
+        whatever the broker raises becomes a `QueueConnectionError` naming it."""
+        timeout = self.manager.dispatch_timeout
+        try:
+            action(PublishDeadline(timeout, socket_timeout(timeout)))
+        except self._publish_errors as exc:
+            raise QueueConnectionError(
+                f"cannot queue the job on connection '{self.name}' "
+                f"({self.manager.mask(self.url)}): {exc}"
+            ) from exc
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    def pending_size(self, queue: str | None = None) -> int:
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            try:
+                return int(channel.queue_declare(queue=q, passive=True).message_count)
+            except Exception:
+                return 0  # a queue never declared holds nothing
+            finally:
+                if _is_sql(conn):
+                    # Kombu's SQL transport counts inside a transaction it never ends, so each
+                    # pooled channel kept a database connection until the pool ran out.
+                    channel.session.commit()
+
+    def delayed_size(self, queue: str | None = None) -> int:
+        return self.manager.delayed.size(self.name, queue or self.manager.default_queue)
+
+    def reserved_size(self, queue: str | None = None) -> int:
+        """Jobs taken by a worker and not yet acknowledged (known on Redis and SQL; else 0)."""
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            if isinstance(channel, ReliableChannel) or _is_reliable_sql(conn):
+                return int(channel.reserved(q))
+            if conn.transport.driver_type != "redis":
+                return 0
+            count = 0
+            for raw in channel.client.hvals(channel.unacked_key):
+                try:
+                    _payload, _exchange, routing_key = json.loads(raw)
+                except (ValueError, TypeError):
+                    continue
+                count += routing_key == q
+            return count
+
+    def oldest_pending_at(self, queue: str | None = None) -> float | None:
+        """From the `pushed_at` of the job at the head of the queue, on Redis and the SQL
+        broker; AMQP cannot look at a message without taking it."""
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            if _is_reliable_sql(conn):
+                heads = [channel.oldest(q)]
+            elif conn.transport.driver_type == "redis":  # the tail is taken next, per priority
+                pipe = channel.client.pipeline()
+                for priority in channel.priority_steps:
+                    pipe.lindex(channel._q_for_pri(q, priority), -1)
+                heads = pipe.execute()
+            else:
+                return None
+        times = [t for t in map(pushed_at, heads) if t is not None]
+        return min(times, default=None)
+
+    def clear(self, queue: str | None = None) -> int:
+        q = queue or self.manager.default_queue
+        with self.app.connection_for_write() as conn:
+            try:
+                purged = int(conn.default_channel.queue_purge(q) or 0)
+            except Exception:
+                purged = 0
+        return purged + self.manager.delayed.clear(self.name, q)
+
+
+# The SQL transports are told apart by their transport's names rather than by their classes,
+# so that a connection on Redis or AMQP never imports SQLAlchemy to ask.
+def _is_sql(conn: Any) -> bool:
+    """Kombu's SQLAlchemy transport, or ours built on it."""
+    return bool(conn.transport.driver_type == "sql")
+
+
+def _is_reliable_sql(conn: Any) -> bool:
+    """Our SQL transport with reliable fetch (`laravel_queue.transport.sql`)."""
+    transport = type(conn.transport)
+    return f"{transport.__module__}:{transport.__qualname__}" == RELIABLE_SQL_TRANSPORT

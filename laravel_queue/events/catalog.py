@@ -1,0 +1,165 @@
+"""Laravel's queue and batch events (Illuminate\\Queue\\Events, Illuminate\\Bus\\Events).
+
+Plain values; `listeners` fires them. A batch event carries the batch as a `Batch` (typed
+as its `BatchRecord`, which this floor can know).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.messages.batch_record import BatchRecord
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.records import FailedJob
+
+
+class QueueJob(Protocol):
+    """What listeners get as `event.job` while a job runs (Laravel: the queue's `Job`): one
+    reservation of one message, the runtime's `JobRun`."""
+
+    attempts: int
+    message: JobMessage
+    instance: Queueable | None
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def connection_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event; `connection_name` is the queue connection it happened on."""
+
+    connection_name: str
+
+
+@dataclass(frozen=True)
+class JobQueued(Event):
+    queue: str
+    id: str
+    job: Queueable
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class JobProcessing(Event):
+    job: QueueJob
+
+
+@dataclass(frozen=True)
+class JobProcessed(Event):
+    job: QueueJob
+
+
+@dataclass(frozen=True)
+class JobExceptionOccurred(Event):
+    job: QueueJob
+    exception: BaseException
+
+
+@dataclass(frozen=True)
+class JobReleasedAfterException(Event):
+    job: QueueJob
+    backoff: float
+
+
+@dataclass(frozen=True)
+class JobFailed(Event):
+    job: QueueJob
+    exception: BaseException
+
+
+@dataclass(frozen=True)
+class JobAttempted(Event):
+    job: QueueJob
+    exception_occurred: bool
+
+
+@dataclass(frozen=True)
+class JobTimedOut(Event):
+    job: QueueJob
+
+
+# The events of one reservation, fired in the process that runs the job.
+JOB_EVENTS: tuple[type[Event], ...] = (
+    JobProcessing,
+    JobProcessed,
+    JobExceptionOccurred,
+    JobReleasedAfterException,
+    JobFailed,
+    JobAttempted,
+    JobTimedOut,
+)
+
+
+@dataclass(frozen=True)
+class JobRetryRequested:
+    job: FailedJob  # the record being retried
+
+
+@dataclass(frozen=True)
+class WorkerStarting(Event):
+    queue: str
+    options: WorkerOptions
+
+
+@dataclass(frozen=True)
+class WorkerStopping:
+    status: int
+    options: WorkerOptions
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Looping(Event):
+    """Fired by each worker every time it polls its pause and restart flags (about twice a
+    second); a listener that returns False holds the worker's queues until the next poll."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
+class QueueBusy:
+    """`lq queue:monitor` found `size` >= `--max` jobs on the queue."""
+
+    connection: str
+    queue: str
+    size: int
+
+
+@dataclass(frozen=True)
+class QueuePaused:
+    connection: str
+    queue: str
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class QueueResumed:
+    connection: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class BatchDispatched:
+    batch: BatchRecord
+
+
+@dataclass(frozen=True)
+class BatchFinished:
+    """Every job of the batch has run once, succeeded or failed (when `finally` runs)."""
+
+    batch: BatchRecord
+
+
+@dataclass(frozen=True)
+class BatchCanceled:
+    batch: BatchRecord

@@ -1,0 +1,153 @@
+"""The `Queue` facade (Laravel: the Queue facade): the current manager's default connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from laravel_queue import events
+from laravel_queue.bus.dispatcher import Dispatcher
+from laravel_queue.connections.base import Connection
+from laravel_queue.durations import Delay
+from laravel_queue.job import Job
+from laravel_queue.manager import current_manager
+from laravel_queue.testing.matching import Predicate
+from laravel_queue.testing.queue_fake import QueueFake
+
+E = TypeVar("E")
+
+
+class Queue:
+    """Class-level shortcuts; `Queue.connection("rabbit")` gives the same API per connection."""
+
+    @staticmethod
+    def fake(jobs: Iterable[type[Job]] = ()) -> QueueFake:
+        """Record pushed jobs (only those of `jobs`, when given) instead of sending them, on
+        the current manager; `with Queue.fake() as fake:` restores the real queue after."""
+        return QueueFake(current_manager(), jobs)
+
+    # Laravel's Queue::assertPushed(...) and friends: the assertions of the active fake.
+
+    @staticmethod
+    def assert_pushed(cls: type[Job], predicate_or_times: Predicate | int | None = None) -> None:
+        _queue_fake().assert_pushed(cls, predicate_or_times)
+
+    @staticmethod
+    def assert_pushed_on(queue: str, cls: type[Job], predicate: Predicate | None = None) -> None:
+        _queue_fake().assert_pushed_on(queue, cls, predicate)
+
+    @staticmethod
+    def assert_pushed_times(cls: type[Job], times: int) -> None:
+        _queue_fake().assert_pushed_times(cls, times)
+
+    @staticmethod
+    def assert_not_pushed(cls: type[Job], predicate: Predicate | None = None) -> None:
+        _queue_fake().assert_not_pushed(cls, predicate)
+
+    @staticmethod
+    def assert_nothing_pushed() -> None:
+        _queue_fake().assert_nothing_pushed()
+
+    @staticmethod
+    def assert_count(count: int) -> None:
+        _queue_fake().assert_count(count)
+
+    @staticmethod
+    def assert_pushed_with_chain(cls: type[Job], chain: Sequence[Any]) -> None:
+        _queue_fake().assert_pushed_with_chain(cls, chain)
+
+    @staticmethod
+    def assert_pushed_without_chain(cls: type[Job]) -> None:
+        _queue_fake().assert_pushed_without_chain(cls)
+
+    @staticmethod
+    def connection(name: str | None = None) -> Connection:
+        return current_manager().connection(name)
+
+    @staticmethod
+    def push(job: Job, queue: str | None = None) -> str:
+        return Dispatcher(current_manager()).push(job, queue=queue)
+
+    @staticmethod
+    def later(delay: Delay, job: Job, queue: str | None = None) -> str:
+        return Dispatcher(current_manager()).push(job, queue=queue, delay=delay)
+
+    @staticmethod
+    def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        return Dispatcher(current_manager()).bulk(jobs, queue=queue)
+
+    @staticmethod
+    def size(queue: str | None = None) -> int:
+        return Queue.connection().size(queue)
+
+    @staticmethod
+    def pending_size(queue: str | None = None) -> int:
+        return Queue.connection().pending_size(queue)
+
+    @staticmethod
+    def delayed_size(queue: str | None = None) -> int:
+        return Queue.connection().delayed_size(queue)
+
+    @staticmethod
+    def reserved_size(queue: str | None = None) -> int:
+        return Queue.connection().reserved_size(queue)
+
+    @staticmethod
+    def clear(queue: str | None = None) -> int:
+        return Queue.connection().clear(queue)
+
+    # -- pausing (Laravel: Queue::pause, pauseFor, resume, isPaused) ---------------------------
+
+    @staticmethod
+    def pause(queue: str | None = None, ttl: Delay | None = None) -> None:
+        Queue.connection().pause(queue, ttl)
+
+    @staticmethod
+    def resume(queue: str | None = None) -> None:
+        Queue.connection().resume(queue)
+
+    @staticmethod
+    def is_paused(queue: str | None = None) -> bool:
+        return Queue.connection().is_paused(queue)
+
+    # -- events (Laravel: Queue::before, after, failing, ...) --------------------------------
+
+    @staticmethod
+    def listen(event: type[E], listener: Callable[[E], Any]) -> Callable[[E], Any]:
+        return events.listeners.listen(event, listener)
+
+    @staticmethod
+    def before(listener: Callable[[events.JobProcessing], Any]) -> Any:
+        return events.listeners.listen(events.JobProcessing, listener)
+
+    @staticmethod
+    def after(listener: Callable[[events.JobProcessed], Any]) -> Any:
+        return events.listeners.listen(events.JobProcessed, listener)
+
+    @staticmethod
+    def failing(listener: Callable[[events.JobFailed], Any]) -> Any:
+        return events.listeners.listen(events.JobFailed, listener)
+
+    @staticmethod
+    def exception_occurred(listener: Callable[[events.JobExceptionOccurred], Any]) -> Any:
+        return events.listeners.listen(events.JobExceptionOccurred, listener)
+
+    @staticmethod
+    def looping(listener: Callable[[events.Looping], Any]) -> Any:
+        """Return False from the listener to hold the worker's queues until its next poll."""
+        return events.listeners.listen(events.Looping, listener)
+
+    @staticmethod
+    def starting(listener: Callable[[events.WorkerStarting], Any]) -> Any:
+        return events.listeners.listen(events.WorkerStarting, listener)
+
+    @staticmethod
+    def stopping(listener: Callable[[events.WorkerStopping], Any]) -> Any:
+        return events.listeners.listen(events.WorkerStopping, listener)
+
+
+def _queue_fake() -> QueueFake:
+    recorder = current_manager().push_recorder
+    if not isinstance(recorder, QueueFake):
+        raise AssertionError("Queue.assert_*() needs Queue.fake() first (no fake is active)")
+    return recorder

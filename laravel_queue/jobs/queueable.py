@@ -1,0 +1,211 @@
+"""`Queueable`: what the queue needs of a job (Laravel: the Queueable and InteractsWithQueue
+traits of a ShouldQueue class).
+
+Its options (`queue`, `tries`, `backoff`, ...) live on the class or are set through the
+fluent methods, never among the job's own arguments; its public attributes are its state.
+Everything below the manager (connections, the bus, the runtime, the events) knows a job as
+a `Queueable`; the `Job` users subclass (`laravel_queue.job`) adds what reaches the bus and
+the manager: dispatching, chains, its batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from laravel_queue.durations import Delay
+from laravel_queue.exceptions import JobEncodeError
+from laravel_queue.jobs.interactions import FakeQueueAssertions, FakeQueueJob, QueueInteractions
+from laravel_queue.jobs.options import DispatchOptions
+from laravel_queue.messages.encoding import decode_value, encode_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# Class attributes that configure a job; they travel in the `lq` header, not in the state.
+OPTION_NAMES = frozenset(
+    {"queue", "connection", "tries", "backoff", "timeout", "max_exceptions", "fail_on_timeout"}
+)
+
+Q = TypeVar("Q", bound="Queueable")
+JobT = TypeVar("JobT")
+
+
+class Middleware(Protocol, Generic[JobT]):
+    """A job middleware: `handle(job, next)`, wrap-around like Laravel's pipeline; call
+    `next(job)` to continue, or return to end the job as done (Laravel's rule)."""
+
+    def handle(self, job: JobT, next: Callable[[JobT], None]) -> Any: ...
+
+
+class Queueable(FakeQueueAssertions):
+    """A job as the queue sees it: options, state, `handle()`, and what it may ask of the
+    reservation running it. Subclass `laravel_queue.Job`, not this class."""
+
+    queue: ClassVar[str | None] = None
+    """Default queue; None means the connection's default queue ("default")."""
+    connection: ClassVar[str | None] = None
+    """Default connection name; None means the manager's default connection."""
+    tries: ClassVar[int | None] = None
+    """Reservations allowed; 0 = unlimited; None = the worker's `--tries` (default 1)."""
+    backoff: ClassVar[int | list[int] | None] = None
+    """Seconds before an automatic retry after an exception; a list is indexed by attempt."""
+    timeout: ClassVar[float | None] = None
+    """Seconds a run may take; 0 = no limit; None = the worker's `--timeout` (default 60)."""
+    max_exceptions: ClassVar[int | None] = None
+    """Fail after this many unhandled exceptions, whatever `tries` allows."""
+    fail_on_timeout: ClassVar[bool] = False
+    """Fail at the first timeout instead of retrying."""
+
+    _lq_run: QueueInteractions | None = None
+    _lq_uuid: str | None = None
+    _lq_options: DispatchOptions | None = None
+
+    # -- what a subclass defines ------------------------------------------------------------
+
+    def handle(self) -> None:
+        """The work. Raising retries the job (with `backoff`) until `tries` run out."""
+        raise NotImplementedError(f"{type(self).__qualname__} must define handle()")
+
+    def failed(self, exc: BaseException) -> None:
+        """Called once, on a freshly decoded instance, when the job fails for good."""
+
+    def middleware(self) -> Sequence[Middleware[Any]]:
+        """Middleware the job passes through, outermost first (`handle(job, next)` objects)."""
+        return []
+
+    def retry_until(self) -> datetime | None:
+        """A deadline after which the job is not retried; when set it replaces `tries`."""
+        return None
+
+    @classmethod
+    def display_name(cls) -> str:
+        """The job's name in messages, Flower and `lq failed` (its dotted path)."""
+        return task_name(cls)
+
+    # -- inside handle() (Laravel: InteractsWithQueue) ---------------------------------------
+
+    @property
+    def job_id(self) -> str:
+        """The job's uuid, stable across releases and retries (`failed_jobs.uuid`)."""
+        if self._lq_uuid is None:
+            self._lq_uuid = str(uuid.uuid4())
+        return self._lq_uuid
+
+    @property
+    def queue_job(self) -> QueueInteractions | None:
+        """The reservation running this job, None outside a worker (Laravel: `$this->job`)."""
+        return self._lq_run
+
+    def attempts(self) -> int:
+        """1-based count of reservations, the current one included; 1 outside a worker."""
+        return self._lq_run.attempts if self._lq_run else 1
+
+    def release(self, delay: Delay = 0, *, count_attempt: bool = True) -> None:
+        """Put the job back on its queue after `delay`; this reservation counts as an attempt
+        (Laravel's rule) unless `count_attempt=False` (DESIGN §9.2)."""
+        if self._lq_run is not None:
+            self._lq_run.release(delay, count_attempt=count_attempt)
+
+    def fail(self, exc: BaseException | str | None = None) -> None:
+        """Fail the job now: `failed()` runs, a `failed_jobs` row is written, no retry."""
+        if self._lq_run is not None:
+            self._lq_run.fail(exc)
+
+    def delete(self) -> None:
+        """Remove the job without failing it; counts as done."""
+        if self._lq_run is not None:
+            self._lq_run.delete()
+
+    def with_fake_queue_interactions(self: Q) -> Q:
+        """Record `release`, `fail` and `delete` instead of doing them, so `job.handle()` can
+        be called in a test and checked with `assert_released()` and friends (Laravel:
+        withFakeQueueInteractions)."""
+        self._lq_run = FakeQueueJob()
+        return self
+
+    # -- per-dispatch options (Laravel: Queueable's onQueue, onConnection, delay) ------------
+
+    @property
+    def options(self) -> DispatchOptions:
+        if self._lq_options is None:
+            self._lq_options = DispatchOptions()
+        return self._lq_options
+
+    def on_queue(self: Q, queue: str) -> Q:
+        self.options.queue = queue
+        return self
+
+    def on_connection(self: Q, connection: str) -> Q:
+        self.options.connection = connection
+        return self
+
+    def delay(self: Q, delay: Delay) -> Q:
+        """Make the job available only after `delay` (seconds, timedelta or datetime)."""
+        self.options.delay = delay
+        return self
+
+    def after_commit(self: Q, session: Session) -> Q:
+        """Push only once `session` commits; a rollback discards the job (Laravel: afterCommit)."""
+        self.options.after_commit = session
+        return self
+
+    # -- state -------------------------------------------------------------------------------
+
+    def encode_state(self) -> dict[str, Any]:
+        """The JSON-ready state; raises `JobEncodeError` naming an attribute that cannot go."""
+        state = _get_state(self)
+        name = type(self).__qualname__
+        return {key: encode_value(value, f"{name}.{key}") for key, value in state.items()}
+
+    @classmethod
+    def from_state(cls: type[Q], state: dict[str, Any]) -> Q:
+        """Rebuild a job from `encode_state()` output without calling `__init__`."""
+        job = cls.__new__(cls)
+        decoded = {key: decode_value(value) for key, value in state.items()}
+        setstate = getattr(job, "__setstate__", None)
+        if _overrides(cls, "__setstate__") and setstate is not None:
+            setstate(decoded)
+        else:
+            job.__dict__.update(decoded)
+        return job
+
+
+def task_name(cls: type) -> str:
+    """The name a job class travels under: its dotted path."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def require_job_instance(job: object, taker: str = "push()") -> Queueable:
+    """`job`, which must be a job *instance*: a class or a task name is the first mistake a
+    newcomer makes, and the error says what to pass instead."""
+    if isinstance(job, type) and issubclass(job, Queueable):
+        raise TypeError(
+            f"{taker} takes a job instance, got the class {job.__name__}; pass "
+            f"{job.__name__}(...) or call {job.__name__}.dispatch(...)"
+        )
+    if not isinstance(job, Queueable):
+        raise TypeError(
+            f"{taker} takes a job instance (a laravel_queue.Job), got {job!r:.80}; "
+            "build the job first, e.g. SendInvoice(1042)"
+        )
+    return job
+
+
+def _overrides(cls: type, name: str) -> bool:
+    return getattr(cls, name, None) is not getattr(object, name, None)
+
+
+def _get_state(job: Queueable) -> dict[str, Any]:
+    if _overrides(type(job), "__getstate__"):
+        state = getattr(job, "__getstate__")()  # noqa: B009 - mypy: not on every Python
+        if not isinstance(state, dict):
+            raise JobEncodeError(f"{type(job).__qualname__}.__getstate__ must return a dict")
+        return state
+    return {
+        key: value
+        for key, value in vars(job).items()
+        if not key.startswith("_") and key not in OPTION_NAMES
+    }

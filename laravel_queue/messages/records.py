@@ -1,0 +1,111 @@
+"""What a final failure is: the record written for it, and a `failed_jobs` row as read back.
+
+Plain values with no database code, so the worker records and reads failures without loading
+the SQL driver until a row is actually written (`repository` does that).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from laravel_queue.exceptions import JobDecodeError
+from laravel_queue.messages.payload import HEADER, JobMessage
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """What is written for one final failure; also the line format of the spool file."""
+
+    uuid: str
+    connection: str
+    queue: str
+    payload: str  # the JobMessage as JSON
+    exception: str
+    failed_at: float  # unix time, kept from the moment of failure even when spooled
+
+    @classmethod
+    def of(cls, message: JobMessage, exception: BaseException | str) -> FailureRecord:
+        return cls(
+            uuid=message.id,
+            connection=message.connection,
+            queue=message.queue,
+            # default=str: AMQP headers may carry datetimes or decimals; the row must be written.
+            payload=json.dumps(message.to_dict(), default=str),
+            exception=describe_exception(exception),
+            failed_at=time.time(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """One `failed_jobs` row (Laravel: the failer's record, `$job` in JobRetryRequested).
+
+    Any row can be read, whatever it holds (a hostile message recorded as it came, a row
+    written by Laravel or by hand): what is not the expected shape reads as empty, and only
+    `message` — which needs a publishable message — raises, saying why.
+    """
+
+    id: int
+    uuid: str
+    connection: str
+    queue: str
+    payload: dict[str, Any]
+    exception: str
+    failed_at: datetime
+
+    @property
+    def message(self) -> JobMessage:
+        """The stored message; `JobDecodeError` when the row holds none that can be sent."""
+        try:
+            return JobMessage.from_dict(self.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JobDecodeError(
+                f"the stored payload is not a laravel_queue message ({exc!r})"
+            ) from exc
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        headers = self.payload.get("headers")
+        return headers if isinstance(headers, dict) else {}
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The job's encoded state (the message's kwargs), or {} when there is none."""
+        kwargs = self.payload.get("kwargs")
+        return kwargs if isinstance(kwargs, dict) else {}
+
+    @property
+    def name(self) -> str:
+        lq = self.headers.get(HEADER)
+        display = lq.get("display_name") if isinstance(lq, dict) else None
+        return str(display or self.payload.get("task") or "?")
+
+    @property
+    def summary(self) -> str:
+        """The exception's last line, e.g. `ValueError: card declined`."""
+        lines = self.exception.strip().splitlines()
+        return lines[-1] if lines else ""
+
+
+def parse_payload(text: str) -> dict[str, Any]:
+    """The row's payload as an object; anything else is kept verbatim under `raw`."""
+    try:
+        payload = json.loads(text)
+    except (TypeError, ValueError):
+        return {"raw": text}
+    return payload if isinstance(payload, dict) else {"raw": payload}
+
+
+def describe_exception(exc: BaseException | str) -> str:
+    """Laravel stores `(string) $exception`: type, message and the traceback."""
+    if isinstance(exc, str):
+        return exc
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()

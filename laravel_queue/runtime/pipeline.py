@@ -1,0 +1,66 @@
+"""A job through its middleware to `handle()`, with its unique lock (Laravel: the Pipeline of
+CallQueuedHandler::dispatchThroughMiddleware, and its UniqueLock handling)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
+from laravel_queue.cache.base import CacheStore
+from laravel_queue.jobs.queueable import Queueable
+
+
+class MiddlewareRun(Protocol):
+    """What the pipeline reads and sets on the run (`JobRun`) while the job goes through."""
+
+    in_middleware: list[object] | None
+    """The middleware running now (a one-item list), so a release can say who made it."""
+    released: bool
+
+
+def named(middleware: object) -> str:
+    """`RateLimited('backups')` where the middleware says so, else its class name."""
+    text = repr(middleware)
+    return type(middleware).__name__ if text.startswith("<") else text
+
+
+def run_through_middleware(
+    run: MiddlewareRun, job: Queueable, job_id: str, cache: CacheStore
+) -> None:
+    """Middleware outermost first; not calling `next` ends the job as a success.
+
+    A unique job's lock goes once the job is done, unless it was released (Laravel:
+    CallQueuedHandler::call); an until-processing lock goes just before `handle()`, or after
+    the pipeline if a middleware ended the job without releasing it.
+    """
+    pipeline = list(job.middleware())
+    unique = isinstance(job, ShouldBeUnique)
+    held = unique_lock(job, job_id, cache) if unique else None
+    until_processing = isinstance(job, ShouldBeUniqueUntilProcessing)
+
+    def give_back() -> None:
+        nonlocal held
+        if held is not None:
+            held.release_or_let_expire()
+            held = None
+
+    def call(index: int, current: Any) -> None:
+        outer, run.in_middleware = run.in_middleware, list(pipeline[index : index + 1]) or None
+        try:
+            if index < len(pipeline):
+                pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
+                return
+            if until_processing:
+                give_back()
+            current.handle()
+        finally:
+            run.in_middleware = outer
+
+    try:
+        call(0, job)
+    except BaseException:
+        if until_processing and not run.released:
+            give_back()
+        raise
+    if not run.released:
+        give_back()
