@@ -11,8 +11,8 @@ import pytest
 
 from laravel_queue import Bus, QueueManager
 
-from . import jobs
-from .support import lines, wait_until, worker
+from .. import jobs
+from ..support import lines, wait_until, worker
 
 
 def every_callback(batch: object) -> object:

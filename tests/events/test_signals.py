@@ -8,7 +8,7 @@ from typing import Any
 from laravel_queue import QueueManager, events
 from laravel_queue.events import signals
 
-from . import jobs
+from .. import jobs
 
 
 def test_a_signal_receiver_gets_the_event(sqlite_manager: QueueManager, trace: Path) -> None:

@@ -13,8 +13,8 @@ from laravel_queue import Bus, Queue, QueueManager
 from laravel_queue.messages.encryption import ENCRYPTED_KWARG
 from laravel_queue.messages.payload import HEADER
 
-from . import jobs
-from .support import lines, wait_until, worker
+from .. import jobs
+from ..support import lines, wait_until, worker
 
 
 def names(trace: Path) -> list[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from laravel_queue import QueueManager
 from laravel_queue.exceptions import MaxAttemptsExceededError
 
-from . import jobs
-from .support import lines, wait_until, worker
+from .. import jobs
+from ..support import lines, wait_until, worker
 
 
 def failed_rows(manager: QueueManager) -> list[str]:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from laravel_queue import Queue, QueueConnectionError, QueueManager
 from laravel_queue.exceptions import JobEncodeError
 
-from . import jobs
-from .support import lines, publish_raw, wait_until, worker
+from .. import jobs
+from ..support import lines, publish_raw, wait_until, worker
 
 
 def test_an_unencodable_attribute_fails_the_dispatch_and_queues_nothing(

@@ -14,8 +14,8 @@ from cryptography.fernet import Fernet
 from laravel_queue import Queue, QueueManager
 from laravel_queue.exceptions import ConfigurationError
 
-from . import jobs
-from .support import ServiceUrls, lines, wait_until, worker
+from .. import jobs
+from ..support import ServiceUrls, lines, wait_until, worker
 
 CARD = "4242-4242-4242-4242"
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()

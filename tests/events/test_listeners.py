@@ -11,8 +11,8 @@ import pytest
 from laravel_queue import Bus, Queue, QueueManager, events
 from laravel_queue.events import signals
 
-from . import jobs
-from .support import wait_until, worker
+from .. import jobs
+from ..support import wait_until, worker
 
 
 @pytest.fixture

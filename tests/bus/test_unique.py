@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from laravel_queue import Queue, QueueConnectionError, QueueManager
 
-from . import jobs
-from .support import ServiceUrls, lines, wait_until, worker
+from .. import jobs
+from ..support import ServiceUrls, lines, wait_until, worker
 
 KEY = "unique:tests.jobs.SyncsAccount:1"
 
