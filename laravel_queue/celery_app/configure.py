@@ -1,4 +1,4 @@
-"""What binding a manager does to a Celery app, so any worker of that app runs jobs right.
+"""Configuring a Celery app when a manager is bound to it, so any worker of it runs jobs right.
 
 The settings and bootsteps are put on the app itself, so a stock `celery -A shop worker`
 gets them too: JSON only, one message reserved at a time (strict queue order, no job held in
@@ -36,8 +36,6 @@ from laravel_queue.urls import (
 # in its transport options.
 RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
 
-TRANSPORT_ALIASES.setdefault(RELIABLE_SQL_PREFIX.rstrip("+"), RELIABLE_SQL_TRANSPORT)
-
 CONSUMER_STEPS = (
     "laravel_queue.worker.batch_counts:BatchCounts",
     "laravel_queue.worker.mover:DelayedJobMover",
@@ -62,11 +60,17 @@ def check_broker_url(url: str) -> None:
         ) from None
 
 
+def register_transports() -> None:
+    """Name our SQL transport with reliable fetch for Kombu (`lqsql+<database url>`)."""
+    TRANSPORT_ALIASES.setdefault(RELIABLE_SQL_PREFIX.rstrip("+"), RELIABLE_SQL_TRANSPORT)
+
+
 def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECONDS) -> None:
     """`dispatch_timeout` bounds the broker's socket waits (`transport.deadline`): Kombu's
     default is to wait forever, and a frozen Redis hung every dispatch for as long as it was
     frozen. `broker_transport_options` set by the app win."""
     conf = app.conf
+    register_transports()
     check_broker_url(str(conf.broker_url or ""))
     capture_plain_task_failures()  # whether to record them is the manager's setting
     conf.accept_content = ["json"]

@@ -1,9 +1,8 @@
 """`JobTask`: every `Job` subclass becomes a Celery task named after its dotted path.
 
-Registration works like Celery's `shared_task`: the task is added to every Celery app that
-exists now and to every app finalized later, so `celery -A shop worker` runs our jobs as
-soon as the app module imports them. The package imports this module, so the tasks exist
-whenever laravel_queue is used.
+Registration works like Celery's `shared_task`: `Job.__init_subclass__` calls `add_task`,
+which adds the task to every Celery app that exists now and to every app finalized later, so
+`celery -A shop worker` runs our jobs as soon as the app module imports them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ and `Bus.find_batch(id)`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from laravel_queue.bus.batch import Batch, BatchItem, PendingBatch
 from laravel_queue.bus.chain import PendingChain
@@ -13,7 +13,7 @@ from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.jobs.serialization import ChainItem
 from laravel_queue.manager import current_manager
 from laravel_queue.testing.bus_fake import BusFake
-from laravel_queue.testing.matching import Predicate
+from laravel_queue.testing.matching import Expected, Predicate
 
 if TYPE_CHECKING:
     from laravel_queue.job import Job
@@ -45,7 +45,7 @@ class Bus:
         _bus_fake().assert_nothing_dispatched()
 
     @staticmethod
-    def assert_chained(chain: Sequence[Any]) -> None:
+    def assert_chained(chain: Sequence[Expected]) -> None:
         _bus_fake().assert_chained(chain)
 
     @staticmethod

@@ -11,7 +11,7 @@ from laravel_queue.connections.base import Connection
 from laravel_queue.durations import Delay
 from laravel_queue.job import Job
 from laravel_queue.manager import current_manager
-from laravel_queue.testing.matching import Predicate
+from laravel_queue.testing.matching import Expected, Predicate
 from laravel_queue.testing.queue_fake import QueueFake
 
 E = TypeVar("E")
@@ -53,7 +53,7 @@ class Queue:
         _queue_fake().assert_count(count)
 
     @staticmethod
-    def assert_pushed_with_chain(cls: type[Job], chain: Sequence[Any]) -> None:
+    def assert_pushed_with_chain(cls: type[Job], chain: Sequence[Expected]) -> None:
         _queue_fake().assert_pushed_with_chain(cls, chain)
 
     @staticmethod
@@ -117,32 +117,42 @@ class Queue:
         return events.listeners.listen(event, listener)
 
     @staticmethod
-    def before(listener: Callable[[events.JobProcessing], Any]) -> Any:
+    def before(
+        listener: Callable[[events.JobProcessing], Any],
+    ) -> Callable[[events.JobProcessing], Any]:
         return events.listeners.listen(events.JobProcessing, listener)
 
     @staticmethod
-    def after(listener: Callable[[events.JobProcessed], Any]) -> Any:
+    def after(
+        listener: Callable[[events.JobProcessed], Any],
+    ) -> Callable[[events.JobProcessed], Any]:
         return events.listeners.listen(events.JobProcessed, listener)
 
     @staticmethod
-    def failing(listener: Callable[[events.JobFailed], Any]) -> Any:
+    def failing(listener: Callable[[events.JobFailed], Any]) -> Callable[[events.JobFailed], Any]:
         return events.listeners.listen(events.JobFailed, listener)
 
     @staticmethod
-    def exception_occurred(listener: Callable[[events.JobExceptionOccurred], Any]) -> Any:
+    def exception_occurred(
+        listener: Callable[[events.JobExceptionOccurred], Any],
+    ) -> Callable[[events.JobExceptionOccurred], Any]:
         return events.listeners.listen(events.JobExceptionOccurred, listener)
 
     @staticmethod
-    def looping(listener: Callable[[events.Looping], Any]) -> Any:
+    def looping(listener: Callable[[events.Looping], Any]) -> Callable[[events.Looping], Any]:
         """Return False from the listener to hold the worker's queues until its next poll."""
         return events.listeners.listen(events.Looping, listener)
 
     @staticmethod
-    def starting(listener: Callable[[events.WorkerStarting], Any]) -> Any:
+    def starting(
+        listener: Callable[[events.WorkerStarting], Any],
+    ) -> Callable[[events.WorkerStarting], Any]:
         return events.listeners.listen(events.WorkerStarting, listener)
 
     @staticmethod
-    def stopping(listener: Callable[[events.WorkerStopping], Any]) -> Any:
+    def stopping(
+        listener: Callable[[events.WorkerStopping], Any],
+    ) -> Callable[[events.WorkerStopping], Any]:
         return events.listeners.listen(events.WorkerStopping, listener)
 
 

@@ -15,6 +15,7 @@ from laravel_queue.manager import QueueManager
 from laravel_queue.messages.batch_record import BatchRecord
 from laravel_queue.testing.installed import InstalledFake
 from laravel_queue.testing.matching import (
+    Expected,
     Predicate,
     chain_matches,
     chain_of,
@@ -59,14 +60,14 @@ class BusFake(InstalledFake):
 
     # -- reading -----------------------------------------------------------------------------
 
-    def dispatched(self, cls: Any, predicate: Predicate | None = None) -> list[Queueable]:
+    def dispatched(self, cls: Expected, predicate: Predicate | None = None) -> list[Queueable]:
         return [
             job
             for job in self.dispatches
             if matches(cls, job) and (predicate is None or predicate(job))
         ]
 
-    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
+    def _found(self, expected: Expected, predicate: Predicate | None = None) -> list[Any]:
         return self.dispatched(expected, predicate)
 
     def _sent(self) -> list[Any]:
@@ -78,20 +79,20 @@ class BusFake(InstalledFake):
     # -- assertions (Laravel: assertDispatched and friends) ------------------------------------
 
     def assert_dispatched(
-        self, cls: Any, predicate_or_times: Predicate | int | None = None
+        self, cls: Expected, predicate_or_times: Predicate | int | None = None
     ) -> None:
         self._assert_sent(cls, predicate_or_times)
 
-    def assert_dispatched_times(self, cls: Any, times: int) -> None:
+    def assert_dispatched_times(self, cls: Expected, times: int) -> None:
         self._assert_sent_times(cls, times)
 
-    def assert_not_dispatched(self, cls: Any, predicate: Predicate | None = None) -> None:
+    def assert_not_dispatched(self, cls: Expected, predicate: Predicate | None = None) -> None:
         self._assert_not_sent(cls, predicate)
 
     def assert_nothing_dispatched(self) -> None:
         self._assert_nothing_sent()
 
-    def assert_chained(self, chain: Sequence[Any]) -> None:
+    def assert_chained(self, chain: Sequence[Expected]) -> None:
         """A chain of exactly these jobs (classes, or instances compared by state) was
         dispatched: `Bus.chain([...]).dispatch()` or `job.chain([...]).dispatch()`."""
         if not chain:

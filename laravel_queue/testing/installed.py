@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.manager import QueueManager
-from laravel_queue.testing.matching import Predicate, name_of, times_or_predicate
+from laravel_queue.testing.matching import Expected, Predicate, name_of, times_or_predicate
 
 F = TypeVar("F", bound="InstalledFake")
 
@@ -55,7 +55,7 @@ class InstalledFake:
 
     # -- what the subclasses tell -------------------------------------------------------------
 
-    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[Any]:
+    def _found(self, expected: Expected, predicate: Predicate | None = None) -> list[Any]:
         """The recorded sends of `expected` (for which `predicate(job)` holds)."""
         raise NotImplementedError
 
@@ -68,7 +68,7 @@ class InstalledFake:
 
     # -- the shared assertions --------------------------------------------------------------
 
-    def _assert_sent(self, cls: Any, predicate_or_times: Predicate | int | None) -> None:
+    def _assert_sent(self, cls: Expected, predicate_or_times: Predicate | int | None) -> None:
         predicate, times = times_or_predicate(predicate_or_times)
         if times is not None:
             self._assert_sent_times(cls, times)
@@ -79,7 +79,7 @@ class InstalledFake:
                 f"expected {name_of(cls)}{which} to be {self.verb}; {self.verb}: {self._instead()}"
             )
 
-    def _assert_sent_times(self, cls: Any, times: int) -> None:
+    def _assert_sent_times(self, cls: Expected, times: int) -> None:
         count = len(self._found(cls))
         if count != times:
             raise AssertionError(
@@ -87,7 +87,7 @@ class InstalledFake:
                 f"{count} time(s); {self.verb}: {self._instead()}"
             )
 
-    def _assert_not_sent(self, cls: Any, predicate: Predicate | None) -> None:
+    def _assert_not_sent(self, cls: Expected, predicate: Predicate | None) -> None:
         found = self._found(cls, predicate)
         if found:
             raise AssertionError(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import job_from_link
 
 Predicate = Callable[[Any], bool]
 
+Expected: TypeAlias = "type[Queueable] | Queueable"
+"""What a test expects: a job class (any of its jobs), or a job compared by its state."""
 
-def matches(expected: Any, job: Queueable) -> bool:
+
+def matches(expected: Expected, job: Queueable) -> bool:
     """A class matches its instances; an instance matches a job of the same class and state
     (Laravel compares chained instances by their properties)."""
     if isinstance(expected, type):
@@ -19,7 +22,7 @@ def matches(expected: Any, job: Queueable) -> bool:
     return type(job) is type(expected) and job.encode_state() == expected.encode_state()
 
 
-def name_of(expected: Any) -> str:
+def name_of(expected: Expected) -> str:
     cls = expected if isinstance(expected, type) else type(expected)
     return str(cls.__name__)
 
@@ -30,7 +33,7 @@ def chain_of(job: Queueable) -> list[Queueable]:
     return [job_from_link(link) for link in chain.links if "task" in link] if chain else []
 
 
-def chain_matches(expected: Sequence[Any], chain: Sequence[Queueable]) -> bool:
+def chain_matches(expected: Sequence[Expected], chain: Sequence[Queueable]) -> bool:
     return len(expected) == len(chain) and all(map(matches, expected, chain))
 
 

@@ -11,6 +11,7 @@ from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.manager import QueueManager
 from laravel_queue.testing.installed import InstalledFake
 from laravel_queue.testing.matching import (
+    Expected,
     Predicate,
     chain_matches,
     chain_of,
@@ -64,7 +65,7 @@ class QueueFake(InstalledFake):
     def pushed_jobs(self) -> list[PushedJob]:
         return list(self.records)
 
-    def _found(self, expected: Any, predicate: Predicate | None = None) -> list[PushedJob]:
+    def _found(self, expected: Expected, predicate: Predicate | None = None) -> list[PushedJob]:
         return [
             r
             for r in self.records
@@ -79,15 +80,19 @@ class QueueFake(InstalledFake):
 
     # -- assertions (Laravel: assertPushed and friends) ---------------------------------------
 
-    def assert_pushed(self, cls: Any, predicate_or_times: Predicate | int | None = None) -> None:
+    def assert_pushed(
+        self, cls: Expected, predicate_or_times: Predicate | int | None = None
+    ) -> None:
         """At least one job of `cls` was pushed (one for which `predicate(job)` holds; with an
         int, exactly that many)."""
         self._assert_sent(cls, predicate_or_times)
 
-    def assert_pushed_times(self, cls: Any, times: int) -> None:
+    def assert_pushed_times(self, cls: Expected, times: int) -> None:
         self._assert_sent_times(cls, times)
 
-    def assert_pushed_on(self, queue: str, cls: Any, predicate: Predicate | None = None) -> None:
+    def assert_pushed_on(
+        self, queue: str, cls: Expected, predicate: Predicate | None = None
+    ) -> None:
         found = self._found(cls, predicate)
         if not any(r.queue == queue for r in found):
             queues = ", ".join(sorted({r.queue for r in found})) or "no queue"
@@ -96,7 +101,7 @@ class QueueFake(InstalledFake):
                 f"pushed: {self._instead()}"
             )
 
-    def assert_not_pushed(self, cls: Any, predicate: Predicate | None = None) -> None:
+    def assert_not_pushed(self, cls: Expected, predicate: Predicate | None = None) -> None:
         self._assert_not_sent(cls, predicate)
 
     def assert_nothing_pushed(self) -> None:
@@ -109,7 +114,7 @@ class QueueFake(InstalledFake):
             )
 
     def assert_pushed_with_chain(
-        self, cls: Any, chain: Sequence[Any], predicate: Predicate | None = None
+        self, cls: Expected, chain: Sequence[Expected], predicate: Predicate | None = None
     ) -> None:
         """A job of `cls` was pushed carrying exactly `chain` (classes, or instances compared
         by their state)."""
@@ -128,7 +133,9 @@ class QueueFake(InstalledFake):
                 f"its chains: {seen}"
             )
 
-    def assert_pushed_without_chain(self, cls: Any, predicate: Predicate | None = None) -> None:
+    def assert_pushed_without_chain(
+        self, cls: Expected, predicate: Predicate | None = None
+    ) -> None:
         found = self._found(cls, predicate)
         if not any(not r.chain for r in found):
             detail = "it was pushed only with a chain" if found else f"pushed: {self._instead()}"

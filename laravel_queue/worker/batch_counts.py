@@ -5,10 +5,11 @@ recordSuccessfulJob`). Done the same way in a Celery pool process, the process w
 database round trip after every batched job before it can take the next, which on a busy
 database halves a batch's throughput. Here the pool process only runs the job:
 
-1. When the main process receives a batched job (`JobRequest`), it marks the delivery
-   `SUCCESS_COUNTED_BY_WORKER`, so the pool process leaves a success to it (a failure the
-   pool process still counts itself, at once, with its `catch` and the cancel; and a batch
-   with `progress` callbacks counts in its jobs, so they fire in order, as in Laravel).
+1. When the main process receives a batched job (`celery_app.request.JobRequest`), it marks
+   the delivery `SUCCESS_COUNTED_BY_WORKER`, so the pool process leaves a success to it (a
+   failure the pool process still counts itself, at once, with its `catch` and the cancel;
+   and a batch with `progress` callbacks counts in its jobs, so they fire in order, as in
+   Laravel).
 2. When the job ends as a success (done, or deleted), its acknowledgement is held: the
    `BatchCounter` thread gathers what ended for `COUNT_EVERY_SECONDS` and counts each
    batch's successes in one transaction (`batch_outcomes.count_successes`: bounded by the

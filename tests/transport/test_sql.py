@@ -10,7 +10,7 @@ import pytest
 from kombu import Connection
 from sqlalchemy import Table, insert, select, update
 
-import laravel_queue.celery_app.configure  # noqa: F401 - registers the lqsql+ alias
+from laravel_queue.celery_app.configure import register_transports
 from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
 from laravel_queue.transport.sql import TAKEN, Channel
 
@@ -19,6 +19,7 @@ from .messages import publish, take_one
 
 @pytest.fixture
 def connection(database_url: str) -> Iterator[Connection]:
+    register_transports()  # what binding a manager to an app does first
     with Connection(f"lqsql+{database_url}") as conn:
         yield conn
 
