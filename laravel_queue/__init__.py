@@ -6,11 +6,11 @@ from laravel_queue import QueueManager, Job, Queue
 from laravel_queue.bus.batch import Batch
 from laravel_queue.bus.callbacks import callback
 from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing
+from laravel_queue.dispatchable import Job
 from laravel_queue.exceptions import QueueConnectionError
 from laravel_queue.facades.bus import Bus
 from laravel_queue.facades.queue import Queue
 from laravel_queue.facades.rate_limiter import Limit, RateLimiter
-from laravel_queue.job import Job
 from laravel_queue.manager import QueueManager
 from laravel_queue.messages.encryption import ShouldBeEncrypted
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from laravel_queue.job import Job
+from laravel_queue.dispatchable import Job
 
 
 class SendWelcomeEmail(Job):

@@ -16,7 +16,7 @@ from laravel_queue.testing.bus_fake import BusFake
 from laravel_queue.testing.matching import Expected, Predicate
 
 if TYPE_CHECKING:
-    from laravel_queue.job import Job
+    from laravel_queue.dispatchable import Job
 
 
 class Bus:

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 from laravel_queue import events
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.connections.base import Connection
+from laravel_queue.dispatchable import Job
 from laravel_queue.durations import Delay
-from laravel_queue.job import Job
 from laravel_queue.manager import current_manager
 from laravel_queue.testing.matching import Expected, Predicate
 from laravel_queue.testing.queue_fake import QueueFake

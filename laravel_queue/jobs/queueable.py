@@ -4,8 +4,8 @@ traits of a ShouldQueue class).
 Its options (`queue`, `tries`, `backoff`, ...) live on the class or are set through the
 fluent methods, never among the job's own arguments; its public attributes are its state.
 Everything below the manager (connections, the bus, the runtime, the events) knows a job as
-a `Queueable`; the `Job` users subclass (`laravel_queue.job`) adds what reaches the bus and
-the manager: dispatching, chains, its batch.
+a `Queueable`; the `Job` users subclass (`laravel_queue.dispatchable`, named after Laravel's
+Dispatchable trait) adds what reaches the bus and the manager: dispatching, chains, its batch.
 """
 
 from __future__ import annotations

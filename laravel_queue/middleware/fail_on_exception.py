@@ -9,14 +9,10 @@ follows the job's usual `tries`/`backoff` rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from laravel_queue.job import Next
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
+from laravel_queue.dispatchable import Job, Next
 
 Matcher = Callable[[BaseException, "Job"], bool]
 

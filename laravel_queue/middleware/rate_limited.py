@@ -12,14 +12,10 @@ through.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
+from laravel_queue.dispatchable import Job, Next
 from laravel_queue.facades.rate_limiter import Limit, RateLimiter
-from laravel_queue.job import Next
 from laravel_queue.middleware.base import RELEASE_MARGIN_SECONDS
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
 
 
 class RateLimited:

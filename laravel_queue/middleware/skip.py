@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from laravel_queue.job import Next
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
+from laravel_queue.dispatchable import Job, Next
 
 Condition = bool | Callable[[], bool]
 

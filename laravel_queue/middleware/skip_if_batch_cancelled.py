@@ -7,12 +7,8 @@ job of a cancelled batch ends at once, as a success (it counts as processed, as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from laravel_queue.job import Next
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
+from laravel_queue.dispatchable import Job, Next
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from laravel_queue.dispatchable import Job, Next
 from laravel_queue.facades.rate_limiter import RateLimiter
-from laravel_queue.job import Next
 from laravel_queue.middleware.base import RELEASE_MARGIN_SECONDS
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
 
 logger = logging.getLogger("laravel_queue.worker")
 

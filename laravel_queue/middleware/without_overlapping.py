@@ -14,13 +14,8 @@ job whose lock already expired cannot free the lock a later job took since.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from laravel_queue.dispatchable import Job, Next
 from laravel_queue.durations import Delay, hard_limit, to_seconds
-from laravel_queue.job import Next
-
-if TYPE_CHECKING:
-    from laravel_queue.job import Job
 
 DEFAULT_PREFIX = "overlap:"  # Laravel: laravel-queue-overlap:
 LOCK_MARGIN_SECONDS = 10

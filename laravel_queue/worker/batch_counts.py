@@ -38,7 +38,7 @@ from celery import Celery
 
 from laravel_queue.bus.batch_outcomes import DueCallbacks, count_successes, fire_due_callbacks
 from laravel_queue.celery_app.request import JobRequest, counters
-from laravel_queue.job import Job
+from laravel_queue.dispatchable import Job
 from laravel_queue.manager import manager_for_app
 from laravel_queue.transport.envelope import held_delivery_tags
 from laravel_queue.worker.steps import RepeatingStep
