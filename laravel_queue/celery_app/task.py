@@ -23,7 +23,7 @@ from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import header_for
 from laravel_queue.manager import QueueManager, manager_for_app
 from laravel_queue.messages.payload import HEADER, SUCCESS_COUNTED_BY_WORKER, JobMessage
-from laravel_queue.runtime.run import JobRun
+from laravel_queue.runtime.job_run import JobRun
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -59,7 +59,7 @@ def demote_to_debug(record: logging.LogRecord) -> bool:
     return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
-logging.getLogger("celery.app.trace").addFilter(JobOutcomeLog())
+_outcome_log = JobOutcomeLog()
 
 
 def process_message(
@@ -136,7 +136,9 @@ class JobTask(Task):  # type: ignore[misc]
 
 
 def add_task(cls: type[Queueable]) -> None:
-    """Make `cls` a task of every Celery app, now and when apps are finalized later."""
+    """Make `cls` a task of every Celery app, now and when apps are finalized later, and
+    have Celery's task log say how its jobs ended (`JobOutcomeLog`; added once)."""
+    logging.getLogger("celery.app.trace").addFilter(_outcome_log)
     name = registry.task_name(cls)
     task_cls = type(
         cls.__name__, (JobTask,), {"name": name, "job_class": cls, "__module__": cls.__module__}

@@ -3,7 +3,7 @@ stand-in for it, so `handle()` can be tested without a queue (Laravel:
 `$job->withFakeQueueInteractions()` and its FakeJob).
 
 A running job reaches its reservation through `QueueInteractions`, named here so the job
-base knows no class above it (the worker's reservation is `runtime.run.JobRun`).
+base knows no class above it (the worker's reservation is `runtime.job_run.JobRun`).
 `job.with_fake_queue_interactions()` attaches a `FakeQueueJob` instead; calling
 `job.handle()` then records what the job asked of its queue — `release(delay)`,
 `fail(exc)`, `delete()` — instead of doing it, and the job's `assert_*` methods check what
