@@ -11,13 +11,13 @@ makes it a Celery task named after its dotted path (`celery_app.task.add_task`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 from laravel_queue.bus.batch import Batch
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.celery_app.task import add_task
 from laravel_queue.jobs import registry
-from laravel_queue.jobs.queueable import Middleware, Queueable
+from laravel_queue.jobs.queueable import JobMiddleware, Queueable
 from laravel_queue.jobs.serialization import ChainItem, link_for
 from laravel_queue.manager import QueueManager, current_manager
 from laravel_queue.messages.payload import ChainState
@@ -28,6 +28,9 @@ R = TypeVar("R")
 
 Next = Callable[["Job"], None]
 """What a middleware calls to go on: `next(job)` runs the rest of the pipeline."""
+
+Middleware: TypeAlias = 'JobMiddleware["Job"]'
+"""A job middleware: any object with `handle(job, next)` (Laravel: a job middleware class)."""
 
 
 class _ClassOrInstance(Generic[R]):
@@ -93,7 +96,7 @@ class Job(Queueable):
         registry.register(cls)
         add_task(cls)
 
-    def middleware(self) -> list[Middleware[Job]]:
+    def middleware(self) -> list[Middleware]:
         """Middleware the job passes through, outermost first (`handle(job, next)` objects)."""
         return []
 

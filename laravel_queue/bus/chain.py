@@ -16,8 +16,6 @@ published from inside the previous one, so `parent_id`/`root_id` link them in Fl
 
 from __future__ import annotations
 
-import logging
-
 from laravel_queue.bus.batch import dispatch_batch_link
 from laravel_queue.bus.callbacks import Callback, callback_spec, invoke
 from laravel_queue.bus.dispatcher import Dispatcher
@@ -31,8 +29,6 @@ from laravel_queue.jobs.serialization import (
     link_for,
 )
 from laravel_queue.messages.payload import ChainState
-
-logger = logging.getLogger("laravel_queue.worker")
 
 
 class PendingChain:

@@ -33,9 +33,10 @@ Q = TypeVar("Q", bound="Queueable")
 JobT = TypeVar("JobT")
 
 
-class Middleware(Protocol, Generic[JobT]):
-    """A job middleware: `handle(job, next)`, wrap-around like Laravel's pipeline; call
-    `next(job)` to continue, or return to end the job as done (Laravel's rule)."""
+class JobMiddleware(Protocol, Generic[JobT]):
+    """A middleware of jobs of type `JobT`: `handle(job, next)`, wrap-around like Laravel's
+    pipeline; call `next(job)` to continue, or return to end the job as done (Laravel's
+    rule). Users write `laravel_queue.middleware.Middleware`, this for a `Job`."""
 
     def handle(self, job: JobT, next: Callable[[JobT], None]) -> Any: ...
 
@@ -72,7 +73,7 @@ class Queueable(FakeQueueAssertions):
     def failed(self, exc: BaseException) -> None:
         """Called once, on a freshly decoded instance, when the job fails for good."""
 
-    def middleware(self) -> Sequence[Middleware[Any]]:
+    def middleware(self) -> Sequence[JobMiddleware[Any]]:
         """Middleware the job passes through, outermost first (`handle(job, next)` objects)."""
         return []
 

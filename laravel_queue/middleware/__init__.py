@@ -5,8 +5,7 @@ next middleware and finally to the job's `handle()`. Returning without calling `
 the job as a success (Laravel's rule).
 """
 
-from laravel_queue.dispatchable import Next
-from laravel_queue.jobs.queueable import Middleware
+from laravel_queue.dispatchable import Middleware, Next
 from laravel_queue.middleware.fail_on_exception import FailOnException
 from laravel_queue.middleware.rate_limited import RateLimited
 from laravel_queue.middleware.skip import Skip
