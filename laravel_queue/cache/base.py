@@ -38,6 +38,15 @@ class CacheStore(ABC):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         """Store `value` only if `name` is absent (or expired); True if it was stored."""
 
+    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
+        """`put` (or, where the flag is True, `add`) each `(name, value, only_if_absent)`:
+        one round trip where the backend can (a pipeline on Redis)."""
+        for name, value, only_if_absent in values:
+            if only_if_absent:
+                self.add(name, value, ttl)
+            else:
+                self.put(name, value, ttl)
+
     @abstractmethod
     def starting_with(self, name_prefix: str) -> dict[str, str]:
         """Every live value whose name starts with `name_prefix`, by name (without the store's

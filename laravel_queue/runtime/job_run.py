@@ -41,6 +41,9 @@ from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import ChainState, JobMessage, LqHeader
 from laravel_queue.runtime.pipeline import named, run_through_middleware
+from laravel_queue.runtime.tracking import RunStatus
+from laravel_queue.status.record import Progress
+from laravel_queue.status.store import StatusStore
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -56,6 +59,9 @@ class RunHost(BusHost, Protocol):
 
     @property
     def worker_options(self) -> WorkerOptions: ...
+
+    @property
+    def status(self) -> StatusStore | None: ...
 
 
 class JobRun:
@@ -92,6 +98,7 @@ class JobRun:
         # The middleware running now (a one-item list), so a release can say who made it.
         self.in_middleware: list[object] | None = None
         self.released = self.failed = self.deleted = False
+        self.status = RunStatus.of(None if sync else manager.status, connection.name, message)
 
     @property
     def job_id(self) -> str:
@@ -115,6 +122,7 @@ class JobRun:
 
     def process(self) -> None:
         self.attempts = self._count_attempt()
+        self.status.started(self.attempts)
         events.dispatch(events.JobProcessing(self.connection_name, self))
         exception_occurred = False
         try:
@@ -124,6 +132,7 @@ class JobRun:
             if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
                 self._ensure_next_job_in_chain_is_dispatched()  # failing to queue it retries
                 self._ensure_successful_batch_job_is_recorded()
+                self.status.succeeded()
             events.dispatch(events.JobProcessed(self.connection_name, self))
         except SoftTimeLimitExceeded:
             exception_occurred = True
@@ -184,6 +193,7 @@ class JobRun:
 
     def _handle_exception(self, exc: Exception) -> None:
         """Laravel: Worker::handleJobException."""
+        self.status.raised(exc)
         try:
             if not self.failed and (self._exception_is_final() or self.sync):
                 self.fail(exc)
@@ -210,6 +220,7 @@ class JobRun:
     def _handle_timeout(self) -> None:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
+        self.status.raised(exc)
         if not self.failed and (self._exception_is_final() or self.header.fail_on_timeout):
             self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))
@@ -269,11 +280,19 @@ class JobRun:
             return True
         spent = self.attempts if count_attempt else self.attempts - 1
         header = self.header.republished(attempts=spent, exceptions=self.exceptions)
+        self.status.released(spent, to_seconds(delay))  # before another worker can take it
         self.connection.publish(self.message.with_lq(header), to_seconds(delay))
         return True
 
     def delete(self) -> None:
         self.deleted = True
+
+    def progress(self, current: float, total: float | None = None, message: str = "") -> None:
+        """How far the job has come: its status (written at most every quarter second, the
+        last value always) and `JobProgressed`, fired on every call."""
+        progress = Progress(current, total, message)
+        self.status.progressed(progress)
+        events.dispatch(events.JobProgressed(self.connection_name, self, progress))
 
     def fail(self, exc: BaseException | str | None = None) -> None:
         """Laravel: Job::fail — `failed()` on a fresh instance, `JobFailed`, the failed_jobs row."""
@@ -336,6 +355,7 @@ class JobRun:
         if not self.sync:
             outcome = replace(self.header, attempts=self.attempts, exceptions=self.exceptions)
             self.manager.failed.log(self.message.with_lq(outcome), exc)
+            self.status.failed(exc)
 
     def _call_failed_hook(self, exc: BaseException) -> None:
         try:
