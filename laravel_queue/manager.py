@@ -33,6 +33,7 @@ from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.failed.store import FailedJobs
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.runtime.sync import SyncConnection
+from laravel_queue.status.cancels import Cancels
 from laravel_queue.status.store import StatusStore
 from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from laravel_queue.urls import is_redis_cache, mask_url, normalize_url
@@ -306,6 +307,11 @@ class QueueManager:
         """Each job's status (`Queue.status`), kept `status_ttl` seconds after its last
         transition; None when `status_ttl` is 0 or None (tracking off)."""
         return StatusStore(self.cache, self.status_ttl) if self.status_ttl > 0 else None
+
+    @cached_property
+    def cancels(self) -> Cancels:
+        """The cancelled jobs (`Queue.cancel`), which every worker checks."""
+        return Cancels(self.cache)
 
     @cached_property
     def delayed(self) -> DelayedStore:

@@ -675,3 +675,14 @@ class ReportsProgress(Job):
         for done in range(1, self.steps + 1):
             self.progress(done, self.steps, "rows")
             time.sleep(pause)
+
+
+class UntilCancelled(Traced):
+    """Works until `self.cancelled()` turns true, then says so and returns."""
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} started")
+        deadline = time.monotonic() + 20
+        while not self.cancelled() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        note(self.trace, f"{self.name} cancelled={self.cancelled()}")

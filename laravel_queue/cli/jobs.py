@@ -1,5 +1,6 @@
-"""`lq job:status ID`: where one job is (Laravel has no such command; Horizon shows a job's
-page), read from the job's status record (`Queue.status`)."""
+"""`lq job:status ID` and `lq job:cancel ID`: where one job is, and stopping it (Laravel has
+neither; Horizon shows a job's page), through its status record (`Queue.status`) and the
+cancelled jobs (`Queue.cancel`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from laravel_queue.cli.app import Context, cli
+from laravel_queue.status.cancels import cancel_job
 from laravel_queue.status.record import JobStatus
 from laravel_queue.status.store import is_job_id
 
@@ -41,6 +43,26 @@ def job_status(ctx: Context, job_id: str, as_json: bool) -> None:
         click.echo(json.dumps(asdict(status)))
         return
     Console().print(_table(status))
+
+
+@cli.command("job:cancel")
+@click.argument("job_id")
+@click.pass_obj
+def job_cancel(ctx: Context, job_id: str) -> None:
+    """Cancel the job with this uuid: it never runs if it has not started; a running job is
+    asked to stop (its `cancelled()` turns true)."""
+    if not is_job_id(job_id):
+        raise click.ClickException(f"{job_id!r} is not a job id (a uuid, as dispatch returns)")
+    manager = ctx.manager
+    if not cancel_job(manager.cancels, manager.status, job_id):
+        status = manager.status.find(job_id) if manager.status is not None else None
+        state = status.state if status is not None else "finished"
+        raise click.ClickException(f"job {job_id} has already finished ({state})")
+    status = manager.status.find(job_id) if manager.status is not None else None
+    if status is not None and status.state == "processing":
+        click.echo(f"Job {job_id} is running: asked to stop.")
+    else:
+        click.echo(f"Job {job_id} is cancelled: it will not run.")
 
 
 def _table(status: JobStatus) -> Table:

@@ -90,6 +90,13 @@ class JobTimedOut(Event):
 
 
 @dataclass(frozen=True)
+class JobCancelled(Event):
+    """A worker took a cancelled job and acknowledged it without running it."""
+
+    job: QueueJob
+
+
+@dataclass(frozen=True)
 class JobProgressed(Event):
     """The running job called `self.progress(...)` (fired on every call, in its process)."""
 
@@ -107,6 +114,7 @@ JOB_EVENTS: tuple[type[Event], ...] = (
     JobAttempted,
     JobTimedOut,
     JobProgressed,
+    JobCancelled,
 )
 
 

@@ -65,6 +65,10 @@ class RunStatus:
         if self.store is not None:
             self.store.ended(self.current)
 
+    def cancelled(self) -> None:
+        now = time.time()
+        self._end("cancelled", now, finished_at=now)
+
     def failed(self, exc: BaseException) -> None:
         now = time.time()
         self._end("failed", now, exception=describe(exc), finished_at=now)

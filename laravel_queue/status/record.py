@@ -3,7 +3,8 @@
 States, in the order a job goes through them: `pending` (queued, runnable now) or `delayed`
 (queued, runnable at `available_at`); `processing` (a worker runs it); then `released` (back
 on its queue, runnable at `available_at`), `succeeded` (done, or deleted by itself) or
-`failed` (for good, with `exception`). A job released goes through `processing` again.
+`failed` (for good, with `exception`). A job released goes through `processing` again. A job
+cancelled before it ran is `cancelled` (`Queue.cancel`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-State = Literal["pending", "delayed", "processing", "released", "succeeded", "failed"]
+State = Literal["pending", "delayed", "processing", "released", "succeeded", "failed", "cancelled"]
 STATES: tuple[State, ...] = (
     "pending",
     "delayed",
@@ -20,8 +21,9 @@ STATES: tuple[State, ...] = (
     "released",
     "succeeded",
     "failed",
+    "cancelled",
 )
-FINISHED: frozenset[str] = frozenset({"succeeded", "failed"})
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 @dataclass(frozen=True)
