@@ -38,25 +38,6 @@ class CacheStore(ABC):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         """Store `value` only if `name` is absent (or expired); True if it was stored."""
 
-    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
-        """`put` (or, where the flag is True, `add`) each `(name, value, only_if_absent)`:
-        one round trip where the backend can (a pipeline on Redis)."""
-        for name, value, only_if_absent in values:
-            if only_if_absent:
-                self.add(name, value, ttl)
-            else:
-                self.put(name, value, ttl)
-
-    def add_member(self, name: str, member: str, ttl: float | None) -> None:
-        """Add `member` to the set `name`; the set lives `ttl` after its last addition (a
-        Redis set; elsewhere one key per member, found by its prefix)."""
-        self.put(f"{name}:{member}", "1", ttl)
-
-    def members(self, name: str) -> frozenset[str]:
-        """The members of the set `name` (empty once it expired)."""
-        found = self.starting_with(f"{name}:")
-        return frozenset(key.removeprefix(f"{name}:") for key in found)
-
     @abstractmethod
     def starting_with(self, name_prefix: str) -> dict[str, str]:
         """Every live value whose name starts with `name_prefix`, by name (without the store's

@@ -85,23 +85,6 @@ class RedisStore(CacheStore):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         return bool(self.client.set(self.key(name), value, px=_ms(ttl), nx=True))
 
-    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for name, value, only_if_absent in values:
-            pipe.set(self.key(name), value, px=_ms(ttl), nx=only_if_absent)
-        pipe.execute()
-
-    def add_member(self, name: str, member: str, ttl: float | None) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.sadd(self.key(name), member)
-        expire = _ms(ttl)
-        if expire is not None:
-            pipe.pexpire(self.key(name), expire)
-        pipe.execute()
-
-    def members(self, name: str) -> frozenset[str]:
-        return frozenset(str(member) for member in self.client.smembers(self.key(name)))
-
     def starting_with(self, name_prefix: str) -> dict[str, str]:
         pattern = _glob_escape(self.key(name_prefix)) + "*"
         keys = [str(key) for key in self.client.scan_iter(match=pattern, count=500)]

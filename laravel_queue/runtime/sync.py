@@ -10,8 +10,7 @@ from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.exceptions import UnregisteredJobError
 from laravel_queue.jobs.registry import job_class
 from laravel_queue.messages.payload import JobMessage
-from laravel_queue.runtime.host import RunHost
-from laravel_queue.runtime.job_run import JobRun
+from laravel_queue.runtime.job_run import JobRun, RunHost
 
 
 class SyncHost(ConnectionHost, RunHost, Protocol):
