@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from laravel_queue.durations import Delay
 from laravel_queue.exceptions import JobEncodeError
@@ -33,7 +33,7 @@ Q = TypeVar("Q", bound="Queueable")
 JobT = TypeVar("JobT")
 
 
-class JobMiddleware(Protocol, Generic[JobT]):
+class JobMiddleware(Protocol[JobT]):
     """A middleware of jobs of type `JobT`: `handle(job, next)`, wrap-around like Laravel's
     pipeline; call `next(job)` to continue, or return to end the job as done (Laravel's
     rule). Users write `laravel_queue.middleware.Middleware`, this for a `Job`."""
