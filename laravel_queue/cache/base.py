@@ -38,10 +38,21 @@ class CacheStore(ABC):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         """Store `value` only if `name` is absent (or expired); True if it was stored."""
 
+    def put_field(self, name: str, field: str, value: str, ttl: float | None = None) -> None:
+        """Store `value` as `field` of the hash `name`: what many workers write side by side
+        (their heartbeats, the paused queues). With `ttl`, the field lives at least that long
+        after this write. On Redis a hash (which expires whole, `ttl` after its last write),
+        elsewhere a key `name:field` per field."""
+        self.put(f"{name}:{field}", value, ttl)
+
+    def forget_field(self, name: str, field: str) -> None:
+        self.forget(f"{name}:{field}")
+
     @abstractmethod
-    def starting_with(self, name_prefix: str) -> dict[str, str]:
-        """Every live value whose name starts with `name_prefix`, by name (without the store's
-        prefix): how a command finds what many workers wrote, such as their heartbeats."""
+    def fields(self, name: str) -> dict[str, str]:
+        """Every live field of the hash `name`, with its value. It costs the same however
+        many other keys the store holds: a worker reads one on a timer, so it must not scan
+        the store (a Redis `SCAN` over a million job statuses blocks a worker for seconds)."""
 
     @abstractmethod
     def forget(self, name: str) -> None:

@@ -36,11 +36,11 @@ class MemoryStore(CacheStore):
         with self._mutex:
             self._data[self.key(name)] = (value, self._expiry(ttl))
 
-    def starting_with(self, name_prefix: str) -> dict[str, str]:
-        wanted = self.key(name_prefix)
+    def fields(self, name: str) -> dict[str, str]:
+        wanted = self.key(f"{name}:")
         with self._mutex:
             found = {key: self._live(key) for key in list(self._data) if key.startswith(wanted)}
-        return {key[len(self.prefix) :]: v for key, v in found.items() if v is not None}
+        return {key[len(wanted) :]: v for key, v in found.items() if v is not None}
 
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         with self._mutex:

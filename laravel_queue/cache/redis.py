@@ -43,11 +43,6 @@ return {1, hits, redis.call('PTTL', KEYS[1])}
 """
 
 
-def _glob_escape(text: str) -> str:
-    """`text` matched literally by a SCAN pattern."""
-    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
-
-
 def _ms(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(ttl * 1000))
 
@@ -85,12 +80,20 @@ class RedisStore(CacheStore):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         return bool(self.client.set(self.key(name), value, px=_ms(ttl), nx=True))
 
-    def starting_with(self, name_prefix: str) -> dict[str, str]:
-        pattern = _glob_escape(self.key(name_prefix)) + "*"
-        keys = [str(key) for key in self.client.scan_iter(match=pattern, count=500)]
-        values: list[Any] = self.client.mget(keys) if keys else []
-        cut = len(self.prefix)
-        return {k[cut:]: str(v) for k, v in zip(keys, values, strict=True) if v is not None}
+    def put_field(self, name: str, field: str, value: str, ttl: float | None = None) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.key(name), field, value)
+        expire = _ms(ttl)
+        if expire is not None:
+            pipe.pexpire(self.key(name), expire)
+        pipe.execute()
+
+    def forget_field(self, name: str, field: str) -> None:
+        self.client.hdel(self.key(name), field)
+
+    def fields(self, name: str) -> dict[str, str]:
+        found: dict[str, str] = self.client.hgetall(self.key(name))  # type: ignore[assignment]
+        return found
 
     def forget(self, name: str) -> None:
         self.client.delete(self.key(name))

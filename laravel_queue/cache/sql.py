@@ -48,19 +48,21 @@ class SqlStore(CacheStore):
         with self.engine.begin() as conn:
             upsert(conn, lq_cache, values, {"value": value, "expires_at": values["expires_at"]})
 
-    def starting_with(self, name_prefix: str) -> dict[str, str]:
-        wanted = self.key(name_prefix)
-        # "/" escapes: MySQL and PostgreSQL read a backslash in a string literal differently.
-        pattern = wanted.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    def fields(self, name: str) -> dict[str, str]:
+        wanted = self.key(f"{name}:")
+        # A range of the primary key, which every database reads from its index (a LIKE
+        # prefix needs a pattern index on PostgreSQL and SQLite); exact case checked here.
+        after = wanted[:-1] + chr(ord(wanted[-1]) + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(c.key, c.value, c.counter).where(
-                    c.key.like(pattern, escape="/"), _live(time.time())
+                    c.key >= wanted, c.key < after, _live(time.time())
                 )
             ).all()
-        cut = len(self.prefix)
         return {
-            row.key[cut:]: row.value if row.value is not None else str(row.counter) for row in rows
+            row.key[len(wanted) :]: row.value if row.value is not None else str(row.counter)
+            for row in rows
+            if row.key.startswith(wanted)
         }
 
     def add(self, name: str, value: str, ttl: float | None) -> bool:

@@ -30,7 +30,8 @@ from laravel_queue.worker.steps import RepeatingStep
 
 logger = logging.getLogger("laravel_queue.worker")
 
-PREFIX = "workers:"
+WORKERS = "workers"
+"""The hash of every worker's record, by worker name."""
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # six missed heartbeats
 RECORD_TTL_SECONDS = 24 * 3600  # a dead worker's record is shown (unhealthy) for a day
@@ -64,19 +65,24 @@ class WorkerRegistry:
         self.cache = cache
 
     def beat(self, status: WorkerStatus) -> None:
-        self.cache.put(PREFIX + status.name, json.dumps(asdict(status)), ttl=RECORD_TTL_SECONDS)
+        record = json.dumps(asdict(status))
+        self.cache.put_field(WORKERS, status.name, record, ttl=RECORD_TTL_SECONDS)
 
     def forget(self, name: str) -> None:
-        self.cache.forget(PREFIX + name)
+        self.cache.forget_field(WORKERS, name)
 
     def all(self) -> list[WorkerStatus]:
-        """Every worker with a record, by name; records that cannot be read are skipped."""
+        """Every worker with a record from the last `RECORD_TTL_SECONDS`, by name; records
+        that cannot be read are skipped."""
         found = []
-        for value in self.cache.starting_with(PREFIX).values():
+        now = time.time()
+        for value in self.cache.fields(WORKERS).values():
             try:
-                found.append(WorkerStatus(**json.loads(value)))
+                status = WorkerStatus(**json.loads(value))
             except (TypeError, ValueError):
                 continue
+            if status.age(now) < RECORD_TTL_SECONDS:  # a hash expires whole, not per worker
+                found.append(status)
         return sorted(found, key=lambda status: status.name)
 
     def prune(self, stale_after: float = STALE_AFTER_SECONDS) -> list[str]:

@@ -172,18 +172,20 @@ def test_a_lock_that_cannot_be_released_is_logged_and_left_to_expire(
     assert "expires within 60" in caplog.text
 
 
-def test_starting_with_finds_live_values_by_name_prefix_literally(store: CacheStore) -> None:
-    store.put("workers:a@h", "1")
-    store.put("workers:b@h", "2", ttl=60)
-    store.put("workers:gone", "3", ttl=0.05)
-    store.increment("workers:count")
-    store.put("workersX", "not under workers:")
-    store.put("work_%*?:x", "odd characters")
+def test_fields_of_a_hash_are_found_by_the_hash_name_literally(store: CacheStore) -> None:
+    store.put_field("workers", "a@h", "1")
+    store.put_field("workers", "b@h", "2", ttl=60)
+    store.put_field("workers", "c@h", "3")
+    store.forget_field("workers", "c@h")
+    store.put("workersX", "not in workers")
+    store.put_field("work_%*?", "x", "odd characters")
+    store.put_field("WORKERS", "upper", "another hash")
+    assert store.fields("workers") == {"a@h": "1", "b@h": "2"}
+    assert store.fields("work_%*?") == {"x": "odd characters"}
+    assert store.fields("nothing") == {}
+
+
+def test_a_field_written_with_a_ttl_expires(store: CacheStore) -> None:
+    store.put_field("workers", "gone", "3", ttl=0.05)
     time.sleep(0.1)
-    assert store.starting_with("workers:") == {
-        "workers:a@h": "1",
-        "workers:b@h": "2",
-        "workers:count": "1",
-    }
-    assert store.starting_with("work_%*?") == {"work_%*?:x": "odd characters"}
-    assert store.starting_with("nothing:") == {}
+    assert store.fields("workers") == {}
