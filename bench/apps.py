@@ -17,7 +17,13 @@ if os.environ.get("LQ_BENCH_RELIABLE_FETCH") == "0":  # Kombu's own Redis fetch,
     app.conf.broker_transport_options = {"reliable_fetch": False}
 # The cache store is the counting Redis unless a benchmark watches the store on its own.
 STORE = os.environ.get("LQ_BENCH_STORE", CACHE)
-manager = QueueManager(app, cache_url=STORE, database_url=os.environ.get("LQ_BENCH_DATABASE"))
+manager = QueueManager(
+    app,
+    cache_url=STORE,
+    database_url=os.environ.get("LQ_BENCH_DATABASE"),
+    # bench/status.py compares tracking on (the default) and off
+    status_ttl=float(os.environ.get("LQ_BENCH_STATUS_TTL", 24 * 3600)),
+)
 
 
 @callback

@@ -36,6 +36,7 @@ def benchmarks(jobs: int, rounds: int) -> list[tuple[str, list[str]]]:
         ("reliable_fetch.py", ["--jobs", str(jobs), "--rounds", "1"]),
         ("middleware.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("events.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
+        ("status.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("batches.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("failed_retry.py", ["--rows", str(jobs)]),
         ("embedded.py", ["--jobs", str(max(200, jobs // 10)), "--delayed", "200"]),

@@ -33,6 +33,8 @@ from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.failed.store import FailedJobs
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.runtime.sync import SyncConnection
+from laravel_queue.status.cancels import Cancels
+from laravel_queue.status.store import StatusStore
 from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from laravel_queue.urls import is_redis_cache, mask_url, normalize_url
 
@@ -49,6 +51,8 @@ STORE_TIMEOUT_SECONDS = 2.0
 # no limit.
 MAX_PAYLOAD_BYTES = 1024 * 1024
 SQLITE_FILE = "laravel_queue.sqlite"
+# How long a job's status is kept after its last transition.
+STATUS_TTL_SECONDS = 24 * 3600.0
 
 logger = logging.getLogger("laravel_queue")
 
@@ -179,6 +183,7 @@ class QueueManager:
         store_timeout: float = STORE_TIMEOUT_SECONDS,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         dispatch_timeout: float = DISPATCH_TIMEOUT_SECONDS,
+        status_ttl: float | None = STATUS_TTL_SECONDS,
         home: str | Path | None = None,
         make_current: bool = True,
     ) -> None:
@@ -199,6 +204,7 @@ class QueueManager:
                 f"dispatch_timeout must be over 0 seconds, got {dispatch_timeout}"
             )
         self.dispatch_timeout = dispatch_timeout
+        self.status_ttl = status_ttl or 0.0
         self.worker_options = WorkerOptions()
         self.push_recorder: PushRecorder | None = None  # Queue.fake()
         self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
@@ -297,6 +303,17 @@ class QueueManager:
         return SqlStore(engine, self.prefix)
 
     @cached_property
+    def status(self) -> StatusStore | None:
+        """Each job's status (`Queue.status`), kept `status_ttl` seconds after its last
+        transition; None when `status_ttl` is 0 or None (tracking off)."""
+        return StatusStore(self.cache, self.status_ttl) if self.status_ttl > 0 else None
+
+    @cached_property
+    def cancels(self) -> Cancels:
+        """The cancelled jobs (`Queue.cancel`), which every worker checks."""
+        return Cancels(self.cache)
+
+    @cached_property
     def delayed(self) -> DelayedStore:
         cache = self.cache
         if isinstance(cache, RedisStore):
@@ -318,6 +335,13 @@ class QueueManager:
     def failed(self) -> FailedJobs:
         """Failed jobs (Laravel: the queue.failer and the queue:retry family)."""
         return FailedJobs(self, self.failed_spool)
+
+    def before_exit(self) -> None:
+        """Write the statuses still waiting to be written (a pool process ends without
+        running its `atexit` hooks)."""
+        store = self.__dict__.get("status")
+        if store is not None:
+            store.later.flush()
 
     def after_fork(self) -> None:
         """Drop connections inherited from a parent process (prefork pool children)."""

@@ -647,3 +647,42 @@ class AddsToItsBatch(Traced):
 class SkipsWhenCancelled(Traced):
     def middleware(self) -> list[Any]:
         return [SkipIfBatchCancelled()]
+
+
+class SlowlyFailsTwice(Traced):
+    """Works a moment (so its `processing` status is written), raises on its first two
+    attempts, then succeeds; a second between attempts."""
+
+    tries = 3
+    backoff = 1
+
+    def handle(self) -> None:
+        super().handle()
+        time.sleep(0.4)
+        if self.attempts() < 3:
+            raise RuntimeError(f"attempt {self.attempts()} failed")
+
+
+class ReportsProgress(Job):
+    """Calls `self.progress()` `steps` times in a tight loop lasting about `seconds`."""
+
+    def __init__(self, steps: int, seconds: float) -> None:
+        self.steps = steps
+        self.seconds = seconds
+
+    def handle(self) -> None:
+        pause = self.seconds / self.steps
+        for done in range(1, self.steps + 1):
+            self.progress(done, self.steps, "rows")
+            time.sleep(pause)
+
+
+class UntilCancelled(Traced):
+    """Works until `self.cancelled()` turns true, then says so and returns."""
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} started")
+        deadline = time.monotonic() + 20
+        while not self.cancelled() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        note(self.trace, f"{self.name} cancelled={self.cancelled()}")

@@ -48,6 +48,15 @@ class CacheStore(ABC):
     def forget_field(self, name: str, field: str) -> None:
         self.forget(f"{name}:{field}")
 
+    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
+        """`put` (or, where the flag is True, `add`) each `(name, value, only_if_absent)`:
+        one round trip where the backend can (a pipeline on Redis)."""
+        for name, value, only_if_absent in values:
+            if only_if_absent:
+                self.add(name, value, ttl)
+            else:
+                self.put(name, value, ttl)
+
     @abstractmethod
     def fields(self, name: str) -> dict[str, str]:
         """Every live field of the hash `name`, with its value. It costs the same however

@@ -80,6 +80,12 @@ class RedisStore(CacheStore):
     def add(self, name: str, value: str, ttl: float | None) -> bool:
         return bool(self.client.set(self.key(name), value, px=_ms(ttl), nx=True))
 
+    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for name, value, only_if_absent in values:
+            pipe.set(self.key(name), value, px=_ms(ttl), nx=only_if_absent)
+        pipe.execute()
+
     def put_field(self, name: str, field: str, value: str, ttl: float | None = None) -> None:
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(self.key(name), field, value)

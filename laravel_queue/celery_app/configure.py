@@ -100,6 +100,15 @@ def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECOND
         conf.broker_transport_options = options
     app.steps["consumer"].update(CONSUMER_STEPS)
     signals.worker_process_init.connect(_after_fork, weak=False)
+    signals.worker_process_shutdown.connect(_before_exit, weak=False)
+
+
+def _before_exit(**_: Any) -> None:
+    """A pool process writes what waits to be written before it exits."""
+    for app in _get_active_apps():
+        manager = getattr(app, "laravel_queue", None)
+        if manager is not None:
+            manager.before_exit()
 
 
 def _after_fork(**_: Any) -> None:

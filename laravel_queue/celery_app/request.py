@@ -17,7 +17,7 @@ from celery.worker.request import Request
 
 from laravel_queue.messages.payload import HEADER, SUCCESS_COUNTED_BY_WORKER
 
-SUCCESSES = ("done", "deleted")  # how a job task reports a success (JobRun.outcome)
+SUCCESSES = ("done", "deleted", "cancelled")  # how a job task reports a success (JobRun.outcome)
 
 
 class HeldCounts(Protocol):

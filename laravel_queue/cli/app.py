@@ -123,6 +123,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(["queue:size", "queue:monitor", "queue:clear"], "queue"),
     **dict.fromkeys(["workers", "workers:prune", "workers:scale"], "workers"),
     **dict.fromkeys(["spool", "spool:retry"], "spool"),
+    **dict.fromkeys(["job:status", "job:cancel"], "jobs"),
 }
 
 

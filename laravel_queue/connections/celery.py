@@ -13,7 +13,6 @@ from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from laravel_queue import events
 from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.durations import time_limits, to_seconds
 from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
@@ -68,7 +67,7 @@ class CeleryConnection(Connection):
         ready = [(message, delay) for _, message, delay in built]
         self._guard(lambda deadline: self._send_all(ready, deadline))
         for job, message, delay in built:
-            events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
+            self._queued(job, message, delay)
         return [message.id for _, message, _ in built]
 
     def publish_many(self, messages: Iterable[JobMessage]) -> None:

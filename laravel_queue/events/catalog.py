@@ -14,6 +14,7 @@ from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.messages.batch_record import BatchRecord
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.messages.records import FailedJob
+from laravel_queue.status.record import Progress
 
 
 class QueueJob(Protocol):
@@ -88,6 +89,21 @@ class JobTimedOut(Event):
     job: QueueJob
 
 
+@dataclass(frozen=True)
+class JobCancelled(Event):
+    """A worker took a cancelled job and acknowledged it without running it."""
+
+    job: QueueJob
+
+
+@dataclass(frozen=True)
+class JobProgressed(Event):
+    """The running job called `self.progress(...)` (fired on every call, in its process)."""
+
+    job: QueueJob
+    progress: Progress
+
+
 # The events of one reservation, fired in the process that runs the job.
 JOB_EVENTS: tuple[type[Event], ...] = (
     JobProcessing,
@@ -97,6 +113,8 @@ JOB_EVENTS: tuple[type[Event], ...] = (
     JobFailed,
     JobAttempted,
     JobTimedOut,
+    JobProgressed,
+    JobCancelled,
 )
 
 

@@ -11,6 +11,8 @@ from laravel_queue.connections.base import Connection
 from laravel_queue.dispatchable import Job
 from laravel_queue.durations import Delay
 from laravel_queue.manager import current_manager
+from laravel_queue.status.cancels import cancel_job
+from laravel_queue.status.record import JobStatus
 from laravel_queue.testing.matching import Expected, Predicate
 from laravel_queue.testing.queue_fake import QueueFake
 
@@ -75,6 +77,24 @@ class Queue:
     @staticmethod
     def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
         return Dispatcher(current_manager()).bulk(jobs, queue=queue)
+
+    @staticmethod
+    def status(job_id: str) -> JobStatus | None:
+        """Where the job is (`pending`, `delayed`, `processing`, `released`, `succeeded`,
+        `failed`), with its attempts, times, last exception and progress; None for an id that
+        is unknown, expired (`QueueManager(status_ttl=...)`, a day by default), malformed, or
+        when tracking is off."""
+        store = current_manager().status
+        return store.find(job_id) if store is not None else None
+
+    @staticmethod
+    def cancel(job_id: str) -> bool:
+        """Cancel the job: one that has not run yet never runs (it ends `cancelled`, without
+        `failed()`, its chain stopping there); a running one is asked to stop, and its
+        `self.cancelled()` turns true within half a second. False when the job had finished
+        already, or `job_id` is not a job id."""
+        manager = current_manager()
+        return cancel_job(manager.cancels, manager.status, job_id)
 
     @staticmethod
     def size(queue: str | None = None) -> int:

@@ -34,6 +34,10 @@ class QueueInteractions(Protocol):
 
     def delete(self) -> None: ...
 
+    def progress(self, current: float, total: float | None = None, message: str = "") -> None: ...
+
+    def cancelled(self) -> bool: ...
+
 
 @dataclass
 class FakeQueueJob:
@@ -44,6 +48,9 @@ class FakeQueueJob:
     releases: list[float] = field(default_factory=list)
     failures: list[BaseException | str | None] = field(default_factory=list)
     deleted: bool = False
+    progress_reports: list[tuple[float, float | None, str]] = field(default_factory=list)
+    was_cancelled: bool = False
+    """What `cancelled()` answers: set it to test how `handle()` stops."""
 
     def release(self, delay: Delay = 0, *, count_attempt: bool = True) -> None:
         self.releases.append(to_seconds(delay))
@@ -53,6 +60,12 @@ class FakeQueueJob:
 
     def delete(self) -> None:
         self.deleted = True
+
+    def progress(self, current: float, total: float | None = None, message: str = "") -> None:
+        self.progress_reports.append((current, total, message))
+
+    def cancelled(self) -> bool:
+        return self.was_cancelled
 
 
 class FakeQueueAssertions:

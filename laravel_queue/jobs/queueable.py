@@ -120,6 +120,20 @@ class Queueable(FakeQueueAssertions):
         if self._lq_run is not None:
             self._lq_run.delete()
 
+    def progress(self, current: float, total: float | None = None, message: str = "") -> None:
+        """Say how far `handle()` has come (`self.progress(420, 1000, "rows")`): seen by
+        `Queue.status(job_id).progress` and `JobProgressed` listeners. Call it as often as
+        you like: the store is written at most every quarter second, and always with the
+        last value. Nothing happens outside a worker."""
+        if self._lq_run is not None:
+            self._lq_run.progress(current, total, message)
+
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled (`Queue.cancel`) while it runs: a long `handle()`
+        checks it now and then and stops (or `release()`s itself to go on later). It turns
+        true within half a second of the cancel; always false outside a worker."""
+        return self._lq_run.cancelled() if self._lq_run is not None else False
+
     def with_fake_queue_interactions(self: Q) -> Q:
         """Record `release`, `fail` and `delete` instead of doing them, so `job.handle()` can
         be called in a test and checked with `assert_released()` and friends (Laravel:

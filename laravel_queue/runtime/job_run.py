@@ -17,15 +17,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
 
 from laravel_queue import events
 from laravel_queue.bus.batch_outcomes import count_outcome
 from laravel_queue.bus.chain import continue_chain, invoke_chain_catch
-from laravel_queue.bus.host import BusHost
-from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
 from laravel_queue.connections.base import Connection
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.exceptions import (
@@ -40,7 +37,15 @@ from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import ChainState, JobMessage, LqHeader
-from laravel_queue.runtime.pipeline import named, run_through_middleware
+from laravel_queue.runtime.host import RunHost
+from laravel_queue.runtime.pipeline import (
+    call_failed_hook,
+    give_back_unique_lock,
+    named,
+    run_through_middleware,
+)
+from laravel_queue.runtime.tracking import RunStatus
+from laravel_queue.status.record import Progress
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -48,14 +53,6 @@ logger = logging.getLogger("laravel_queue.worker")
 # A redelivery counter only needs to outlive the redeliveries of one publication.
 REDELIVERY_COUNTER_TTL = 7 * 24 * 3600
 DIED = "; the previous reservation never finished (its worker was killed or lost)"
-
-
-class RunHost(BusHost, Protocol):
-    """What a run needs of the manager above it (`QueueManager`): the bus's needs, and the
-    worker's defaults for the job's settings."""
-
-    @property
-    def worker_options(self) -> WorkerOptions: ...
 
 
 class JobRun:
@@ -91,7 +88,8 @@ class JobRun:
         self.instance: Queueable | None = None
         # The middleware running now (a one-item list), so a release can say who made it.
         self.in_middleware: list[object] | None = None
-        self.released = self.failed = self.deleted = False
+        self.released = self.failed = self.deleted = self.is_cancelled = False
+        self.status = RunStatus.of(None if sync else manager.status, connection.name, message)
 
     @property
     def job_id(self) -> str:
@@ -109,12 +107,18 @@ class JobRun:
     def outcome(self) -> str:
         if self.failed:
             return "failed"
+        if self.is_cancelled:
+            return "cancelled"
         return "released" if self.released else "deleted" if self.deleted else "done"
 
     # -- the flow ----------------------------------------------------------------------------
 
     def process(self) -> None:
         self.attempts = self._count_attempt()
+        if self._cancelled_before_it_ran():
+            self._forget_counters_when_done()
+            return
+        self.status.started(self.attempts)
         events.dispatch(events.JobProcessing(self.connection_name, self))
         exception_occurred = False
         try:
@@ -124,6 +128,7 @@ class JobRun:
             if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
                 self._ensure_next_job_in_chain_is_dispatched()  # failing to queue it retries
                 self._ensure_successful_batch_job_is_recorded()
+                self.status.succeeded()
             events.dispatch(events.JobProcessed(self.connection_name, self))
         except SoftTimeLimitExceeded:
             exception_occurred = True
@@ -136,6 +141,23 @@ class JobRun:
                 self.instance._lq_run = None
             events.dispatch(events.JobAttempted(self.connection_name, self, exception_occurred))
         self._forget_counters_when_done()
+
+    def _cancelled_before_it_ran(self) -> bool:
+        """A job cancelled while it waited is acknowledged without running: no `failed()`,
+        its chain stops, and in a batch it counts as a cancelled batch's jobs do in Laravel
+        (processed); a unique job's lock is given back."""
+        if not self.cancelled():
+            return False
+        self.is_cancelled = True
+        self.status.cancelled()
+        events.dispatch(events.JobCancelled(self.connection_name, self))
+        self._ensure_successful_batch_job_is_recorded()
+        give_back_unique_lock(self.job_class, self.message, self.job_id, self.manager.cache)
+        logger.info("cancelled %s[%s]: not run", self.name, self.job_id)
+        return True
+
+    def cancelled(self) -> bool:
+        return not self.sync and self.manager.cancels.is_cancelled(self.job_id)
 
     def _count_attempt(self) -> int:
         attempts = self.header.attempts + 1
@@ -184,6 +206,7 @@ class JobRun:
 
     def _handle_exception(self, exc: Exception) -> None:
         """Laravel: Worker::handleJobException."""
+        self.status.raised(exc)
         try:
             if not self.failed and (self._exception_is_final() or self.sync):
                 self.fail(exc)
@@ -210,6 +233,7 @@ class JobRun:
     def _handle_timeout(self) -> None:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
+        self.status.raised(exc)
         if not self.failed and (self._exception_is_final() or self.header.fail_on_timeout):
             self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))
@@ -269,11 +293,19 @@ class JobRun:
             return True
         spent = self.attempts if count_attempt else self.attempts - 1
         header = self.header.republished(attempts=spent, exceptions=self.exceptions)
+        self.status.released(spent, to_seconds(delay))  # before another worker can take it
         self.connection.publish(self.message.with_lq(header), to_seconds(delay))
         return True
 
     def delete(self) -> None:
         self.deleted = True
+
+    def progress(self, current: float, total: float | None = None, message: str = "") -> None:
+        """How far the job has come: its status (written at most every quarter second, the
+        last value always) and `JobProgressed`, fired on every call."""
+        progress = Progress(current, total, message)
+        self.status.progressed(progress)
+        events.dispatch(events.JobProgressed(self.connection_name, self, progress))
 
     def fail(self, exc: BaseException | str | None = None) -> None:
         """Laravel: Job::fail — `failed()` on a fresh instance, `JobFailed`, the failed_jobs row."""
@@ -336,19 +368,10 @@ class JobRun:
         if not self.sync:
             outcome = replace(self.header, attempts=self.attempts, exceptions=self.exceptions)
             self.manager.failed.log(self.message.with_lq(outcome), exc)
+            self.status.failed(exc)
 
     def _call_failed_hook(self, exc: BaseException) -> None:
-        try:
-            fresh = decode_job(self.job_class, self.message)
-        except Exception:
-            return  # an undecodable job has no instance to call failed() on
-        fresh._lq_uuid = self.job_id
-        try:
-            fresh.failed(exc)
-        except Exception:
-            logger.exception("%s.failed() raised; the failure is recorded anyway", self.name)
-        if isinstance(fresh, ShouldBeUnique):  # Laravel: CallQueuedHandler::failed
-            unique_lock(fresh, self.job_id, self.manager.cache).release_or_let_expire()
+        call_failed_hook(self.job_class, self.message, self.job_id, self.manager.cache, exc)
 
     # -- settings resolved against the worker's defaults -------------------------------------
 

@@ -1,13 +1,19 @@
-"""A job through its middleware to `handle()`, with its unique lock (Laravel: the Pipeline of
-CallQueuedHandler::dispatchThroughMiddleware, and its UniqueLock handling)."""
+"""What Laravel's CallQueuedHandler does around a job: through its middleware to `handle()`
+with its unique lock (dispatchThroughMiddleware), and `failed()` on a fresh instance when
+it fails for good."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
 from laravel_queue.cache.base import CacheStore
 from laravel_queue.jobs.queueable import Queueable
+from laravel_queue.jobs.serialization import decode_job
+from laravel_queue.messages.payload import JobMessage
+
+logger = logging.getLogger("laravel_queue.worker")
 
 
 class MiddlewareRun(Protocol):
@@ -64,3 +70,40 @@ def run_through_middleware(
         raise
     if not run.released:
         give_back()
+
+
+def call_failed_hook(
+    job_class: type[Queueable],
+    message: JobMessage,
+    job_id: str,
+    cache: CacheStore,
+    exc: BaseException,
+) -> None:
+    """`failed(exc)` on a freshly decoded instance, then its unique lock given back (Laravel:
+    CallQueuedHandler::failed); what `failed()` raises is logged, never raised."""
+    try:
+        fresh = decode_job(job_class, message)
+    except Exception:
+        return  # an undecodable job has no instance to call failed() on
+    fresh._lq_uuid = job_id
+    try:
+        fresh.failed(exc)
+    except Exception:
+        logger.exception("%s.failed() raised; the failure is recorded anyway", fresh.display_name())
+    _give_back(fresh, job_id, cache)
+
+
+def give_back_unique_lock(
+    job_class: type[Queueable], message: JobMessage, job_id: str, cache: CacheStore
+) -> None:
+    """A unique job that ends without running (cancelled) gives its lock back."""
+    if issubclass(job_class, ShouldBeUnique):
+        try:
+            _give_back(decode_job(job_class, message), job_id, cache)
+        except Exception:
+            return  # an undecodable job cannot say its unique id: the lock expires
+
+
+def _give_back(job: Queueable, job_id: str, cache: CacheStore) -> None:
+    if isinstance(job, ShouldBeUnique):
+        unique_lock(job, job_id, cache).release_or_let_expire()

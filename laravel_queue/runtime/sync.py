@@ -10,7 +10,8 @@ from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.exceptions import UnregisteredJobError
 from laravel_queue.jobs.registry import job_class
 from laravel_queue.messages.payload import JobMessage
-from laravel_queue.runtime.job_run import JobRun, RunHost
+from laravel_queue.runtime.host import RunHost
+from laravel_queue.runtime.job_run import JobRun
 
 
 class SyncHost(ConnectionHost, RunHost, Protocol):

@@ -71,16 +71,28 @@ class BatchCallbacks(Job):
     tries = 1
 
     def __init__(self, batch_id: str, progress: int, then: bool, finally_: bool) -> None:
-        self.batch_id = batch_id
-        self.progress = progress
-        self.then = then
-        self.finally_ = finally_
+        self.due = DueCallbacks(batch_id, progress=progress, then=then, finally_=finally_)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state as messages and `failed_jobs` rows have always carried it."""
+        due = self.due
+        return {
+            "batch_id": due.batch_id,
+            "progress": due.progress,
+            "then": due.then,
+            "finally_": due.finally_,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.due = DueCallbacks(
+            state["batch_id"],
+            progress=state["progress"],
+            then=state["then"],
+            finally_=state["finally_"],
+        )
 
     def handle(self) -> None:
-        due = DueCallbacks(
-            self.batch_id, progress=self.progress, then=self.then, finally_=self.finally_
-        )
-        fire_due_callbacks(self.manager, due)
+        fire_due_callbacks(self.manager, self.due)
 
 
 class BatchCounter:

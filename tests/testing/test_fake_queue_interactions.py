@@ -84,3 +84,15 @@ def test_the_job_sees_one_attempt_and_the_current_manager(
 def test_assertions_without_the_fake_say_how_to_get_it(trace: Path) -> None:
     with pytest.raises(AssertionError, match=r"call job.with_fake_queue_interactions\(\) before"):
         jobs.Traced(str(trace)).assert_released()
+
+
+def test_progress_is_recorded_by_the_fake_and_does_nothing_outside_a_worker() -> None:
+    job = jobs.ReportsProgress(3, 0.0)
+    job.handle()  # outside a worker: nothing to tell
+    job.with_fake_queue_interactions().handle()
+    fake = job.queue_job
+    assert fake is not None and getattr(fake, "progress_reports", None) == [
+        (1, 3, "rows"),
+        (2, 3, "rows"),
+        (3, 3, "rows"),
+    ]

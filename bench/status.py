@@ -1,0 +1,100 @@
+"""Drain throughput with job status tracking on (the default) vs off, in one run, and the
+cache store's commands per job with it on.
+
+    .venv/bin/python bench/status.py --jobs 10000 --rounds 3
+
+Both sides drain the same no-op jobs (one INCR on the counting Redis, published with
+`Queue.bulk`) through `lq work` (prefork 2); the broker and the cache store are private
+redis-servers, so `INFO commandstats` of the store counts only the status writes (from the
+worker, and from this process for `pending`). The tracking-off side runs with
+`status_ttl=0` in both processes. The sides alternate which goes first; the median of the
+rounds is compared. Target: >= 0.9x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import use_private, use_private_broker  # noqa: E402
+
+use_private_broker()
+STORE = use_private("LQ_BENCH_STORE")
+
+from bench import apps  # noqa: E402
+from bench.apps import CountedJob  # noqa: E402
+from bench.harness import timed_run, warm_worker  # noqa: E402
+from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
+from laravel_queue import Queue  # noqa: E402
+from laravel_queue.status.store import StatusStore  # noqa: E402
+
+TTL = 3600.0
+
+
+def store_commands() -> int:
+    stats = redis.Redis.from_url(STORE).info("commandstats")
+    return sum(int(s["calls"]) for name, s in stats.items() if name != "cmdstat_info")
+
+
+def measure(tracking: bool, jobs: int, round_: int, calls: list[float]) -> float:
+    """Jobs/s of one side; on the tracking side, the store's commands per job into `calls`."""
+    queue = f"bench-status-{round_}-{int(tracking)}"
+    ttl = TTL if tracking else 0.0
+    apps.manager.status_ttl = ttl
+    apps.manager.__dict__.pop("status", None)  # the cached store, made again for this side
+    with warm_worker("lq", queue, LQ_BENCH_STATUS_TTL=str(ttl)):
+        store = apps.manager.status
+        if isinstance(store, StatusStore):
+            store.later.flush()  # the warm-up job's own writes are not this side's
+        before = store_commands()
+        rate = jobs / timed_run(
+            lambda: Queue.bulk([CountedJob() for _ in range(jobs)], queue), jobs
+        )
+        if isinstance(store, StatusStore):
+            store.later.flush()
+            calls.append((store_commands() - before) / jobs)
+    return rate
+
+
+def rows(jobs: int, rounds: int) -> list[Row]:
+    calls: list[float] = []
+    rates = interleaved(
+        rounds,
+        {
+            "off": lambda r: measure(False, jobs, r, calls),
+            "on": lambda r: measure(True, jobs, r, calls),
+        },
+    )
+    return [
+        Row(
+            "drain, job status tracking on",
+            "jobs/s",
+            rates["on"],
+            rates["off"],
+            ratio_at_least=0.9,
+            baseline="tracking off",
+        ),
+        Row("cache store commands per job, tracking on", "commands", calls, baseline=""),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    report_arguments(parser)
+    args = parser.parse_args()
+    title = f"{args.jobs:,} jobs x {args.rounds} rounds, lq work prefork 2"
+    report(title, rows(args.jobs, args.rounds), args.json)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LQ_BENCH_STATUS_TTL", str(TTL))
+    main()

@@ -1,0 +1,25 @@
+"""What a run needs of the manager above it (`QueueManager`), named here as a protocol so the
+runtime knows no class above it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from laravel_queue.bus.host import BusHost
+from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.status.cancels import Cancels
+from laravel_queue.status.store import StatusStore
+
+
+class RunHost(BusHost, Protocol):
+    """The bus's needs, the worker's defaults for the job's settings, the jobs' statuses and
+    the cancelled jobs."""
+
+    @property
+    def worker_options(self) -> WorkerOptions: ...
+
+    @property
+    def status(self) -> StatusStore | None: ...
+
+    @property
+    def cancels(self) -> Cancels: ...

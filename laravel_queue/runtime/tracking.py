@@ -1,0 +1,82 @@
+"""The status of one run (`JobRun.status`), written on the transitions the run goes through:
+started (`processing`, written only if it still runs a moment later), progress (throttled),
+and how it ended (`released`, `succeeded`, `failed`, written at once and in order)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from laravel_queue.exceptions import describe
+from laravel_queue.messages.payload import JobMessage
+from laravel_queue.status.record import JobStatus, Progress, State
+from laravel_queue.status.store import StatusStore
+
+
+class RunStatus:
+    """What a run tells its job's status; nothing at all when tracking is off (`store` None:
+    `status_ttl=0`, or a `sync` run, which is not queued)."""
+
+    def __init__(self, store: StatusStore | None, first: JobStatus) -> None:
+        self.store = store
+        self.current = first
+
+    @classmethod
+    def of(cls, store: StatusStore | None, connection: str, message: JobMessage) -> RunStatus:
+        """The status of a run of `message` (which has its `lq` header), as it was queued."""
+        header = message.lq
+        assert header is not None
+        return cls(
+            store,
+            JobStatus(
+                id=header.uuid,
+                state="pending",
+                name=header.display_name,
+                connection=connection,
+                queue=message.queue,
+                attempts=header.attempts,
+                batch_id=header.batch_id,
+                queued_at=header.pushed_at,
+            ),
+        )
+
+    def started(self, attempts: int) -> None:
+        now = time.time()
+        self._move("processing", now, attempts=attempts, started_at=now, available_at=None)
+        if self.store is not None:
+            self.store.running(self.current)
+
+    def progressed(self, progress: Progress) -> None:
+        self.current = replace(self.current, progress=progress, updated_at=time.time())
+        if self.store is not None:
+            self.store.progressed(self.current)
+
+    def raised(self, exc: BaseException) -> None:
+        """The attempt raised `exc` (written with how the attempt ends)."""
+        self.current = replace(self.current, exception=describe(exc))
+
+    def released(self, attempts: int, delay: float) -> None:
+        now = time.time()
+        self._end("released", now, attempts=attempts, available_at=now + delay)
+
+    def succeeded(self) -> None:
+        now = time.time()
+        self._move("succeeded", now, finished_at=now)
+        if self.store is not None:
+            self.store.ended(self.current)
+
+    def cancelled(self) -> None:
+        now = time.time()
+        self._end("cancelled", now, finished_at=now)
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.time()
+        self._end("failed", now, exception=describe(exc), finished_at=now)
+
+    def _end(self, state: State, now: float, **changes: object) -> None:
+        self._move(state, now, **changes)
+        if self.store is not None:
+            self.store.record(self.current)
+
+    def _move(self, state: State, now: float, **changes: object) -> None:
+        self.current = self.current.moved(state, now, **changes)

@@ -1,0 +1,82 @@
+"""`manager.status`: each job's `JobStatus` in the cache store, kept for `status_ttl` seconds.
+
+Laravel keeps no status of a job (Horizon keeps its recent and failed jobs in Redis); Celery
+keeps task states only with a result backend. Here every job has one on every broker, in the
+cache store every worker shares, under `status:<job uuid>`, expiring `status_ttl` after its
+last transition.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from laravel_queue.cache.base import CacheStore
+from laravel_queue.status.record import JobStatus
+from laravel_queue.status.writer import LaterWrites
+
+PREFIX = "status:"
+GATHER_SECONDS = 0.05
+"""How long a write that may wait gathers others (the jobs queued or ended meanwhile) to go
+in one round trip."""
+RUNNING_AFTER_SECONDS = 0.25
+"""A job is written as `processing` once it has run this long: a shorter one goes straight
+from `pending` to how it ended, with one write."""
+
+
+def is_job_id(text: str) -> bool:
+    """Whether `text` is a job uuid as dispatch makes them."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+class StatusStore:
+    def __init__(self, cache: CacheStore, ttl: float) -> None:
+        self.cache = cache
+        self.ttl = ttl
+        self.later = LaterWrites(self._write)
+
+    def find(self, job_id: str) -> JobStatus | None:
+        """The job's status as this process last saw it written, or None (unknown, expired,
+        or not a job id)."""
+        if not is_job_id(job_id):
+            return None
+        key = PREFIX + job_id
+        waiting = self.later.waiting(key)
+        if waiting is not None:
+            return waiting
+        text = self.cache.get(key)
+        return JobStatus.from_json(text) if text else None
+
+    def record(self, status: JobStatus) -> None:
+        """Write `status` now: a transition other processes must see in order (`released`
+        before the job is queued again, `failed`), superseding what waits for this job."""
+        key = PREFIX + status.id
+        self.later.drop(key)
+        self._write([(key, status, False)])
+
+    def ended(self, status: JobStatus) -> None:
+        """A job succeeded: nothing can follow it, so the write waits a moment, to go with
+        the writes of the jobs that end meanwhile."""
+        self.later.schedule(PREFIX + status.id, status, delay=GATHER_SECONDS)
+
+    def queued(self, status: JobStatus) -> None:
+        """A job was queued: written from the background, and only if the job has no status
+        yet (a worker may already have taken it)."""
+        key = PREFIX + status.id
+        self.later.schedule(key, status, delay=GATHER_SECONDS, only_if_absent=True)
+
+    def running(self, status: JobStatus) -> None:
+        """A job started: written if it still runs `RUNNING_AFTER_SECONDS` later, unless its
+        end is recorded first."""
+        self.later.schedule(PREFIX + status.id, status, delay=RUNNING_AFTER_SECONDS)
+
+    def progressed(self, status: JobStatus) -> None:
+        """The running job's progress: at most one write per quarter second, the last value
+        always written."""
+        self.later.schedule(PREFIX + status.id, status)
+
+    def _write(self, values: list[tuple[str, JobStatus, bool]]) -> None:
+        self.cache.put_many([(key, status.to_json(), nx) for key, status, nx in values], self.ttl)
