@@ -48,9 +48,9 @@ class CacheStore(ABC):
     def forget_field(self, name: str, field: str) -> None:
         self.forget(f"{name}:{field}")
 
-    def put_many(self, values: list[tuple[str, str, bool]], ttl: float | None) -> None:
+    def put_many(self, values: list[tuple[str, str, bool]], ttl: float) -> None:
         """`put` (or, where the flag is True, `add`) each `(name, value, only_if_absent)`:
-        one round trip where the backend can (a pipeline on Redis)."""
+        one round trip where the backend can (one script on Redis)."""
         for name, value, only_if_absent in values:
             if only_if_absent:
                 self.add(name, value, ttl)

@@ -8,7 +8,6 @@ them in the calling process.
 
 from __future__ import annotations
 
-import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -22,7 +21,6 @@ from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.serialization import build_message
 from laravel_queue.messages.payload import JobMessage
-from laravel_queue.status.record import JobStatus
 from laravel_queue.status.store import StatusStore
 
 
@@ -92,28 +90,23 @@ class Connection(ABC):
             return job._lq_uuid
         message = self._message(job, target, job_id)
         self.publish(message, seconds)
-        self._queued(job, message, seconds)
+        self._queued([(job, message, seconds)])
         return message.id
 
-    def _queued(self, job: Queueable, message: JobMessage, delay: float) -> None:
-        """What follows a push: the job's first status, and `JobQueued`."""
+    def _queued(self, pushed: list[tuple[Queueable, JobMessage, float]]) -> None:
+        """What follows a push of `(job, message, delay)`s: their first statuses, and
+        `JobQueued` for each."""
         status = self.manager.status
         if status is not None:
-            now = time.time()
             status.queued(
-                JobStatus(
-                    id=message.id,
-                    state="delayed" if delay > 0 else "pending",
-                    name=job.display_name(),
-                    connection=self.name,
-                    queue=message.queue,
-                    batch_id=job.options.batch_id,
-                    queued_at=now,
-                    available_at=now + delay if delay > 0 else None,
-                    updated_at=now,
-                )
+                self.name,
+                [
+                    (message.id, job.display_name(), message.queue, job.options.batch_id, delay)
+                    for job, message, delay in pushed
+                ],
             )
-        events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
+        for job, message, delay in pushed:
+            events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
 
     def _message(self, job: Queueable, queue: str, job_id: str | None) -> JobMessage:
         message = build_message(

@@ -66,8 +66,7 @@ class CeleryConnection(Connection):
             built.append((job, message, to_seconds(job.options.delay)))
         ready = [(message, delay) for _, message, delay in built]
         self._guard(lambda deadline: self._send_all(ready, deadline))
-        for job, message, delay in built:
-            self._queued(job, message, delay)
+        self._queued(built)
         return [message.id for _, message, _ in built]
 
     def publish_many(self, messages: Iterable[JobMessage]) -> None:

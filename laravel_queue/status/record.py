@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 State = Literal["pending", "delayed", "processing", "released", "succeeded", "failed", "cancelled"]
@@ -87,3 +88,34 @@ class JobStatus:
         except (TypeError, ValueError, AttributeError):
             return None
         return status if status.state in STATES else None
+
+
+def queued_json(
+    job_id: str,
+    name: str,
+    connection: str,
+    queue: str,
+    batch_id: str | None,
+    at: float,
+    available_at: float | None,
+) -> str:
+    """`JobStatus.to_json()` of a job just queued (`pending`, or `delayed` until
+    `available_at`), made without the record: every dispatch writes one, so what a queue's
+    jobs share is encoded once."""
+    shared = _queued_fields(
+        "pending" if available_at is None else "delayed", name, connection, queue, batch_id
+    )
+    text = f'{shared},"id":{json.dumps(job_id)},"queued_at":{at!r},"updated_at":{at!r}'
+    if available_at is not None:
+        text += f',"available_at":{available_at!r}'
+    return text + "}"
+
+
+@lru_cache(maxsize=256)
+def _queued_fields(
+    state: State, name: str, connection: str, queue: str, batch_id: str | None
+) -> str:
+    fields = {"state": state, "name": name, "connection": connection, "queue": queue}
+    if batch_id is not None:
+        fields["batch_id"] = batch_id
+    return json.dumps(fields, separators=(",", ":"))[:-1]  # open, for the job's own fields

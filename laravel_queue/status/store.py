@@ -8,16 +8,16 @@ last transition.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from laravel_queue.cache.base import CacheStore
-from laravel_queue.status.record import JobStatus
+from laravel_queue.status.record import JobStatus, queued_json
 from laravel_queue.status.writer import LaterWrites
 
 PREFIX = "status:"
-GATHER_SECONDS = 0.05
-"""How long a write that may wait gathers others (the jobs queued or ended meanwhile) to go
-in one round trip."""
+Queued = tuple[str, str, str, str | None, float]
+"""A job just queued: `(job id, display name, queue, batch id, delay in seconds)`."""
 RUNNING_AFTER_SECONDS = 0.25
 """A job is written as `processing` once it has run this long: a shorter one goes straight
 from `pending` to how it ended, with one write."""
@@ -55,18 +55,36 @@ class StatusStore:
         before the job is queued again, `failed`), superseding what waits for this job."""
         key = PREFIX + status.id
         self.later.drop(key)
-        self._write([(key, status, False)])
+        self._write([(key, status.to_json(), False)])
 
     def ended(self, status: JobStatus) -> None:
-        """A job succeeded: nothing can follow it, so the write waits a moment, to go with
-        the writes of the jobs that end meanwhile."""
-        self.later.schedule(PREFIX + status.id, status, delay=GATHER_SECONDS)
+        """A job succeeded: nothing can follow it, so the write waits for the end of the
+        window (`writer.WINDOW_SECONDS`), to go with the jobs that end meanwhile."""
+        self.later.schedule(PREFIX + status.id, status)
 
-    def queued(self, status: JobStatus) -> None:
-        """A job was queued: written from the background, and only if the job has no status
-        yet (a worker may already have taken it)."""
-        key = PREFIX + status.id
-        self.later.schedule(key, status, delay=GATHER_SECONDS, only_if_absent=True)
+    def queued(self, connection: str, jobs: list[Queued]) -> None:
+        """Jobs were queued on `connection` (each `pending`, or `delayed` for its delay):
+        written from the background, each only if the job has no status yet (a worker may
+        have taken it already)."""
+        now = time.time()
+        self.later.schedule_many(
+            [
+                (
+                    PREFIX + job_id,
+                    queued_json(
+                        job_id,
+                        name,
+                        connection,
+                        queue,
+                        batch_id,
+                        now,
+                        now + delay if delay > 0 else None,
+                    ),
+                )
+                for job_id, name, queue, batch_id, delay in jobs
+            ],
+            only_if_absent=True,
+        )
 
     def running(self, status: JobStatus) -> None:
         """A job started: written if it still runs `RUNNING_AFTER_SECONDS` later, unless its
@@ -78,5 +96,5 @@ class StatusStore:
         always written."""
         self.later.schedule(PREFIX + status.id, status)
 
-    def _write(self, values: list[tuple[str, JobStatus, bool]]) -> None:
-        self.cache.put_many([(key, status.to_json(), nx) for key, status, nx in values], self.ttl)
+    def _write(self, values: list[tuple[str, str, bool]]) -> None:
+        self.cache.put_many(values, self.ttl)

@@ -6,14 +6,17 @@ job was queued (the dispatch does not wait for a second round trip), that a job 
 (written only if it still runs a quarter of a second later, so a short job costs no write
 for it), that it succeeded (nothing can follow it), and its progress (a tight loop of
 `self.progress()` writes at most once per `MIN_INTERVAL_SECONDS`, always ending with the
-last value). What is due together goes in one round trip. A later write for the same key
-replaces the waiting one, and a write made at once drops it: the store never goes back.
+last value). Waiting writes fall due at the end of a `WINDOW_SECONDS` window, so all that
+falls due in one window goes in one round trip and the thread wakes at most once per window,
+however many jobs a second the process runs. A later write for the same key replaces the
+waiting one, and a write made at once drops it: the store never goes back.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import threading
 import time
@@ -27,16 +30,23 @@ logger = logging.getLogger("laravel_queue")
 
 MIN_INTERVAL_SECONDS = 0.25
 """The least time between two waiting writes of one key."""
+WINDOW_SECONDS = 0.05
+"""Waiting writes fall due at the end of a window this long (monotonic clock)."""
 
-Write = Callable[[list[tuple[str, JobStatus, bool]]], None]
-"""`write([(key, status, only_if_absent), ...])`: what is due, in one call."""
+Value = JobStatus | str
+"""A status, or its JSON already (`record.queued_json`)."""
+Write = Callable[[list[tuple[str, str, bool]]], None]
+"""`write([(key, status JSON, only_if_absent), ...])`: what is due, in one call."""
 
 
 @dataclass
 class _Waiting:
-    value: JobStatus  # serialized when written: a value replaced meanwhile never is
+    value: Value  # serialized when written: a value replaced meanwhile never is
     due: float
     only_if_absent: bool
+
+    def text(self) -> str:
+        return self.value if isinstance(self.value, str) else self.value.to_json()
 
 
 class LaterWrites:
@@ -62,11 +72,11 @@ class LaterWrites:
         self._written_at = {}
 
     def schedule(
-        self, key: str, value: JobStatus, *, delay: float = 0.0, only_if_absent: bool = False
+        self, key: str, value: Value, *, delay: float = 0.0, only_if_absent: bool = False
     ) -> None:
-        """Write `value` under `key` in `delay` seconds at the earliest, and no sooner than
-        `MIN_INTERVAL_SECONDS` after this key's last waiting write; a write still waiting for
-        `key` keeps its time and takes the new value."""
+        """Write `value` under `key` at the end of the window `delay` seconds from now, and no
+        sooner than `MIN_INTERVAL_SECONDS` after this key's last waiting write; a write still
+        waiting for `key` keeps its time and takes the new value."""
         with self._lock:
             self._own_thread()
             waiting = self._waiting.get(key)
@@ -74,9 +84,24 @@ class LaterWrites:
                 waiting.value, waiting.only_if_absent = value, only_if_absent
                 return
             after_last = self._written_at.get(key, 0.0) + MIN_INTERVAL_SECONDS
-            due = max(time.monotonic() + delay, after_last)
+            due = _window_end(max(time.monotonic() + delay, after_last))
             self._waiting[key] = _Waiting(value, due, only_if_absent)
             if due < self._wakes_at:  # else the thread wakes in time: no switch to it now
+                self._wakes_at = due
+                self._lock.notify()
+
+    def schedule_many(self, values: list[tuple[str, Value]], *, only_if_absent: bool) -> None:
+        """`schedule` each `(key, value)` without delay, at once: a bulk dispatch's."""
+        with self._lock:
+            self._own_thread()
+            due = _window_end(time.monotonic())
+            for key, value in values:
+                waiting = self._waiting.get(key)
+                if waiting is not None:
+                    waiting.value, waiting.only_if_absent = value, only_if_absent
+                else:
+                    self._waiting[key] = _Waiting(value, due, only_if_absent)
+            if due < self._wakes_at:
                 self._wakes_at = due
                 self._lock.notify()
 
@@ -90,7 +115,10 @@ class LaterWrites:
         """The value waiting to be written under `key`, if any."""
         with self._lock:
             waiting = self._waiting.get(key)
-            return None if waiting is None else waiting.value
+        if waiting is None:
+            return None
+        value = waiting.value
+        return value if isinstance(value, JobStatus) else JobStatus.from_json(value)
 
     def flush(self) -> None:
         """Write everything that waits, now (before the process exits)."""
@@ -120,16 +148,21 @@ class LaterWrites:
     def _write_due(self, upto: float) -> None:
         with self._lock:
             now = time.monotonic()
-            due = {key: w for key, w in self._waiting.items() if w.due <= upto}
-            for key in due:
+            due = [(key, w) for key, w in self._waiting.items() if w.due <= upto]
+            for key, waiting in due:
                 del self._waiting[key]
-                self._written_at[key] = now
-            if len(self._written_at) > len(due):  # only recent writes hold the next one back
+                if not waiting.only_if_absent:  # a job's first status: none came before it
+                    self._written_at[key] = now
+            if self._written_at:  # only recent writes hold the next one back
                 cutoff = now - MIN_INTERVAL_SECONDS
                 self._written_at = {k: t for k, t in self._written_at.items() if t > cutoff}
         if not due:
             return
         try:
-            self._write([(key, w.value, w.only_if_absent) for key, w in due.items()])
+            self._write([(key, w.text(), w.only_if_absent) for key, w in due])
         except Exception as exc:  # a status is worth less than the job: never raise
             logger.debug("%d status(es) not written: %r", len(due), exc)
+
+
+def _window_end(moment: float) -> float:
+    return math.ceil(moment / WINDOW_SECONDS) * WINDOW_SECONDS
