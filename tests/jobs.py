@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -686,3 +687,24 @@ class UntilCancelled(Traced):
         while not self.cancelled() and time.monotonic() < deadline:
             time.sleep(0.05)
         note(self.trace, f"{self.name} cancelled={self.cancelled()}")
+
+
+class SavesItsPlace(Traced):
+    """Laravel 13's `Interruptible`: works until `interrupted()` says why, noting where that
+    ran; told of a shutdown, it releases itself to go on later; a second attempt returns."""
+
+    tries = 3  # a release spends an attempt
+    reason = ""
+
+    def handle(self) -> None:
+        note(self.trace, f"{self.name} started attempt={self.attempts()} pid={os.getpid()}")
+        deadline = time.monotonic() + 20
+        while self.attempts() == 1 and not self.reason and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.reason == "shutdown":
+            self.release(1)
+
+    def interrupted(self, reason: str) -> None:
+        thread = threading.current_thread().name
+        note(self.trace, f"{self.name} interrupted={reason} pid={os.getpid()} thread={thread}")
+        self.reason = reason

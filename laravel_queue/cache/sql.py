@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from laravel_queue.cache.base import CacheStore, Window
 from laravel_queue.db.schema import lq_cache
-from laravel_queue.db.upsert import upsert
+from laravel_queue.db.upsert import insert_new_rows, upsert
 
 c = lq_cache.c
 
@@ -47,6 +47,25 @@ class SqlStore(CacheStore):
         values["expires_at"] = self._expiry(ttl)
         with self.engine.begin() as conn:
             upsert(conn, lq_cache, values, {"value": value, "expires_at": values["expires_at"]})
+
+    def put_many(self, values: list[tuple[str, str, bool]], ttl: float) -> None:
+        """One transaction: the values to add (expired ones cleared first) as one statement,
+        then the rest."""
+        expires_at = self._expiry(ttl)
+        rows = [
+            (only_if_absent, {"key": self.key(name), "value": value, "counter": 0})
+            for name, value, only_if_absent in values
+        ]
+        new = [{**row, "expires_at": expires_at} for absent_only, row in rows if absent_only]
+        with self.engine.begin() as conn:
+            if new:
+                keys = [row["key"] for row in new]
+                conn.execute(delete(lq_cache).where(c.key.in_(keys), ~_live(time.time())))
+                insert_new_rows(conn, lq_cache, new)
+            for absent_only, row in rows:
+                if not absent_only:
+                    update = {"value": row["value"], "expires_at": expires_at}
+                    upsert(conn, lq_cache, {**row, "expires_at": expires_at}, update)
 
     def fields(self, name: str) -> dict[str, str]:
         wanted = self.key(f"{name}:")

@@ -21,6 +21,7 @@ from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 
 from laravel_queue.celery_app.plain_tasks import capture_plain_task_failures
 from laravel_queue.exceptions import ConfigurationError
+from laravel_queue.runtime import interrupting
 from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from laravel_queue.transport.options import NOT_ENGINE_OPTIONS
 from laravel_queue.urls import (
@@ -101,6 +102,20 @@ def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECOND
     app.steps["consumer"].update(CONSUMER_STEPS)
     signals.worker_process_init.connect(_after_fork, weak=False)
     signals.worker_process_shutdown.connect(_before_exit, weak=False)
+    signals.worker_init.connect(_listen_for_interruptions, weak=False)
+    signals.worker_shutting_down.connect(_interrupt_running_jobs, weak=False)
+
+
+def _listen_for_interruptions(**_: Any) -> None:
+    """Before the pool starts, so every pool process has the handler from its start."""
+    interrupting.listen()
+
+
+def _interrupt_running_jobs(how: str = "", **_: Any) -> None:
+    """A warm shutdown tells the running jobs (`interrupted("shutdown")`); a cold one kills
+    them."""
+    if how == "Warm":
+        interrupting.warm_shutdown()
 
 
 def _before_exit(**_: Any) -> None:

@@ -47,20 +47,26 @@ def job_status(ctx: Context, job_id: str, as_json: bool) -> None:
 
 @cli.command("job:cancel")
 @click.argument("job_id")
+@click.option(
+    "--terminate",
+    is_flag=True,
+    help="Kill the pool process running the job, instead of asking it to stop (prefork).",
+)
 @click.pass_obj
-def job_cancel(ctx: Context, job_id: str) -> None:
+def job_cancel(ctx: Context, job_id: str, terminate: bool) -> None:
     """Cancel the job with this uuid: it never runs if it has not started; a running job is
-    asked to stop (its `cancelled()` turns true)."""
+    asked to stop (its `cancelled()` turns true, its `interrupted()` is called)."""
     if not is_job_id(job_id):
         raise click.ClickException(f"{job_id!r} is not a job id (a uuid, as dispatch returns)")
     manager = ctx.manager
-    if not cancel_job(manager.cancels, manager.status, job_id):
+    if not cancel_job(manager.cancels, manager.status, job_id, terminate=terminate):
         status = manager.status.find(job_id) if manager.status is not None else None
         state = status.state if status is not None else "finished"
         raise click.ClickException(f"job {job_id} has already finished ({state})")
     status = manager.status.find(job_id) if manager.status is not None else None
     if status is not None and status.state == "processing":
-        click.echo(f"Job {job_id} is running: asked to stop.")
+        how = "its pool process is to be killed" if terminate else "asked to stop"
+        click.echo(f"Job {job_id} is running: {how}.")
     else:
         click.echo(f"Job {job_id} is cancelled: it will not run.")
 

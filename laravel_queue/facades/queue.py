@@ -88,13 +88,15 @@ class Queue:
         return store.find(job_id) if store is not None else None
 
     @staticmethod
-    def cancel(job_id: str) -> bool:
+    def cancel(job_id: str, terminate: bool = False) -> bool:
         """Cancel the job: one that has not run yet never runs (it ends `cancelled`, without
-        `failed()`, its chain stopping there); a running one is asked to stop, and its
-        `self.cancelled()` turns true within half a second. False when the job had finished
-        already, or `job_id` is not a job id."""
+        `failed()`, its chain stopping there); a running one is asked to stop: within half a
+        second its `self.cancelled()` turns true and its `interrupted("cancelled")` is
+        called. With `terminate`, the pool process running it is killed instead (Celery's
+        `revoke(terminate=True)`; prefork only). False when the job had finished already, or
+        `job_id` is not a job id."""
         manager = current_manager()
-        return cancel_job(manager.cancels, manager.status, job_id)
+        return cancel_job(manager.cancels, manager.status, job_id, terminate=terminate)
 
     @staticmethod
     def size(queue: str | None = None) -> int:

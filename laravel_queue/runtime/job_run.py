@@ -37,6 +37,7 @@ from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import ChainState, JobMessage, LqHeader
+from laravel_queue.runtime import interrupting
 from laravel_queue.runtime.host import RunHost
 from laravel_queue.runtime.pipeline import (
     call_failed_hook,
@@ -124,7 +125,9 @@ class JobRun:
         try:
             self._fail_if_already_exceeds_max_attempts()
             self.instance = self._decode()
-            run_through_middleware(self, self.instance, self.job_id, self.manager.cache)
+            cancels = None if self.sync else self.manager.cancels
+            with interrupting.running(self.instance, self.job_id, cancels):
+                run_through_middleware(self, self.instance, self.job_id, self.manager.cache)
             if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
                 self._ensure_next_job_in_chain_is_dispatched()  # failing to queue it retries
                 self._ensure_successful_batch_job_is_recorded()

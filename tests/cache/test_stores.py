@@ -189,3 +189,23 @@ def test_a_field_written_with_a_ttl_expires(store: CacheStore) -> None:
     store.put_field("workers", "gone", "3", ttl=0.05)
     time.sleep(0.1)
     assert store.fields("workers") == {}
+
+
+def test_put_many_puts_or_adds_each_value_with_the_ttl(store: CacheStore) -> None:
+    store.put("taken", "first")
+    store.put("stale", "old", ttl=0.05)
+    time.sleep(0.1)
+    store.put_many(
+        [
+            ("taken", "second", True),
+            ("stale", "new", True),
+            ("fresh", "a", True),
+            ("set", "b", False),
+        ],
+        ttl=60,
+    )
+    assert [store.get(n) for n in ("taken", "stale", "fresh", "set")] == ["first", "new", "a", "b"]
+    assert 0 < (store.ttl("set") or 0) <= 60
+    store.put_many([("set", "c", False)], ttl=0.05)
+    time.sleep(0.1)
+    assert store.get("set") is None
