@@ -80,3 +80,7 @@ def user_traceback(exc: BaseException) -> str | None:
         return None
     summary.stack = traceback.StackSummary.from_list(frames)
     return "".join(summary.format()).rstrip()
+
+
+class NotInspectableError(LaravelQueueError):
+    """The broker cannot show its queued messages without taking them (AMQP)."""

@@ -120,7 +120,7 @@ COMMAND_MODULES = {
         "failed",
     ),
     **dict.fromkeys(["queue:pause", "queue:resume", "queue:restart"], "operations"),
-    **dict.fromkeys(["queue:size", "queue:monitor", "queue:clear"], "queue"),
+    **dict.fromkeys(["queue:size", "queue:monitor", "queue:jobs", "queue:clear"], "queue"),
     **dict.fromkeys(["workers", "workers:prune", "workers:scale"], "workers"),
     **dict.fromkeys(["spool", "spool:retry"], "spool"),
     **dict.fromkeys(["job:status", "job:cancel"], "jobs"),

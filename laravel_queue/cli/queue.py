@@ -1,10 +1,12 @@
-"""`lq queue:size`, `lq queue:monitor`, `lq queue:clear` (Laravel: Queue::size and friends,
-queue:monitor, queue:clear)."""
+"""`lq queue:size`, `lq queue:monitor`, `lq queue:jobs`, `lq queue:clear` (Laravel: Queue::size
+and friends, queue:monitor, the inspection of 13.x, queue:clear)."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 import click
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from laravel_queue import events
 from laravel_queue.cli.app import Context, cli, confirm
+from laravel_queue.exceptions import NotInspectableError
 
 
 def split_target(target: str) -> tuple[str | None, str]:
@@ -96,6 +99,54 @@ def queue_monitor(ctx: Context, targets: str, max_jobs: int, as_json: bool) -> N
             row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]), flag
         )
     Console().print(table)
+
+
+@cli.command("queue:jobs")
+@click.argument("target", default="default")
+@click.option(
+    "--state",
+    type=click.Choice(["pending", "delayed", "reserved"]),
+    default="pending",
+    show_default=True,
+    help="Waiting to run, waiting for their time, or taken by a worker.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def queue_jobs(ctx: Context, target: str, state: str, limit: int, as_json: bool) -> None:
+    """The jobs of a queue (`conn:queue`), left where they are (Laravel 13: pendingJobs(),
+    delayedJobs(), reservedJobs()). RabbitMQ cannot show pending or reserved ones."""
+    ctx.exit_if_nothing_to_read()
+    name, queue = split_target(target)
+    connection = ctx.manager.connection(name)
+    listing = {
+        "pending": connection.pending_jobs,
+        "delayed": connection.delayed_jobs,
+        "reserved": connection.reserved_jobs,
+    }[state]
+    try:
+        found = listing(queue, limit)
+    except NotInspectableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([asdict(job) for job in found]))
+        return
+    if not found:
+        click.echo(f"No {state} jobs on {connection.name}:{queue}.")
+        return
+    table = Table()
+    table.add_column("Job", no_wrap=True, min_width=36)  # whole, to copy into job:status
+    table.add_column("Class", overflow="fold")
+    table.add_column("Attempts")
+    table.add_column("Due" if state == "delayed" else "Pushed")
+    for job in found:
+        when = job.available_at if state == "delayed" else job.pushed_at
+        table.add_row(job.uuid or "-", job.name, str(job.attempts), _clock(when))
+    Console().print(table)
+
+
+def _clock(at: float | None) -> str:
+    return "-" if at is None else datetime.fromtimestamp(at).strftime("%H:%M:%S")
 
 
 @cli.command("queue:clear")

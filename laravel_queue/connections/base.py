@@ -20,6 +20,7 @@ from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.serialization import build_message
+from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.status.store import StatusStore
 
@@ -153,6 +154,20 @@ class Connection(ABC):
         """When the oldest pending job was pushed (Laravel: creationTimeOfOldestPendingJob);
         None when the queue is empty or the broker cannot tell."""
         return None
+
+    def pending_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's next `limit` jobs, in the order workers take them (Laravel 13:
+        `pendingJobs()`); none where nothing waits (`sync`)."""
+        return []
+
+    def delayed_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's delayed jobs, the soonest due first (Laravel 13: `delayedJobs()`)."""
+        return []
+
+    def reserved_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's jobs taken by a worker and not yet acknowledged (Laravel 13:
+        `reservedJobs()`)."""
+        return []
 
     def clear(self, queue: str | None = None) -> int:
         """Delete the queue's pending and delayed jobs; returns how many were deleted."""

@@ -15,8 +15,13 @@ from redis.exceptions import RedisError
 
 from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.durations import time_limits, to_seconds
-from laravel_queue.exceptions import ConfigurationError, QueueConnectionError
+from laravel_queue.exceptions import (
+    ConfigurationError,
+    NotInspectableError,
+    QueueConnectionError,
+)
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
+from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.transport.deadline import PublishDeadline, socket_timeout
 from laravel_queue.transport.envelope import pushed_at
@@ -207,6 +212,37 @@ class CeleryConnection(Connection):
         times = [t for t in map(pushed_at, heads) if t is not None]
         return min(times, default=None)
 
+    def pending_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        q = queue or self.manager.default_queue
+        return [InspectedJob.from_entry(raw, q) for raw in self._entries(q, limit, taken=False)]
+
+    def delayed_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        q = queue or self.manager.default_queue
+        parked = self.manager.delayed.peek(self.name, q, limit)
+        return [InspectedJob.of(message, available_at) for message, available_at in parked]
+
+    def reserved_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        q = queue or self.manager.default_queue
+        return [InspectedJob.from_entry(raw, q) for raw in self._entries(q, limit, taken=True)]
+
+    def _entries(self, queue: str, limit: int, *, taken: bool) -> list[bytes | str]:
+        """Raw entries of the queue, read where they are (our Redis and SQL transports)."""
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            if isinstance(channel, ReliableChannel) or _is_reliable_sql(conn):
+                entries: list[bytes | str] = (channel.taken if taken else channel.waiting)(
+                    queue, limit
+                )
+                return entries
+            if conn.transport.driver_type == "redis":  # Kombu's own fetch (reliable_fetch off)
+                return _kombu_redis_entries(channel, queue, limit, taken=taken)
+        raise NotInspectableError(
+            f"the {conn.transport.driver_type} broker of connection {self.name!r} cannot show "
+            "queued messages without taking them (AMQP has no browsing); sizes "
+            "(`Queue.size`) and delayed jobs (`Queue.delayed`) are known, and each job's "
+            "status (`Queue.status`)"
+        )
+
     def clear(self, queue: str | None = None) -> int:
         q = queue or self.manager.default_queue
         with self.app.connection_for_write() as conn:
@@ -215,6 +251,24 @@ class CeleryConnection(Connection):
             except Exception:
                 purged = 0
         return purged + self.manager.delayed.clear(self.name, q)
+
+
+def _kombu_redis_entries(channel: Any, queue: str, limit: int, *, taken: bool) -> list[Any]:
+    """Kombu's Redis transport keeps taken messages in one hash, with their routing keys."""
+    if not taken:
+        pipe = channel.client.pipeline()
+        for priority in channel.priority_steps:
+            pipe.lrange(channel._q_for_pri(queue, priority), -limit, -1)
+        return [entry for entries in pipe.execute() for entry in reversed(entries)][:limit]
+    found = []
+    for raw in channel.client.hvals(channel.unacked_key):
+        try:
+            payload, _exchange, routing_key = json.loads(raw)
+        except (ValueError, TypeError):
+            continue
+        if routing_key == queue:
+            found.append(json.dumps(payload))
+    return found[:limit]
 
 
 # The SQL transports are told apart by their transport's names rather than by their classes,

@@ -43,5 +43,10 @@ class DelayedStore(ABC):
         """How many jobs of the queue are waiting (claimed ones included)."""
 
     @abstractmethod
+    def peek(self, connection: str, queue: str, limit: int) -> list[tuple[JobMessage, float]]:
+        """The queue's first `limit` jobs by due time, with it, left where they are
+        (claimed ones included: they are on their way to the queue)."""
+
+    @abstractmethod
     def clear(self, connection: str, queue: str) -> int:
         """Drop the queue's delayed jobs; returns how many there were."""

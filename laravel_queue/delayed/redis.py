@@ -74,6 +74,19 @@ class RedisDelayedStore(DelayedStore):
             pipe.zcard(key)
         return sum(int(n) for n in pipe.execute())
 
+    def peek(self, connection: str, queue: str, limit: int) -> list[tuple[JobMessage, float]]:
+        found: list[tuple[JobMessage, float]] = []
+        for key in self._keys(connection, queue):
+            members: list[tuple[bytes, float]] = self.client.zrange(  # type: ignore[assignment]
+                key, 0, limit - 1, withscores=True
+            )
+            for member, due in members:
+                try:
+                    found.append((JobMessage.from_dict(json.loads(member)["m"]), float(due)))
+                except (ValueError, KeyError, TypeError):
+                    continue  # not parked by us: the mover fails it when it is due
+        return sorted(found, key=lambda entry: entry[1])[:limit]
+
     def clear(self, connection: str, queue: str) -> int:
         count = self.size(connection, queue)
         self.client.delete(*self._keys(connection, queue))

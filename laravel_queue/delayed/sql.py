@@ -80,6 +80,23 @@ class SqlDelayedStore(DelayedStore):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def peek(self, connection: str, queue: str, limit: int) -> list[tuple[JobMessage, float]]:
+        query = (
+            select(c.message, c.available_at)
+            .where(c.connection == connection, c.queue == queue)
+            .order_by(c.available_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found = []
+        for row in rows:
+            try:
+                found.append((JobMessage.from_dict(json.loads(row.message)), row.available_at))
+            except (ValueError, KeyError, TypeError):
+                continue  # not parked by us: the mover fails it when it is due
+        return found
+
     def clear(self, connection: str, queue: str) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(

@@ -11,6 +11,7 @@ from laravel_queue.connections.base import Connection
 from laravel_queue.dispatchable import Job
 from laravel_queue.durations import Delay
 from laravel_queue.manager import current_manager
+from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.status.cancels import cancel_job
 from laravel_queue.status.record import JobStatus
 from laravel_queue.testing.matching import Expected, Predicate
@@ -113,6 +114,25 @@ class Queue:
     @staticmethod
     def reserved_size(queue: str | None = None) -> int:
         return Queue.connection().reserved_size(queue)
+
+    @staticmethod
+    def pending(queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's next `limit` jobs, in the order workers take them, left where they
+        are (Laravel 13: `Queue::pendingJobs()`). On RabbitMQ, `NotInspectableError`: AMQP
+        cannot show a queued message without taking it."""
+        return Queue.connection().pending_jobs(queue, limit)
+
+    @staticmethod
+    def delayed(queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's delayed jobs, the soonest due first (Laravel 13: `delayedJobs()`),
+        on every broker."""
+        return Queue.connection().delayed_jobs(queue, limit)
+
+    @staticmethod
+    def reserved(queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
+        """The queue's jobs a worker has taken and not yet acknowledged (Laravel 13:
+        `reservedJobs()`); `NotInspectableError` on RabbitMQ."""
+        return Queue.connection().reserved_jobs(queue, limit)
 
     @staticmethod
     def clear(queue: str | None = None) -> int:

@@ -237,6 +237,30 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
                     pipe.llen(f"{self.fetch_prefix}inflight:{process}:{key}")
             return sum(int(n) for n in pipe.execute())
 
+    def waiting(self, queue: str, limit: int) -> list[bytes]:
+        """The first `limit` entries of `queue` in the order workers take them (recovered
+        ones first, then by priority, each list from its tail), left where they are."""
+        with self.conn_or_acquire() as client:
+            pipe = client.pipeline()
+            for pri in self.priority_steps:
+                key = self._q_for_pri(queue, pri)
+                pipe.lrange(f"{self.fetch_prefix}recovered:{key}", -limit, -1)
+                pipe.lrange(key, -limit, -1)
+            lists = pipe.execute()
+        return [entry for entries in lists for entry in reversed(entries)][:limit]
+
+    def taken(self, queue: str, limit: int) -> list[bytes]:
+        """Up to `limit` entries of `queue` taken by a worker and not yet acknowledged."""
+        with self.conn_or_acquire() as client:
+            processes = [bytes_to_str(p) for p in client.smembers(f"{self.fetch_prefix}processes")]
+            pipe = client.pipeline()
+            for process in processes:
+                for pri in self.priority_steps:
+                    key = self._q_for_pri(queue, pri)
+                    pipe.lrange(f"{self.fetch_prefix}inflight:{process}:{key}", 0, limit - 1)
+            lists = pipe.execute()
+        return [entry for entries in lists for entry in entries][:limit]
+
     def close(self) -> None:
         if self._in_poll:
             # A take is under way: what it took goes back, nobody is left to run it.

@@ -192,17 +192,17 @@ class Fetch:
             logger.warning("recovered %d in-flight message(s) of dead worker processes", shown)
         return int(shown)
 
-    def oldest(self, queue_id: int) -> bytes | str | None:
+    def entries(self, queue_id: int, *, visible: bool, limit: int) -> list[bytes | str]:
+        """The queue's first `limit` waiting (`visible`) or taken entries, oldest first."""
         m = self.messages
         first = (
             select(m.c.payload)
-            .where(m.c.queue_id == queue_id, m.c.visible.is_(True))
+            .where(m.c.queue_id == queue_id, m.c.visible.is_(visible))
             .order_by(m.c.id)
-            .limit(1)
+            .limit(limit)
         )
         with self.engine.connect() as db:
-            payload: bytes | str | None = db.execute(first).scalar()
-            return payload
+            return list(db.execute(first).scalars())
 
     def reserved(self, queue_id: int) -> int:
         m = self.messages
@@ -321,7 +321,15 @@ class Channel(kombu_sql.Channel):  # type: ignore[misc]
 
     def oldest(self, queue: str) -> bytes | str | None:
         """The raw entry of the queue's oldest visible message, None when there is none."""
-        return self.fetch.oldest(self._queue_id(queue))
+        return next(iter(self.waiting(queue, 1)), None)
+
+    def waiting(self, queue: str, limit: int) -> list[bytes | str]:
+        """The first `limit` entries of `queue` in the order workers take them."""
+        return self.fetch.entries(self._queue_id(queue), visible=True, limit=limit)
+
+    def taken(self, queue: str, limit: int) -> list[bytes | str]:
+        """Up to `limit` entries of `queue` taken by a worker and not yet acknowledged."""
+        return self.fetch.entries(self._queue_id(queue), visible=False, limit=limit)
 
 
 class Transport(kombu_sql.Transport):  # type: ignore[misc]
