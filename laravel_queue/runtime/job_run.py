@@ -90,7 +90,12 @@ class JobRun:
         # The middleware running now (a one-item list), so a release can say who made it.
         self.in_middleware: list[object] | None = None
         self.released = self.failed = self.deleted = self.is_cancelled = False
-        self.status = RunStatus.of(None if sync else manager.status, connection.name, message)
+        self.status = RunStatus.of(
+            None if sync else manager.status,
+            connection.name,
+            message,
+            None if sync else getattr(connection, "app", None),
+        )
 
     @property
     def job_id(self) -> str:
