@@ -229,13 +229,19 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
     def reserved(self, queue: str) -> int:
         """Messages of `queue` taken by a worker and not yet acknowledged, on every host."""
         with self.conn_or_acquire() as client:
-            processes = [bytes_to_str(p) for p in client.smembers(f"{self.fetch_prefix}processes")]
             pipe = client.pipeline()
-            for process in processes:
-                for pri in self.priority_steps:
-                    key = self._q_for_pri(queue, pri)
-                    pipe.llen(f"{self.fetch_prefix}inflight:{process}:{key}")
+            for key in self._inflight_keys(client, queue):
+                pipe.llen(key)
             return sum(int(n) for n in pipe.execute())
+
+    def _inflight_keys(self, client: Any, queue: str) -> list[str]:
+        """The in-flight lists of `queue`, one per worker process and priority."""
+        processes = [bytes_to_str(p) for p in client.smembers(f"{self.fetch_prefix}processes")]
+        return [
+            f"{self.fetch_prefix}inflight:{process}:{self._q_for_pri(queue, pri)}"
+            for process in processes
+            for pri in self.priority_steps
+        ]
 
     def waiting(self, queue: str, limit: int) -> list[bytes]:
         """The first `limit` entries of `queue` in the order workers take them (recovered
@@ -252,12 +258,9 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
     def taken(self, queue: str, limit: int) -> list[bytes]:
         """Up to `limit` entries of `queue` taken by a worker and not yet acknowledged."""
         with self.conn_or_acquire() as client:
-            processes = [bytes_to_str(p) for p in client.smembers(f"{self.fetch_prefix}processes")]
             pipe = client.pipeline()
-            for process in processes:
-                for pri in self.priority_steps:
-                    key = self._q_for_pri(queue, pri)
-                    pipe.lrange(f"{self.fetch_prefix}inflight:{process}:{key}", 0, limit - 1)
+            for key in self._inflight_keys(client, queue):
+                pipe.lrange(key, 0, limit - 1)
             lists = pipe.execute()
         return [entry for entries in lists for entry in entries][:limit]
 
