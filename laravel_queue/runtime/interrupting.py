@@ -51,7 +51,7 @@ class _Running:
 
 _lock = threading.Condition()
 _running: dict[int, _Running] = {}  # by the ident of the thread running the job
-_watching: dict[int, Cancels] = {}  # this process's watcher, by pid: the cancels it reads
+_watching: set[int] = set()  # the processes whose watcher thread runs
 
 
 def listen() -> None:
@@ -69,7 +69,7 @@ def running(job: object, job_id: str, cancels: Cancels | None) -> Iterator[None]
     with _lock:
         _running[ident] = _Running(job, job_id, ident)
         if cancels is not None and os.getpid() not in _watching:
-            _watching[os.getpid()] = cancels
+            _watching.add(os.getpid())
             threading.Thread(target=_watch, args=(cancels,), name="lq-cancels", daemon=True).start()
         _lock.notify()
     try:
