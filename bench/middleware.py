@@ -10,7 +10,7 @@ private redis-servers (the jobs count on another), and a further drain of 1,000 
 runs under the cache's MONITOR to count the round trips each job costs (commands a Lua
 script runs inside the server are left out: they cost none). Targets: guarded/plain drain >=
 0.7x; cache round trips per job 3 (RateLimited's check-and-count, the lock's take and its
-release).
+release). Job status tracking is off on both sides (its cost is `bench/status.py`'s).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from bench.servers import use_private, use_private_broker  # noqa: E402
 
 use_private_broker()
 use_private("LQ_BENCH_STORE")
+os.environ["LQ_BENCH_STATUS_TTL"] = "0"  # here and in the workers started: status.py's concern
 
 from bench.apps import CountedJob, GuardedJob  # noqa: E402
 from bench.harness import timed_run, warm_worker  # noqa: E402
@@ -58,7 +59,7 @@ def round_trips(url: str) -> Iterator[Counter[str]]:
             if command["client_type"] != "lua":
                 name = command["command"].split()[0].upper()
                 # A worker's heartbeat (every few seconds, for `lq workers`) is no job's.
-                heartbeat = worker_status.PREFIX in command["command"]
+                heartbeat = f":{worker_status.WORKERS} " in command["command"]
                 counts[f"heartbeat {name}" if heartbeat else name] += 1
 
     client = redis.Redis.from_url(url)

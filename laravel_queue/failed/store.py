@@ -23,6 +23,7 @@ from laravel_queue.db.spool import Spool
 from laravel_queue.failed.replay import RetryReport, replay_message
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.messages.records import FailedJob, FailureRecord
+from laravel_queue.status.store import StatusStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -47,6 +48,9 @@ class FailedJobsHost(Protocol):
     def ensure_schema(self) -> None: ...
 
     def connection(self, name: str | None = None) -> Connection: ...
+
+    @property
+    def status(self) -> StatusStore | None: ...
 
 
 class FailedJobs:
@@ -208,6 +212,13 @@ class FailedJobs:
             published.append(job)
         for name, messages in by_connection.items():
             self.manager.connection(name).publish_many(messages)
+            if self.manager.status is not None:
+                requeued = [
+                    (m.lq.uuid, m.lq.display_name, m.queue, m.lq.batch_id, 0.0)
+                    for m in messages
+                    if m.lq is not None
+                ]
+                self.manager.status.requeued(name, requeued)
         # Publish, then delete: a crash in between publishes these again on the next retry
         # rather than losing them. A row that failed again meanwhile has a new failed_at and
         # is kept.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from celery import Celery, states
 from celery.backends.base import DisabledBackend
@@ -21,6 +22,8 @@ from celery.backends.base import DisabledBackend
 from laravel_queue.status.record import Progress
 
 logger = logging.getLogger("laravel_queue")
+
+_has_backend: WeakKeyDictionary[Celery, bool] = WeakKeyDictionary()
 
 PROGRESS = "PROGRESS"
 PROGRESS_EVERY_SECONDS = 0.25
@@ -37,10 +40,14 @@ class ResultMirror:
     @classmethod
     def of(cls, app: Celery | None, job_id: str) -> ResultMirror | None:
         """None when `app` has no result backend (Celery's `DisabledBackend`)."""
-        if app is None or not app.conf.result_backend:
+        if app is None:
             return None
-        backend = app.backend
-        return None if isinstance(backend, DisabledBackend) else cls(backend, job_id)
+        backed = _has_backend.get(app)
+        if backed is None:  # asked once per app: reading Celery's settings takes ~6 us
+            backed = _has_backend[app] = bool(app.conf.result_backend) and not isinstance(
+                app.backend, DisabledBackend
+            )
+        return cls(app.backend, job_id) if backed else None
 
     def started(self) -> None:
         self._store(None, states.STARTED)

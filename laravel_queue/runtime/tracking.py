@@ -65,7 +65,8 @@ class RunStatus:
             self.mirror.started()
 
     def progressed(self, progress: Progress) -> None:
-        self.current = replace(self.current, progress=progress, updated_at=time.time())
+        if self._kept:
+            self.current = replace(self.current, progress=progress, updated_at=time.time())
         if self.store is not None:
             self.store.progressed(self.current)
         if self.mirror is not None:
@@ -73,7 +74,8 @@ class RunStatus:
 
     def raised(self, exc: BaseException) -> None:
         """The attempt raised `exc` (written with how the attempt ends)."""
-        self.current = replace(self.current, exception=describe(exc))
+        if self._kept:
+            self.current = replace(self.current, exception=describe(exc))
         self._raised = exc
 
     def released(self, attempts: int, delay: float) -> None:
@@ -107,5 +109,11 @@ class RunStatus:
         if self.store is not None:
             self.store.record(self.current)
 
+    @property
+    def _kept(self) -> bool:
+        """Whether anything keeps the status (else it is not worth updating)."""
+        return self.store is not None or self.mirror is not None
+
     def _move(self, state: State, now: float, **changes: object) -> None:
-        self.current = self.current.moved(state, now, **changes)
+        if self._kept:
+            self.current = self.current.moved(state, now, **changes)

@@ -66,25 +66,14 @@ class StatusStore:
         """Jobs were queued on `connection` (each `pending`, or `delayed` for its delay):
         written from the background, each only if the job has no status yet (a worker may
         have taken it already)."""
-        now = time.time()
-        self.later.schedule_many(
-            [
-                (
-                    PREFIX + job_id,
-                    queued_json(
-                        job_id,
-                        name,
-                        connection,
-                        queue,
-                        batch_id,
-                        now,
-                        now + delay if delay > 0 else None,
-                    ),
-                )
-                for job_id, name, queue, batch_id, delay in jobs
-            ],
-            only_if_absent=True,
-        )
+        self.later.schedule_many(_queued_values(connection, jobs), only_if_absent=True)
+
+    def requeued(self, connection: str, jobs: list[Queued]) -> None:
+        """Failed jobs queued again (`lq failed:retry`): `pending` at once, over `failed`."""
+        values = _queued_values(connection, jobs)
+        for key, _ in values:
+            self.later.drop(key)
+        self._write([(key, text, False) for key, text in values])
 
     def running(self, status: JobStatus) -> None:
         """A job started: written if it still runs `RUNNING_AFTER_SECONDS` later, unless its
@@ -98,3 +87,16 @@ class StatusStore:
 
     def _write(self, values: list[tuple[str, str, bool]]) -> None:
         self.cache.put_many(values, self.ttl)
+
+
+def _queued_values(connection: str, jobs: list[Queued]) -> list[tuple[str, str]]:
+    now = time.time()
+    return [
+        (
+            PREFIX + job_id,
+            queued_json(
+                job_id, name, connection, queue, batch_id, now, now + delay if delay > 0 else None
+            ),
+        )
+        for job_id, name, queue, batch_id, delay in jobs
+    ]

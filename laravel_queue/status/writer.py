@@ -21,7 +21,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from laravel_queue.status.record import JobStatus
@@ -90,7 +90,7 @@ class LaterWrites:
                 self._wakes_at = due
                 self._lock.notify()
 
-    def schedule_many(self, values: list[tuple[str, Value]], *, only_if_absent: bool) -> None:
+    def schedule_many(self, values: Sequence[tuple[str, Value]], *, only_if_absent: bool) -> None:
         """`schedule` each `(key, value)` without delay, at once: a bulk dispatch's."""
         with self._lock:
             self._own_thread()

@@ -92,6 +92,13 @@ def test_the_embedded_default_tracks_the_same_states(
         assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
 
 
+def test_rabbitmq_tracks_the_same_states(rabbit_manager: QueueManager, trace: Path) -> None:
+    job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
+    assert job_id is not None
+    with worker(rabbit_manager):
+        assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
+
+
 def test_a_delayed_job_is_delayed_until_it_runs(redis_manager: QueueManager, trace: Path) -> None:
     job_id = jobs.Traced(str(trace)).delay(30).dispatch()
     assert job_id is not None
@@ -112,6 +119,9 @@ def test_a_final_failure_is_failed_with_its_exception(
         2,
         "ValueError: always fails",
     )
+    assert run_lq(redis_manager, "failed:retry", "all").exit_code == 0
+    requeued = Queue.status(job_id)  # at once: the worker is stopped
+    assert requeued is not None and (requeued.state, requeued.exception) == ("pending", None)
 
 
 def test_ten_thousand_progress_calls_write_about_four_times_a_second_and_end_at_the_last(
