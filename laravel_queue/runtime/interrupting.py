@@ -6,8 +6,10 @@ statements); the job goes on unless it returns or releases itself. Here a job th
 `interrupted(self, reason: str)` is told, once per reason and run:
 
 - `"shutdown"`: its worker began a warm shutdown (SIGTERM, or a first Ctrl-C). The worker's
-  main process passes it on to its pool processes with `NOTICE` (SIGUSR2), whose handler
-  every pool process inherits from it;
+  main process raises a flag in memory its pool processes share with it (made before they
+  are forked), which their watcher threads read with the cancels. (A signal to the pool
+  processes would be quicker, but billiard's pool could hang on a signal that reaches a pool
+  process while it stops.)
 - `"cancelled"`: `Queue.cancel(job_id)` while it runs, seen by a watcher thread of the job's
   process within `Cancels.REFRESH_SECONDS`.
 
@@ -20,6 +22,7 @@ watcher's thread or the worker's signal handler, and what it raises is logged.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import signal
 import threading
@@ -29,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
-from billiard.process import active_children, current_process
+from billiard.process import current_process
 
 from laravel_queue.status.cancels import REFRESH_SECONDS, Cancels
 
@@ -52,12 +55,15 @@ class _Running:
 _lock = threading.Condition()
 _running: dict[int, _Running] = {}  # by the ident of the thread running the job
 _watching: set[int] = set()  # the processes whose watcher thread runs
+_shutdown_flag: mmap.mmap | None = None  # shared with the pool processes: 1 once stopping
 
 
 def listen() -> None:
-    """Install the `NOTICE` handler (main thread only): in the worker's main process before
-    its pool processes start, so each of them has it from its first instruction."""
+    """In the worker's main process (main thread), before its pool processes start, so each
+    of them has both: the `NOTICE` handler and the shared shutdown flag."""
+    global _shutdown_flag
     signal.signal(NOTICE, _on_notice)
+    _shutdown_flag = mmap.mmap(-1, 1)  # anonymous and shared: the pool processes see writes
 
 
 @contextmanager
@@ -81,14 +87,13 @@ def running(job: object, job_id: str, cancels: Cancels | None) -> Iterator[None]
 
 def warm_shutdown() -> None:
     """The worker's main process began a warm shutdown: tell the jobs it runs itself (solo
-    and threads pools) and, through `NOTICE`, the ones its pool processes run (prefork)."""
+    and threads pools) now, and raise the flag its pool processes' watchers read (prefork)."""
     with _lock:
         entries = list(_running.values())
     for entry in entries:
         _tell(entry, SHUTDOWN)
-    for child in active_children():
-        if child.pid is not None:
-            os.kill(child.pid, NOTICE)
+    if _shutdown_flag is not None:
+        _shutdown_flag[0] = 1
 
 
 def _tell(entry: _Running, reason: str) -> None:
@@ -119,15 +124,12 @@ def _tell(entry: _Running, reason: str) -> None:
 
 def _on_notice(_signum: int, _frame: FrameType | None) -> None:
     """On the main thread, between two statements of the job running there: the reasons
-    left for it, or, sent by the worker's main process to a pool process, a warm shutdown."""
+    left for it."""
     with _lock:
         entry = _running.get(threading.get_ident())
         if entry is None:
             return  # between jobs: nothing to tell (Laravel tells no job either)
         reasons, entry.to_tell = entry.to_tell, []
-        if not reasons and SHUTDOWN not in entry.told:
-            entry.told.add(SHUTDOWN)
-            reasons = [SHUTDOWN]
     hook = getattr(entry.job, "interrupted", None)
     if callable(hook):
         for reason in reasons:
@@ -135,15 +137,19 @@ def _on_notice(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _watch(cancels: Cancels) -> None:
-    """Every `REFRESH_SECONDS` while jobs run in this process: tell the cancelled ones, and
-    kill this pool process for one cancelled with `terminate`."""
+    """Every `REFRESH_SECONDS` while jobs run in this process: tell them of their worker's
+    warm shutdown, tell the cancelled ones, and kill this pool process for one cancelled
+    with `terminate`."""
     pid = os.getpid()
     while os.getpid() == pid:
         with _lock:
             while not _running:
                 _lock.wait()
             entries = list(_running.values())
+        stopping = _shutdown_flag is not None and _shutdown_flag[0] == 1
         for entry in entries:
+            if stopping:
+                _tell(entry, SHUTDOWN)
             if CANCELLED in entry.told or not cancels.is_cancelled(entry.job_id):
                 continue
             if cancels.is_terminated(entry.job_id):
@@ -168,7 +174,8 @@ def _terminate(entry: _Running) -> None:
 
 
 def _forget_parent() -> None:
-    """A forked pool process starts with no jobs, no watcher and a fresh lock."""
+    """A forked pool process starts with no jobs, no watcher and a fresh lock (and the
+    shutdown flag it shares with its worker)."""
     global _lock
     _lock = threading.Condition()
     _running.clear()
