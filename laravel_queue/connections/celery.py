@@ -185,14 +185,7 @@ class CeleryConnection(Connection):
                 return int(channel.reserved(q))
             if conn.transport.driver_type != "redis":
                 return 0
-            count = 0
-            for raw in channel.client.hvals(channel.unacked_key):
-                try:
-                    _payload, _exchange, routing_key = json.loads(raw)
-                except (ValueError, TypeError):
-                    continue
-                count += routing_key == q
-            return count
+            return len(_kombu_unacked(channel, q))
 
     def oldest_pending_at(self, queue: str | None = None) -> float | None:
         """From the `pushed_at` of the job at the head of the queue, on Redis and the SQL
@@ -260,6 +253,11 @@ def _kombu_redis_entries(channel: Any, queue: str, limit: int, *, taken: bool) -
         for priority in channel.priority_steps:
             pipe.lrange(channel._q_for_pri(queue, priority), -limit, -1)
         return [entry for entries in pipe.execute() for entry in reversed(entries)][:limit]
+    return [json.dumps(payload) for payload in _kombu_unacked(channel, queue)[:limit]]
+
+
+def _kombu_unacked(channel: Any, queue: str) -> list[Any]:
+    """The envelopes of `queue` in Kombu's hash of taken messages (with their routing keys)."""
     found = []
     for raw in channel.client.hvals(channel.unacked_key):
         try:
@@ -267,8 +265,8 @@ def _kombu_redis_entries(channel: Any, queue: str, limit: int, *, taken: bool) -
         except (ValueError, TypeError):
             continue
         if routing_key == queue:
-            found.append(json.dumps(payload))
-    return found[:limit]
+            found.append(payload)
+    return found
 
 
 # The SQL transports are told apart by their transport's names rather than by their classes,

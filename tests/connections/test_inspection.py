@@ -21,10 +21,16 @@ from ..cli.support import run_lq
 from ..support import ServiceUrls, lines, wait_until, worker
 
 
-@pytest.fixture(params=["redis", "sqlite"])
+@pytest.fixture(params=["redis", "kombu-redis", "sqlite"])
 def manager(request: pytest.FixtureRequest) -> QueueManager:
-    fixture = "redis_manager" if request.param == "redis" else "sqlite_manager"
+    """Our Redis fetch, Kombu's own (`reliable_fetch` off), and the embedded SQLite default."""
+    fixture = "sqlite_manager" if request.param == "sqlite" else "redis_manager"
     found: QueueManager = request.getfixturevalue(fixture)
+    if request.param == "kombu-redis":
+        found.app.conf.broker_transport_options = {"reliable_fetch": False}
+        found.app.conf.broker_transport = None
+        with found.app.connection_for_read() as conn:
+            assert type(conn.default_channel).__module__ == "kombu.transport.redis"
     return found
 
 
