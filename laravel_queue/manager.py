@@ -32,6 +32,8 @@ from laravel_queue.delayed.redis import RedisDelayedStore
 from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.failed.store import FailedJobs
 from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.metrics.recorder import MetricsRecorder
+from laravel_queue.metrics.store import MetricsStore
 from laravel_queue.runtime.sync import SyncConnection
 from laravel_queue.status.cancels import Cancels
 from laravel_queue.status.store import StatusStore
@@ -53,6 +55,11 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 SQLITE_FILE = "laravel_queue.sqlite"
 # How long a job's status is kept after its last transition.
 STATUS_TTL_SECONDS = 24 * 3600.0
+# How long the metrics of each minute are kept (Horizon trims its metrics after a day too).
+METRICS_WINDOW_SECONDS = 24 * 3600.0
+# The longest a queue's oldest pending job may wait before `LongWaitDetected` (Horizon's
+# default), for every queue not named in `wait_thresholds`.
+WAIT_THRESHOLD_SECONDS = 60.0
 
 logger = logging.getLogger("laravel_queue")
 
@@ -184,6 +191,8 @@ class QueueManager:
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         dispatch_timeout: float = DISPATCH_TIMEOUT_SECONDS,
         status_ttl: float | None = STATUS_TTL_SECONDS,
+        metrics_window: float | None = METRICS_WINDOW_SECONDS,
+        wait_thresholds: dict[str, float] | None = None,
         home: str | Path | None = None,
         make_current: bool = True,
     ) -> None:
@@ -205,6 +214,8 @@ class QueueManager:
             )
         self.dispatch_timeout = dispatch_timeout
         self.status_ttl = status_ttl or 0.0
+        self.metrics_window = metrics_window or 0.0
+        self.wait_thresholds = dict(wait_thresholds or {})
         self.worker_options = WorkerOptions()
         self.push_recorder: PushRecorder | None = None  # Queue.fake()
         self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
@@ -309,6 +320,24 @@ class QueueManager:
         return StatusStore(self.cache, self.status_ttl) if self.status_ttl > 0 else None
 
     @cached_property
+    def metrics_store(self) -> MetricsStore:
+        """The metrics in the cache store (`Queue.metrics`, `lq stats`, Prometheus)."""
+        return MetricsStore(self.cache, self.metrics_window)
+
+    @cached_property
+    def metrics(self) -> MetricsRecorder | None:
+        """What this process's runs add to the metrics; None when `metrics_window` is 0 or
+        None (metrics off)."""
+        return MetricsRecorder(self.metrics_store) if self.metrics_window > 0 else None
+
+    def wait_threshold(self, connection: str, queue: str) -> float:
+        """Seconds the oldest pending job of `queue` may wait before `LongWaitDetected`:
+        `wait_thresholds["connection:queue"]`, else `["queue"]`, else 60; 0 never fires."""
+        thresholds = self.wait_thresholds
+        found = thresholds.get(f"{connection}:{queue}", thresholds.get(queue))
+        return WAIT_THRESHOLD_SECONDS if found is None else float(found)
+
+    @cached_property
     def cancels(self) -> Cancels:
         """The cancelled jobs (`Queue.cancel`), which every worker checks."""
         return Cancels(self.cache)
@@ -337,11 +366,14 @@ class QueueManager:
         return FailedJobs(self, self.failed_spool)
 
     def before_exit(self) -> None:
-        """Write the statuses still waiting to be written (a pool process ends without
-        running its `atexit` hooks)."""
+        """Write the statuses and metrics still waiting to be written (a pool process ends
+        without running its `atexit` hooks)."""
         store = self.__dict__.get("status")
         if store is not None:
             store.later.flush()
+        metrics = self.__dict__.get("metrics")
+        if metrics is not None:
+            metrics.flush()
 
     def after_fork(self) -> None:
         """Drop connections inherited from a parent process (prefork pool children)."""

@@ -48,6 +48,20 @@ class CacheStore(ABC):
     def forget_field(self, name: str, field: str) -> None:
         self.forget(f"{name}:{field}")
 
+    def put_fields(self, name: str, values: dict[str, str], ttl: float) -> None:
+        """`put_field` each of `values` in one round trip where the backend can."""
+        self.put_many([(f"{name}:{field}", value, False) for field, value in values.items()], ttl)
+
+    def increment_fields(self, name: str, amounts: dict[str, int]) -> None:
+        """Add each amount to its field of the hash `name` (counters that never expire: what
+        Prometheus reads as totals); one round trip where the backend can."""
+        for field, amount in amounts.items():
+            self.increment(f"{name}:{field}", amount)
+
+    def fields_of(self, names: list[str]) -> list[dict[str, str]]:
+        """`fields` of each hash in `names`, in order; one round trip where the backend can."""
+        return [self.fields(name) for name in names]
+
     def put_many(self, values: list[tuple[str, str, bool]], ttl: float) -> None:
         """`put` (or, where the flag is True, `add`) each `(name, value, only_if_absent)`:
         one round trip where the backend can (one script on Redis)."""

@@ -115,6 +115,24 @@ class RedisStore(CacheStore):
     def forget_field(self, name: str, field: str) -> None:
         self.client.hdel(self.key(name), field)
 
+    def put_fields(self, name: str, values: dict[str, str], ttl: float) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.key(name), mapping=values)  # type: ignore[arg-type]
+        pipe.pexpire(self.key(name), _ms(ttl) or 1)
+        pipe.execute()
+
+    def increment_fields(self, name: str, amounts: dict[str, int]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for field, amount in amounts.items():
+            pipe.hincrby(self.key(name), field, amount)
+        pipe.execute()
+
+    def fields_of(self, names: list[str]) -> list[dict[str, str]]:
+        pipe = self.client.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self.key(name))
+        return list(pipe.execute())
+
     def fields(self, name: str) -> dict[str, str]:
         found: dict[str, str] = self.client.hgetall(self.key(name))  # type: ignore[assignment]
         return found

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Protocol
 
-from laravel_queue import events
+from laravel_queue import events, tracing
 from laravel_queue.cache.base import CacheStore
 from laravel_queue.connections.pausing import Interruptions
 from laravel_queue.delayed.base import DelayedStore
@@ -23,6 +23,11 @@ from laravel_queue.jobs.serialization import build_message
 from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.status.store import StatusStore
+
+
+def _tags(message: JobMessage) -> list[str] | None:
+    header = message.lq
+    return header.tags if header is not None else None
 
 
 class PushRecorder(Protocol):
@@ -89,8 +94,10 @@ class Connection(ABC):
             job._lq_uuid = job_id or str(uuid.uuid4())
             recorder.record_push(job, self.name, target, seconds, job._lq_uuid)
             return job._lq_uuid
-        message = self._message(job, target, job_id)
-        self.publish(message, seconds)
+        job_id = job_id or str(uuid.uuid4())
+        with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
+            message = self._message(job, target, job_id, trace)
+            self.publish(message, seconds)
         self._queued([(job, message, seconds)])
         return message.id
 
@@ -102,16 +109,25 @@ class Connection(ABC):
             status.queued(
                 self.name,
                 [
-                    (message.id, job.display_name(), message.queue, job.options.batch_id, delay)
+                    (
+                        message.id,
+                        job.display_name(),
+                        message.queue,
+                        job.options.batch_id,
+                        delay,
+                        _tags(message),
+                    )
                     for job, message, delay in pushed
                 ],
             )
         for job, message, delay in pushed:
             events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
 
-    def _message(self, job: Queueable, queue: str, job_id: str | None) -> JobMessage:
+    def _message(
+        self, job: Queueable, queue: str, job_id: str, trace: dict[str, str] | None = None
+    ) -> JobMessage:
         message = build_message(
-            job, self.name, queue, job_id or str(uuid.uuid4()), self.manager.max_payload_bytes
+            job, self.name, queue, job_id, self.manager.max_payload_bytes, trace
         )
         job._lq_uuid = message.id
         return message

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -13,6 +15,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
+from laravel_queue import tracing
 from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.durations import time_limits, to_seconds
 from laravel_queue.exceptions import (
@@ -43,7 +46,9 @@ class CeleryConnection(Connection):
     def url(self) -> str:
         return str(self.app.conf.broker_url or "")
 
-    def _message(self, job: Queueable, queue: str, job_id: str | None) -> JobMessage:
+    def _message(
+        self, job: Queueable, queue: str, job_id: str, trace: dict[str, str] | None = None
+    ) -> JobMessage:
         cls = type(job)
         if cls.__module__ == "__main__":
             raise ConfigurationError(
@@ -51,11 +56,11 @@ class CeleryConnection(Connection):
                 "can import, so it would fail there as unregistered; move it into a module "
                 "(e.g. shop/jobs.py) and import it from there"
             )
-        return super()._message(job, queue, job_id)
+        return super()._message(job, queue, job_id, trace)
 
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
         if delay > 0:
-            self._guard(lambda _: self.manager.delayed.park(message, time.time() + delay))
+            self._guard(lambda _: self._park(message, delay))
         else:
             self._guard(lambda deadline: self._send(message, deadline))
 
@@ -67,7 +72,9 @@ class CeleryConnection(Connection):
         for job in jobs:
             require_job_instance(job)
             target = self._queue_for(job, queue)
-            message = self._message(job, target, None)
+            job_id = str(uuid.uuid4())
+            with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
+                message = self._message(job, target, job_id, trace)
             built.append((job, message, to_seconds(job.options.delay)))
         ready = [(message, delay) for _, message, delay in built]
         self._guard(lambda deadline: self._send_all(ready, deadline))
@@ -84,11 +91,20 @@ class CeleryConnection(Connection):
         ready = []
         for message, delay in messages:
             if delay > 0:
-                self.manager.delayed.park(message, time.time() + delay)
+                self._park(message, delay)
             else:
                 ready.append(message)
         if ready:
             self._publish_now(ready, deadline)
+
+    def _park(self, message: JobMessage, delay: float) -> None:
+        """Keep `message` in the delayed store until it is due, its header saying when (the
+        job's wait is counted from then)."""
+        due = time.time() + delay
+        header = message.lq
+        if header is not None:
+            message = message.with_lq(replace(header, available_at=due))
+        self.manager.delayed.park(message, due)
 
     def _publish_now(self, messages: list[JobMessage], deadline: PublishDeadline) -> None:
         """On Redis, written by `TaskWriter` when it can; else send_task for each message,

@@ -57,7 +57,11 @@ class JobProcessing(Event):
 
 @dataclass(frozen=True)
 class JobProcessed(Event):
+    """The job ran and ended without an exception; `duration` is the run's seconds
+    (Laravel 13 added it)."""
+
     job: QueueJob
+    duration: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,17 @@ class QueueBusy:
     connection: str
     queue: str
     size: int
+
+
+@dataclass(frozen=True)
+class LongWaitDetected:
+    """The oldest pending job of a queue has waited `seconds`, longer than the queue's
+    threshold (Horizon's LongWaitDetected): fired once per episode, by one worker, until
+    the wait drops below the threshold again."""
+
+    connection: str
+    queue: str
+    seconds: float
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ class FailedJobs:
             self.manager.connection(name).publish_many(messages)
             if self.manager.status is not None:
                 requeued = [
-                    (m.lq.uuid, m.lq.display_name, m.queue, m.lq.batch_id, 0.0)
+                    (m.lq.uuid, m.lq.display_name, m.queue, m.lq.batch_id, 0.0, m.lq.tags)
                     for m in messages
                     if m.lq is not None
                 ]

@@ -81,6 +81,12 @@ class Queueable(FakeQueueAssertions):
         """A deadline after which the job is not retried; when set it replaces `tries`."""
         return None
 
+    def tags(self) -> list[str]:
+        """What the job is about, for filtering metrics, failed jobs and statuses (Horizon's
+        tags): by default `Class:id` for each attribute holding an object with an `id` or a
+        `pk` (a model, a dataclass with an id), and for each such object in a list."""
+        return model_tags(self)
+
     @classmethod
     def display_name(cls) -> str:
         """The job's name in messages, Flower and `lq failed` (its dotted path)."""
@@ -186,6 +192,28 @@ class Queueable(FakeQueueAssertions):
         else:
             job.__dict__.update(decoded)
         return job
+
+
+_PLAIN = (str, int, float, bool, type(None), dict, bytes)
+
+
+def model_tags(job: object) -> list[str]:
+    """`Class:id` for each model-like object among `job`'s public attributes (or in a list or
+    tuple of them); plain values are skipped at once, so a job with none costs a loop."""
+    tags: list[str] = []
+    for name, value in vars(job).items():
+        if name.startswith("_") or isinstance(value, _PLAIN):
+            continue
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if isinstance(item, _PLAIN):
+                break  # a list of plain values: none of it is a model
+            key = getattr(item, "pk", None)
+            if key is None:
+                key = getattr(item, "id", None)
+            if isinstance(key, (int, str)) and not isinstance(key, bool):
+                tags.append(f"{type(item).__name__}:{key}")
+    return tags
 
 
 def task_name(cls: type) -> str:

@@ -46,11 +46,16 @@ def normalize_backoff(value: object) -> list[int] | None:
     raise TypeError(f"backoff must be seconds or a list of seconds, got {value!r}")
 
 
-def header_for(job: Queueable | type[Queueable], job_id: str) -> LqHeader:
-    """The frozen settings of `job` (an instance, or a class for plain Celery sends)."""
+def header_for(
+    job: Queueable | type[Queueable], job_id: str, trace: dict[str, str] | None = None
+) -> LqHeader:
+    """The frozen settings of `job` (an instance, or a class for plain Celery sends), with
+    its tags and the trace context of its dispatch span."""
     backoff = getattr(job, "backoff", None)
     retry_until = None
+    tags = None
     if not isinstance(job, type):
+        tags = [str(tag) for tag in job.tags()] or None
         if callable(backoff):
             backoff = backoff()
         deadline = job.retry_until()
@@ -75,6 +80,8 @@ def header_for(job: Queueable | type[Queueable], job_id: str) -> LqHeader:
         chain_connection=chain.connection if chain else None,
         batch_id=None if isinstance(job, type) else job.options.batch_id,
         batch_progress=False if isinstance(job, type) else job.options.batch_progress,
+        tags=tags,
+        trace=trace or None,
     )
 
 
@@ -129,9 +136,15 @@ def job_from_link(link: dict[str, Any]) -> Queueable:
 
 
 def build_message(
-    job: Queueable, connection: str, queue: str, job_id: str, max_bytes: int = 0
+    job: Queueable,
+    connection: str,
+    queue: str,
+    job_id: str,
+    max_bytes: int = 0,
+    trace: dict[str, str] | None = None,
 ) -> JobMessage:
-    """The message of `job` under the uuid `job_id`; the job itself is left as it was.
+    """The message of `job` under the uuid `job_id`, carrying the `trace` context of its
+    dispatch span; the job itself is left as it was.
 
     Raises `JobEncodeError` or `JobTooLargeError` (see `encoded_state`).
     """
@@ -145,7 +158,7 @@ def build_message(
         kwargs=state,
         queue=queue,
         connection=connection,
-        headers={HEADER: header_for(job, job_id).to_dict()},
+        headers={HEADER: header_for(job, job_id, trace).to_dict()},
         options=options,
     )
 

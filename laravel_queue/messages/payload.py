@@ -65,6 +65,10 @@ class LqHeader:
     chain_connection: str | None = None
     batch_id: str | None = None
     batch_progress: bool = False
+    # When a delayed or released job became runnable (its wait is counted from then).
+    available_at: float | None = None
+    tags: list[str] | None = None
+    trace: dict[str, str] | None = None  # the dispatch span's context (W3C traceparent)
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch.
@@ -105,7 +109,12 @@ class LqHeader:
 
     def republished(self, **changes: Any) -> LqHeader:
         """The header of the same job published again (release, retry): a new `pushed_at`."""
-        return replace(self, pushed_at=time.time(), **changes)
+        return replace(self, pushed_at=time.time(), available_at=None, **changes)
+
+    @property
+    def runnable_since(self) -> float:
+        """When the job could first run: pushed, or due after its delay (its wait starts)."""
+        return self.available_at or self.pushed_at
 
 
 def _is_int(value: Any) -> bool:
@@ -155,6 +164,12 @@ _HEADER_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "chain_connection": (_or_none(_is_str), "a string or null"),
     "batch_id": (_or_none(_is_str), "a string or null"),
     "batch_progress": (_is_bool, "true or false"),
+    "available_at": (_or_none(_is_number), "a timestamp or null"),
+    "tags": (_or_none(_is_list_of(_is_str)), "a list of strings or null"),
+    "trace": (
+        _or_none(lambda value: isinstance(value, dict) and all(map(_is_str, value.values()))),
+        "an object of strings or null",
+    ),
 }
 
 

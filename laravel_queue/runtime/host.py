@@ -7,13 +7,14 @@ from typing import Protocol
 
 from laravel_queue.bus.host import BusHost
 from laravel_queue.jobs.options import WorkerOptions
+from laravel_queue.metrics.recorder import MetricsRecorder
 from laravel_queue.status.cancels import Cancels
 from laravel_queue.status.store import StatusStore
 
 
 class RunHost(BusHost, Protocol):
-    """The bus's needs, the worker's defaults for the job's settings, the jobs' statuses and
-    the cancelled jobs."""
+    """The bus's needs, the worker's defaults for the job's settings, the jobs' statuses,
+    the cancelled jobs and the metrics."""
 
     @property
     def worker_options(self) -> WorkerOptions: ...
@@ -23,3 +24,6 @@ class RunHost(BusHost, Protocol):
 
     @property
     def cancels(self) -> Cancels: ...
+
+    @property
+    def metrics(self) -> MetricsRecorder | None: ...

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from laravel_queue import events
+from laravel_queue import events, tracing
 from laravel_queue.bus.batch_outcomes import count_outcome
 from laravel_queue.bus.chain import continue_chain, invoke_chain_catch
 from laravel_queue.connections.base import Connection
@@ -124,6 +124,21 @@ class JobRun:
         if self._cancelled_before_it_ran():
             self._forget_counters_when_done()
             return
+        header = self.header
+        with tracing.running(
+            self.name,
+            self.job_id,
+            self.message.queue,
+            self.connection_name,
+            header.trace,
+            attempt=self.attempts,
+            batch_id=header.batch_id,
+        ):
+            self._run()
+        self._forget_counters_when_done()
+
+    def _run(self) -> None:
+        started = time.time()
         self.status.started(self.attempts)
         events.dispatch(events.JobProcessing(self.connection_name, self))
         exception_occurred = False
@@ -137,7 +152,8 @@ class JobRun:
                 self._ensure_next_job_in_chain_is_dispatched()  # failing to queue it retries
                 self._ensure_successful_batch_job_is_recorded()
                 self.status.succeeded()
-            events.dispatch(events.JobProcessed(self.connection_name, self))
+            duration = time.time() - started
+            events.dispatch(events.JobProcessed(self.connection_name, self, duration))
         except SoftTimeLimitExceeded:
             exception_occurred = True
             self._handle_timeout()
@@ -148,7 +164,25 @@ class JobRun:
             if self.instance is not None:
                 self.instance._lq_run = None
             events.dispatch(events.JobAttempted(self.connection_name, self, exception_occurred))
-        self._forget_counters_when_done()
+            self._count_in_metrics(started)
+
+    def _count_in_metrics(self, started: float) -> None:
+        """The run in the worker's metrics (and how it ended, on its span)."""
+        outcome = self.outcome
+        tracing.ended(outcome)
+        metrics = None if self.sync else self.manager.metrics
+        if metrics is None:
+            return
+        header = self.header
+        metrics.record(
+            self.connection_name,
+            self.message.queue,
+            self.name,
+            "failed" if self.failed else "released" if self.released else "processed",
+            time.time() - started,
+            max(started - header.runnable_since, 0.0),
+            header.tags or (),
+        )
 
     def _cancelled_before_it_ran(self) -> bool:
         """A job cancelled while it waited is acknowledged without running: no `failed()`,
@@ -215,6 +249,7 @@ class JobRun:
     def _handle_exception(self, exc: Exception) -> None:
         """Laravel: Worker::handleJobException."""
         self.status.raised(exc)
+        tracing.raised(exc)
         try:
             if not self.failed and (self._exception_is_final() or self.sync):
                 self.fail(exc)
@@ -242,6 +277,7 @@ class JobRun:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
         self.status.raised(exc)
+        tracing.raised(exc)
         if not self.failed and (self._exception_is_final() or self.header.fail_on_timeout):
             self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))

@@ -52,6 +52,7 @@ class RunStatus:
                 attempts=header.attempts,
                 batch_id=header.batch_id,
                 queued_at=header.pushed_at,
+                tags=header.tags,
             ),
             ResultMirror.of(app, header.uuid),
         )

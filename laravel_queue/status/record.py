@@ -62,6 +62,8 @@ class JobStatus:
     """`ExceptionClass: message` of the last exception, when the job raised one."""
     progress: Progress | None = None
     updated_at: float = 0.0
+    tags: list[str] | None = None
+    """The job's tags (`Job.tags()`), as dispatched."""
 
     @property
     def finished(self) -> bool:
@@ -98,6 +100,7 @@ def queued_json(
     batch_id: str | None,
     at: float,
     available_at: float | None,
+    tags: list[str] | None = None,
 ) -> str:
     """`JobStatus.to_json()` of a job just queued (`pending`, or `delayed` until
     `available_at`), made without the record: every dispatch writes one, so what a queue's
@@ -108,6 +111,8 @@ def queued_json(
     text = f'{shared},"id":{json.dumps(job_id)},"queued_at":{at!r},"updated_at":{at!r}'
     if available_at is not None:
         text += f',"available_at":{available_at!r}'
+    if tags:
+        text += f',"tags":{json.dumps(tags)}'
     return text + "}"
 
 

@@ -16,8 +16,8 @@ from laravel_queue.status.record import JobStatus, queued_json
 from laravel_queue.status.writer import LaterWrites
 
 PREFIX = "status:"
-Queued = tuple[str, str, str, str | None, float]
-"""A job just queued: `(job id, display name, queue, batch id, delay in seconds)`."""
+Queued = tuple[str, str, str, str | None, float, list[str] | None]
+"""A job just queued: `(job id, display name, queue, batch id, delay in seconds, tags)`."""
 RUNNING_AFTER_SECONDS = 0.25
 """A job is written as `processing` once it has run this long: a shorter one goes straight
 from `pending` to how it ended, with one write."""
@@ -95,8 +95,15 @@ def _queued_values(connection: str, jobs: list[Queued]) -> list[tuple[str, str]]
         (
             PREFIX + job_id,
             queued_json(
-                job_id, name, connection, queue, batch_id, now, now + delay if delay > 0 else None
+                job_id,
+                name,
+                connection,
+                queue,
+                batch_id,
+                now,
+                now + delay if delay > 0 else None,
+                tags,
             ),
         )
-        for job_id, name, queue, batch_id, delay in jobs
+        for job_id, name, queue, batch_id, delay, tags in jobs
     ]

@@ -209,3 +209,16 @@ def test_put_many_puts_or_adds_each_value_with_the_ttl(store: CacheStore) -> Non
     store.put_many([("set", "c", False)], ttl=0.05)
     time.sleep(0.1)
     assert store.get("set") is None
+
+
+def test_put_fields_writes_many_fields_of_a_hash(store: CacheStore) -> None:
+    store.put_fields("h", {"a": "1", "b": "2"}, ttl=60)
+    store.put_fields("h", {"b": "3"}, ttl=60)
+    assert store.fields("h") == {"a": "1", "b": "3"}
+    assert store.fields_of(["h", "none"]) == [{"a": "1", "b": "3"}, {}]
+
+
+def test_increment_fields_adds_to_counters_read_as_fields(store: CacheStore) -> None:
+    store.increment_fields("totals", {"x": 2, "y": 5})
+    store.increment_fields("totals", {"x": 3})
+    assert {k: int(v) for k, v in store.fields("totals").items()} == {"x": 5, "y": 5}
