@@ -27,6 +27,25 @@ def to_seconds(value: Delay | None) -> float:
     return max(0.0, seconds)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | Delay) -> float:
+    """Seconds in `"90s"`, `"15m"`, `"1h"`, `"2d"` or a plain number of seconds (what a
+    command line's `--since` takes), or in any `Delay`; `ValueError` names what it takes."""
+    if not isinstance(text, str):
+        return to_seconds(text)
+    cleaned = text.strip().lower()
+    unit = _UNITS.get(cleaned[-1:])
+    number = cleaned[:-1] if unit is not None else cleaned
+    try:
+        return max(0.0, float(number) * (unit or 1))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a duration: give seconds or a number with s, m, h or d (15m, 1h)"
+        ) from None
+
+
 def to_timestamp(moment: datetime) -> float:
     """Unix time of `moment`; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:

@@ -49,3 +49,37 @@ if "LQ_TEST_HOLD_WHILE" in os.environ:  # a Looping listener: hold the worker wh
     from laravel_queue import Queue
 
     Queue.looping(lambda event: False if Path(os.environ["LQ_TEST_HOLD_WHILE"]).exists() else None)
+
+if "LQ_TEST_OTEL_SPANS" in os.environ:  # every finished span, one JSON line each, to a file
+    import json
+    from collections.abc import Sequence
+
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        SimpleSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class _FileExporter(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            with open(os.environ["LQ_TEST_OTEL_SPANS"], "a") as out:
+                for span in spans:
+                    out.write(json.dumps(json.loads(span.to_json())) + "\n")
+            return SpanExportResult.SUCCESS
+
+    _provider = TracerProvider()
+    _provider.add_span_processor(SimpleSpanProcessor(_FileExporter()))
+    trace.set_tracer_provider(_provider)
+
+if "LQ_TEST_WAIT_THRESHOLD" in os.environ:  # LongWaitDetected, written where the test reads it
+    from laravel_queue import Queue, events
+
+    manager.wait_thresholds["default"] = float(os.environ["LQ_TEST_WAIT_THRESHOLD"])
+
+    def _note_long_wait(event: events.LongWaitDetected) -> None:
+        with open(os.environ["LQ_TEST_LONG_WAITS"], "a") as out:
+            out.write(f"{event.connection} {event.queue} {event.seconds:.1f}\n")
+
+    Queue.listen(events.LongWaitDetected, _note_long_wait)

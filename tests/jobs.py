@@ -708,3 +708,42 @@ class SavesItsPlace(Traced):
         thread = threading.current_thread().name
         note(self.trace, f"{self.name} interrupted={reason} pid={os.getpid()} thread={thread}")
         self.reason = reason
+
+
+class SleepsFor(Job):
+    """Sleeps a given time: a known run-time distribution for the metrics."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def handle(self) -> None:
+        time.sleep(self.seconds)
+
+
+@dataclass
+class Customer:
+    id: int
+    name: str
+
+
+class ChargesCustomer(Job):
+    """Tagged by default from the model-like object it carries (`Customer:<id>`)."""
+
+    def __init__(self, customer: Customer, fail: bool = False) -> None:
+        self.customer = customer
+        self.fail = fail
+
+    def handle(self) -> None:
+        if self.fail:
+            raise RuntimeError(f"card of customer {self.customer.id} declined")
+
+
+class TaggedByHand(Job):
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def tags(self) -> list[str]:
+        return [f"region:{self.region}", "billing"]
+
+    def handle(self) -> None:
+        pass

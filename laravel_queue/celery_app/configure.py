@@ -44,6 +44,7 @@ CONSUMER_STEPS = (
     "laravel_queue.worker.stop:StopConditions",
     "laravel_queue.worker.interruptions:InterruptionPolling",
     "laravel_queue.worker.heartbeat:WorkerHeartbeat",
+    "laravel_queue.worker.waits:WaitMonitor",
 )
 
 

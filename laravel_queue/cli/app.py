@@ -124,6 +124,10 @@ COMMAND_MODULES = {
     **dict.fromkeys(["workers", "workers:prune", "workers:scale"], "workers"),
     **dict.fromkeys(["spool", "spool:retry"], "spool"),
     **dict.fromkeys(["job:status", "job:cancel"], "jobs"),
+    **dict.fromkeys(
+        ["stats", "stats:watch", "tags:monitor", "tags:unmonitor", "tags:monitored"], "stats"
+    ),
+    "metrics:serve": "metrics",
 }
 
 

@@ -66,6 +66,7 @@ def summary_row(job: FailedJob) -> dict[str, Any]:
         "job": job.name,
         "exception": job.summary,
         "failed_at": job.failed_at.isoformat(sep=" ", timespec="seconds"),
+        "tags": job.tags,
     }
 
 
@@ -73,14 +74,20 @@ def summary_row(job: FailedJob) -> dict[str, Any]:
 @click.option("--queue", help="Only this queue.")
 @click.option("--connection", help="Only this connection.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--tag", help="Only the jobs dispatched with this tag (e.g. User:42).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line).")
 @click.pass_obj
 def list_failed(
-    ctx: Context, queue: str | None, connection: str | None, limit: int | None, as_json: bool
+    ctx: Context,
+    queue: str | None,
+    connection: str | None,
+    limit: int | None,
+    tag: str | None,
+    as_json: bool,
 ) -> None:
     """List failed jobs, newest first (Laravel: queue:failed)."""
     with failed_jobs(ctx) as store:
-        rows = store.iterate(queue=queue, connection=connection, limit=limit)
+        rows = store.iterate(queue=queue, connection=connection, limit=limit, tag=tag)
         if as_json:
             for job in rows:  # streamed: any number of rows in constant memory
                 click.echo(json.dumps(summary_row(job)))
@@ -110,6 +117,8 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
     table = Table.grid(padding=(0, 2))
     for label in ("id", "uuid", "connection", "queue", "job", "failed_at"):
         table.add_row(f"[bold]{label}[/bold]", escape(str(details[label])))
+    if job.tags:
+        table.add_row("[bold]tags[/bold]", escape(", ".join(job.tags)))
     header = job.headers.get(HEADER)
     if isinstance(header, dict):  # as the job ended (the message shows the same, below)
         tries = header.get("max_tries")

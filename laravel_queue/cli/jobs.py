@@ -85,6 +85,7 @@ def _table(status: JobStatus) -> Table:
         ("Started at", _time(status.started_at)),
         ("Finished at", _time(status.finished_at)),
         ("Exception", status.exception),
+        ("Tags", ", ".join(status.tags or [])),
     ]
     if status.progress is not None:
         progress = status.progress

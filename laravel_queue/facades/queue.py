@@ -9,9 +9,10 @@ from laravel_queue import events
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.connections.base import Connection
 from laravel_queue.dispatchable import Job
-from laravel_queue.durations import Delay
+from laravel_queue.durations import Delay, parse_duration
 from laravel_queue.manager import current_manager
 from laravel_queue.messages.inspected import InspectedJob
+from laravel_queue.metrics.report import MetricsReport, build_report
 from laravel_queue.status.cancels import cancel_job
 from laravel_queue.status.record import JobStatus
 from laravel_queue.testing.matching import Expected, Predicate
@@ -98,6 +99,47 @@ class Queue:
         `job_id` is not a job id."""
         manager = current_manager()
         return cancel_job(manager.cancels, manager.status, job_id, terminate=terminate)
+
+    @staticmethod
+    def metrics(
+        since: str | Delay = "1h",
+        *,
+        queue: str | None = None,
+        job: str | None = None,
+        tag: str | None = None,
+        connection: str | None = None,
+    ) -> MetricsReport:
+        """What the workers ran over the last `since` (`"15m"`, `"1h"`, seconds, a
+        timedelta), by job class and by queue: runs by outcome, throughput, run-time and wait
+        percentiles (Horizon's metrics; `lq stats` prints the same). `tag` reads the series
+        of a monitored tag (`Queue.monitor`)."""
+        return build_report(
+            current_manager().metrics_store,
+            parse_duration(since),
+            queue=queue,
+            job=job,
+            tag=tag,
+            connection=connection,
+        )
+
+    @staticmethod
+    def monitor(*tags: str) -> None:
+        """Keep metrics of the jobs with these tags apart (Horizon's monitored tags); the
+        workers start within five seconds. Only monitored tags get series of their own, so
+        tags made of ids cost nothing until someone wants to watch one."""
+        store = current_manager().metrics_store
+        for tag in tags:
+            store.monitor(tag)
+
+    @staticmethod
+    def stop_monitoring(*tags: str) -> None:
+        store = current_manager().metrics_store
+        for tag in tags:
+            store.stop_monitoring(tag)
+
+    @staticmethod
+    def monitored_tags() -> set[str]:
+        return current_manager().metrics_store.monitored()
 
     @staticmethod
     def size(queue: str | None = None) -> int:

@@ -128,15 +128,28 @@ class FailedJobs:
     # -- reading and deleting (Laravel: queue:failed, queue:forget, queue:flush, prune) -------
 
     def all(
-        self, queue: str | None = None, connection: str | None = None, limit: int | None = None
+        self,
+        queue: str | None = None,
+        connection: str | None = None,
+        limit: int | None = None,
+        tag: str | None = None,
     ) -> list[FailedJob]:
         """Newest first; for many rows prefer `iterate`, which reads in chunks."""
-        return list(self.iterate(queue=queue, connection=connection, limit=limit))
+        return list(self.iterate(queue=queue, connection=connection, limit=limit, tag=tag))
 
     def iterate(
-        self, queue: str | None = None, connection: str | None = None, limit: int | None = None
+        self,
+        queue: str | None = None,
+        connection: str | None = None,
+        limit: int | None = None,
+        tag: str | None = None,
     ) -> Iterator[FailedJob]:
-        return self.repository.iterate(queue=queue, connection=connection, limit=limit)
+        """Newest first; with `tag`, only the jobs dispatched with that tag (read from each
+        row's message, chunk by chunk, as Horizon finds failed jobs by tag)."""
+        if tag is None:
+            return self.repository.iterate(queue=queue, connection=connection, limit=limit)
+        rows = self.repository.iterate(queue=queue, connection=connection)
+        return islice((job for job in rows if tag in job.tags), limit)
 
     def find(self, id_or_uuid: int | str) -> FailedJob | None:
         """By the row's id or the job's uuid."""

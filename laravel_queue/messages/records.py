@@ -89,6 +89,13 @@ class FailedJob:
         return str(display or self.payload.get("task") or "?")
 
     @property
+    def tags(self) -> list[str]:
+        """The job's tags as dispatched (none for a row that carries none)."""
+        lq = self.headers.get(HEADER)
+        tags = lq.get("tags") if isinstance(lq, dict) else None
+        return [str(tag) for tag in tags] if isinstance(tags, list) else []
+
+    @property
     def summary(self) -> str:
         """The exception's last line, e.g. `ValueError: card declined`."""
         lines = self.exception.strip().splitlines()
