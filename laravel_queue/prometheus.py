@@ -170,11 +170,15 @@ def _sizes(connection: Connection, queue: str) -> dict[str, float]:
         except Exception as exc:
             logger.debug("no %s for %s:%s: %r", name, connection.name, queue, exc)
             continue
-        if value is not None and name == "oldest_pending_age_seconds":
-            value = max(0.0, time.time() - value)
+        if name == "oldest_pending_age_seconds":  # 0 for a queue with nothing waiting
+            value = 0.0 if found.get("pending_jobs") == 0 else _age(value)
         if value is not None:
             found[name] = value
     return found
+
+
+def _age(pushed_at: float | None) -> float | None:
+    return None if pushed_at is None else max(0.0, time.time() - pushed_at)
 
 
 def registry(manager: QueueManager | None = None, **options: Any) -> CollectorRegistry:

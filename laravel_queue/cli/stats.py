@@ -42,9 +42,10 @@ def _table(title: str, rows: tuple[Figures, ...], minutes: int) -> Table:
     for name in ("/min", "Fail", "p50", "p95", "p99", "Wait95"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column(f"Runs/{minutes}m" if minutes < 120 else "Runs", no_wrap=True)
+    names = _short_names([f.name for f in rows])
     for f in rows:
         table.add_row(
-            f.name,
+            names[f.name],
             f"{f.throughput:.1f}",
             f"{f.failure_rate:.0%}" if f.failed else "0",
             _seconds(f.runtime.p50),
@@ -54,6 +55,16 @@ def _table(title: str, rows: tuple[Figures, ...], minutes: int) -> Table:
             sparkline(f.per_minute),
         )
     return table
+
+
+def _short_names(names: list[str]) -> dict[str, str]:
+    """Each dotted class name as its last part where no other row shares it: an 80-column
+    terminal then fits the row on one line (`--json` and `--class` keep the whole name)."""
+    last = [name.rpartition(".")[2] for name in names]
+    return {
+        name: short if last.count(short) == 1 else name
+        for name, short in zip(names, last, strict=True)
+    }
 
 
 def render(report: MetricsReport) -> Group:

@@ -109,3 +109,14 @@ def test_the_new_events_are_signals_too(sqlite_manager: QueueManager) -> None:
     assert {signals.looping, signals.queue_busy, signals.batch_finished} <= set(
         signals.by_event.values()
     )
+
+
+def test_job_processed_carries_how_long_the_run_took(sqlite_manager: QueueManager) -> None:
+    seen: list[events.JobProcessed] = []
+    Queue.listen(events.JobProcessed, seen.append)
+    try:
+        jobs.SleepsFor(0.2).dispatch_sync()
+    finally:
+        events.listeners.forget(events.JobProcessed, seen.append)
+    (event,) = seen
+    assert 0.2 <= event.duration < 1.0

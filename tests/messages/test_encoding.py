@@ -97,3 +97,18 @@ def test_an_enum_of_a_module_not_loaded_is_refused_not_imported() -> None:
 def test_a_tag_naming_a_non_enum_class_is_refused() -> None:
     with pytest.raises(JobDecodeError, match="does not name a usable class"):
         decode_value({"__lq__": ["enum", "builtins:dict", "v"]})
+
+
+def test_a_job_is_tagged_by_the_model_like_objects_it_carries() -> None:
+    from laravel_queue.jobs.queueable import model_tags
+
+    from ..jobs import ChargesCustomer, Customer
+
+    class Order:
+        pk = 12
+
+    job = ChargesCustomer(Customer(7, "Ada"))
+    assert job.tags() == ["Customer:7"]
+    job.orders = [Order(), Order()]  # type: ignore[attr-defined]
+    job.ids = [1, 2, 3]  # type: ignore[attr-defined]
+    assert model_tags(job) == ["Customer:7", "Order:12", "Order:12"]
