@@ -23,6 +23,8 @@ manager = QueueManager(
     database_url=os.environ.get("LQ_BENCH_DATABASE"),
     # bench/status.py compares tracking on (the default) and off
     status_ttl=float(os.environ.get("LQ_BENCH_STATUS_TTL", 24 * 3600)),
+    # bench/metrics.py compares metrics on (the default) and off
+    metrics_window=float(os.environ.get("LQ_BENCH_METRICS_WINDOW", 24 * 3600)),
 )
 
 

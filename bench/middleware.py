@@ -10,7 +10,8 @@ private redis-servers (the jobs count on another), and a further drain of 1,000 
 runs under the cache's MONITOR to count the round trips each job costs (commands a Lua
 script runs inside the server are left out: they cost none). Targets: guarded/plain drain >=
 0.7x; cache round trips per job 3 (RateLimited's check-and-count, the lock's take and its
-release). Job status tracking is off on both sides (its cost is `bench/status.py`'s).
+release). Job status tracking and metrics are off on both sides (their costs are
+`bench/status.py`'s and `bench/metrics.py`'s).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bench.servers import use_private, use_private_broker  # noqa: E402
 use_private_broker()
 use_private("LQ_BENCH_STORE")
 os.environ["LQ_BENCH_STATUS_TTL"] = "0"  # here and in the workers started: status.py's concern
+os.environ["LQ_BENCH_METRICS_WINDOW"] = "0"  # and metrics.py's
 
 from bench.apps import CountedJob, GuardedJob  # noqa: E402
 from bench.harness import timed_run, warm_worker  # noqa: E402

@@ -21,9 +21,12 @@ import weakref
 from collections.abc import Iterable
 
 from laravel_queue.metrics.series import Outcome, Series, Tally
-from laravel_queue.metrics.store import MetricsStore, Total
+from laravel_queue.metrics.store import MEASURES, MetricsStore, Total
 
 logger = logging.getLogger("laravel_queue")
+
+_INDEX = {measure: i for i, measure in enumerate(MEASURES)}
+_RUNTIME, _WAIT = _INDEX["runtime_us"], _INDEX["wait_us"]
 
 FLUSH_SECONDS = 1.0
 TAGS_REFRESH_SECONDS = 5.0
@@ -38,7 +41,9 @@ class MetricsRecorder:
         self._lock = threading.Lock()
         self._tallies: dict[tuple[int, Series], Tally] = {}
         self._changed: set[tuple[int, Series]] = set()
-        self._totals: dict[Total, int] = {}
+        self._series: dict[tuple[str, str, str], Series] = {}
+        # Each series' increments of the totals since the last write, by `MEASURES` index.
+        self._totals: dict[Series, list[int]] = {}
         self._monitored: frozenset[str] = frozenset()
         self._tags_read_at = float("-inf")
         self._pid = 0
@@ -65,24 +70,26 @@ class MetricsRecorder:
     ) -> None:
         """One run that ended with `outcome`, after `runtime` seconds, `wait` seconds after
         the job became available; also in the series of each of its `tags` that is monitored."""
-        series = Series(connection, queue, job)
+        names = (connection, queue, job)
         minute = int(time.time() // 60)
         with self._lock:
             if self._pid != os.getpid():
                 self._start()
+            series = self._series.get(names)
+            if series is None:
+                series = self._series[names] = Series(connection, queue, job)
             self._tally(minute, series).record(outcome, runtime, wait)
-            for tag in self._monitored.intersection(tags):
-                self._tally(minute, Series(connection, queue, job, tag)).record(
-                    outcome, runtime, wait
-                )
-            totals = self._totals
-            for measure, amount in (
-                (outcome, 1),
-                ("runtime_us", round(runtime * 1e6)),
-                ("wait_us", round(wait * 1e6)),
-            ):
-                key = Total(measure, series)
-                totals[key] = totals.get(key, 0) + amount
+            if self._monitored:
+                for tag in self._monitored.intersection(tags):
+                    self._tally(minute, Series(connection, queue, job, tag)).record(
+                        outcome, runtime, wait
+                    )
+            totals = self._totals.get(series)
+            if totals is None:
+                totals = self._totals[series] = [0] * len(MEASURES)
+            totals[_INDEX[outcome]] += 1
+            totals[_RUNTIME] += round(runtime * 1e6)
+            totals[_WAIT] += round(wait * 1e6)
 
     def _tally(self, minute: int, series: Series) -> Tally:
         key = (minute, series)
@@ -120,7 +127,12 @@ class MetricsRecorder:
             for minute, series in self._changed:
                 tally = self._tallies[(minute, series)]
                 minutes.setdefault(minute, {})[series.field(self._process)] = tally.to_json()
-            totals, self._totals = self._totals, {}
+            totals = {
+                Total(measure, series): amounts[i]
+                for series, amounts in self._totals.items()
+                for i, measure in enumerate(MEASURES)
+            }
+            self._totals = {}
             self._changed = set()
             for key in [key for key in self._tallies if key[0] < minute_now - KEEP_MINUTES]:
                 del self._tallies[key]

@@ -13,7 +13,7 @@ from .support import run_lq
 
 def _ran(manager: QueueManager) -> None:
     recorder = MetricsRecorder(manager.metrics_store)
-    for i in range(20):
+    for _ in range(20):
         recorder.record("default", "mail", "shop.jobs.SendWelcomeEmail", "processed", 0.05, 1.5)
     recorder.record("default", "mail", "shop.jobs.SendWelcomeEmail", "failed", 0.5, 2.0)
     recorder.record("default", "reports", "shop.jobs.BuildMonthlyReport", "released", 3.0, 0.1)
