@@ -57,8 +57,8 @@ class JobProcessing(Event):
 
 @dataclass(frozen=True)
 class JobProcessed(Event):
-    """The job ran and ended without an exception; `duration` is the run's seconds
-    (Laravel 13 added it)."""
+    """The job ran and ended without an exception; `duration` is how long the run took, in
+    seconds from just before `JobProcessing`."""
 
     job: QueueJob
     duration: float = 0.0
