@@ -57,9 +57,6 @@ SQLITE_FILE = "laravel_queue.sqlite"
 STATUS_TTL_SECONDS = 24 * 3600.0
 # How long the metrics of each minute are kept (Horizon trims its metrics after a day too).
 METRICS_WINDOW_SECONDS = 24 * 3600.0
-# The longest a queue's oldest pending job may wait before `LongWaitDetected` (Horizon's
-# default), for every queue not named in `wait_thresholds`.
-WAIT_THRESHOLD_SECONDS = 60.0
 
 logger = logging.getLogger("laravel_queue")
 
@@ -329,13 +326,6 @@ class QueueManager:
         """What this process's runs add to the metrics; None when `metrics_window` is 0 or
         None (metrics off)."""
         return MetricsRecorder(self.metrics_store) if self.metrics_window > 0 else None
-
-    def wait_threshold(self, connection: str, queue: str) -> float:
-        """Seconds the oldest pending job of `queue` may wait before `LongWaitDetected`:
-        `wait_thresholds["connection:queue"]`, else `["queue"]`, else 60; 0 never fires."""
-        thresholds = self.wait_thresholds
-        found = thresholds.get(f"{connection}:{queue}", thresholds.get(queue))
-        return WAIT_THRESHOLD_SECONDS if found is None else float(found)
 
     @cached_property
     def cancels(self) -> Cancels:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import click
+from prometheus_client import start_http_server
 
 from laravel_queue.cli.app import Context, cli
+from laravel_queue.prometheus import registry
 
 
 @cli.command("metrics:serve")
@@ -21,10 +23,6 @@ from laravel_queue.cli.app import Context, cli
 @click.pass_obj
 def metrics_serve(ctx: Context, host: str, port: int, queues: tuple[str, ...]) -> None:
     """Serve the queue metrics for Prometheus at http://HOST:PORT/metrics until Ctrl-C."""
-    from prometheus_client import start_http_server
-
-    from laravel_queue.prometheus import registry
-
     try:
         server, _ = start_http_server(port, host, registry(ctx.manager, queues=queues))
     except OSError as exc:

@@ -123,8 +123,9 @@ class MetricsRecorder:
         with self._lock:
             if not (self._changed or self._totals):
                 return
+            changed, self._changed = self._changed, set()
             minutes: dict[int, dict[str, str]] = {}
-            for minute, series in self._changed:
+            for minute, series in changed:
                 tally = self._tallies[(minute, series)]
                 minutes.setdefault(minute, {})[series.field(self._process)] = tally.to_json()
             totals = {
@@ -133,19 +134,13 @@ class MetricsRecorder:
                 for i, measure in enumerate(MEASURES)
             }
             self._totals = {}
-            self._changed = set()
             for key in [key for key in self._tallies if key[0] < minute_now - KEEP_MINUTES]:
                 del self._tallies[key]
         try:
             self.store.write(minutes, totals)
         except Exception as exc:  # metrics are worth less than a job: never raise
             with self._lock:  # written whole next time, if their minute is still kept
-                self._changed.update(
-                    (minute, Series.from_field(field))
-                    for minute, values in minutes.items()
-                    for field in values
-                    if (minute, Series.from_field(field)) in self._tallies
-                )
+                self._changed.update(key for key in changed if key in self._tallies)
             if not self._failing:
                 self._failing = True
                 logger.warning("metrics not written (they are retried each second): %r", exc)

@@ -20,6 +20,8 @@ from laravel_queue.worker.mover import consumed_queues
 from laravel_queue.worker.steps import RepeatingStep
 
 CHECK_SECONDS = 5.0
+WAIT_THRESHOLD_SECONDS = 60.0
+"""Horizon's default, for every queue not named in `wait_thresholds`."""
 EPISODE_TTL_SECONDS = 24 * 3600.0
 """An episode nobody sees end (every worker stopped) is forgotten after a day."""
 
@@ -45,7 +47,7 @@ class WaitMonitor(RepeatingStep):
         connection = manager.connection_for_app(c.app)
         now = time.time()
         for queue in self.queues:
-            threshold = manager.wait_threshold(connection.name, queue)
+            threshold = wait_threshold(manager.wait_thresholds, connection.name, queue)
             if threshold <= 0:
                 continue
             oldest = connection.oldest_pending_at(queue)
@@ -55,3 +57,10 @@ class WaitMonitor(RepeatingStep):
                 manager.cache.forget(episode)
             elif manager.cache.add(episode, str(now), EPISODE_TTL_SECONDS):
                 events.dispatch(events.LongWaitDetected(connection.name, queue, waited))
+
+
+def wait_threshold(thresholds: dict[str, float], connection: str, queue: str) -> float:
+    """Seconds the oldest pending job of `queue` may wait: `thresholds["connection:queue"]`,
+    else `thresholds["queue"]`, else 60; 0 turns the check off."""
+    found = thresholds.get(f"{connection}:{queue}", thresholds.get(queue))
+    return WAIT_THRESHOLD_SECONDS if found is None else float(found)
