@@ -21,13 +21,15 @@ from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.serialization import build_message
 from laravel_queue.messages.inspected import InspectedJob
-from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.payload import HEADER, JobMessage
 from laravel_queue.status.store import StatusStore
 
 
 def _tags(message: JobMessage) -> list[str] | None:
-    header = message.lq
-    return header.tags if header is not None else None
+    """The tags the message was built with (read from its header as built: parsing the
+    whole header again would cost a bulk dispatch more than the status it writes)."""
+    tags: list[str] | None = message.headers[HEADER].get("tags")
+    return tags
 
 
 class PushRecorder(Protocol):
@@ -124,10 +126,15 @@ class Connection(ABC):
             events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
 
     def _message(
-        self, job: Queueable, queue: str, job_id: str, trace: dict[str, str] | None = None
+        self, job: Queueable, queue: str, job_id: str | None, trace: dict[str, str] | None = None
     ) -> JobMessage:
         message = build_message(
-            job, self.name, queue, job_id, self.manager.max_payload_bytes, trace
+            job,
+            self.name,
+            queue,
+            job_id or str(uuid.uuid4()),
+            self.manager.max_payload_bytes,
+            trace,
         )
         job._lq_uuid = message.id
         return message

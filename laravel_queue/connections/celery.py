@@ -47,7 +47,7 @@ class CeleryConnection(Connection):
         return str(self.app.conf.broker_url or "")
 
     def _message(
-        self, job: Queueable, queue: str, job_id: str, trace: dict[str, str] | None = None
+        self, job: Queueable, queue: str, job_id: str | None, trace: dict[str, str] | None = None
     ) -> JobMessage:
         cls = type(job)
         if cls.__module__ == "__main__":

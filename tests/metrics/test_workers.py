@@ -127,7 +127,7 @@ def test_long_wait_detected_fires_once_while_a_queue_backs_up(
     jobs.Sleepy(str(tmp_path / "trace"), 8).dispatch()
     for _ in range(2):
         jobs.TaggedByHand("eu").dispatch()
-    with lq_running("--app", "tests.apps", "work", "--pool", "solo", env=env):
+    with lq_running("--app", "tests.apps", "work", "--concurrency", "1", env=env):
         wait_until(lambda: Queue.metrics("5m").total.runs >= 3, timeout=30, every=0.5)
         time.sleep(6)  # a check after the queue drained ends the episode without firing
     lines = waits.read_text().splitlines()
