@@ -57,6 +57,7 @@ class MetricsRecorder:
     def _forget_parent(self) -> None:
         self._lock = threading.Lock()
         self._tallies, self._changed, self._totals = {}, set(), {}
+        self._tags_read_at = float("-inf")
 
     def record(
         self,
@@ -103,8 +104,6 @@ class MetricsRecorder:
         self._pid = os.getpid()
         # A process id is reused; a token keeps a restarted process off a dead one's fields.
         self._process = f"{socket.gethostname()}:{self._pid}:{secrets.token_hex(3)}"
-        self._tags_read_at = float("-inf")
-        self._refresh_tags()  # the first runs of a process count their monitored tags too
         threading.Thread(target=self._run, name="lq-metrics", daemon=True).start()
         if not self._exit_hook:
             self._exit_hook = True
@@ -112,6 +111,7 @@ class MetricsRecorder:
 
     def _run(self) -> None:
         pid = self._pid
+        self._refresh_tags()  # here, not in the job's thread: a store that hangs holds no job
         while pid == os.getpid():
             time.sleep(FLUSH_SECONDS)
             self.flush()

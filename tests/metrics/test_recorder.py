@@ -66,6 +66,7 @@ def test_only_monitored_tags_get_series_of_their_own() -> None:
     store = _store()
     store.monitor("User:7")
     recorder = MetricsRecorder(store)
+    recorder.flush()  # reads the monitored tags (the writing thread does, once started)
     recorder.record("default", "q", "J", "processed", 0.01, 0.0, ["User:7", "Order:1"])
     recorder.record("default", "q", "J", "processed", 0.01, 0.0, ["User:8"])
     recorder.flush()
