@@ -71,8 +71,14 @@ class LqHeader:
     trace: dict[str, str] | None = None  # the dispatch span's context (W3C traceparent)
 
     def to_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch.
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch. The
+        # fields most jobs leave empty are left out (a message read back gets the default).
+        data = {name: getattr(self, name) for name in _ALWAYS}
+        for name in _WHEN_SET:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> LqHeader:
@@ -115,6 +121,10 @@ class LqHeader:
     def runnable_since(self) -> float:
         """When the job could first run: pushed, or due after its delay (its wait starts)."""
         return self.available_at or self.pushed_at
+
+
+_WHEN_SET = ("available_at", "tags", "trace")
+_ALWAYS = tuple(name for name in LqHeader.__dataclass_fields__ if name not in _WHEN_SET)
 
 
 def _is_int(value: Any) -> bool:

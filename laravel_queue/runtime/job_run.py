@@ -90,6 +90,7 @@ class JobRun:
         # The middleware running now (a one-item list), so a release can say who made it.
         self.in_middleware: list[object] | None = None
         self.released = self.failed = self.deleted = self.is_cancelled = False
+        self.span: tracing.Span | None = None  # the run's OpenTelemetry span, when tracing
         self.status = RunStatus.of(
             None if sync else manager.status,
             connection.name,
@@ -133,7 +134,8 @@ class JobRun:
             header.trace,
             attempt=self.attempts,
             batch_id=header.batch_id,
-        ):
+        ) as span:
+            self.span = span
             self._run()
         self._forget_counters_when_done()
 
@@ -168,8 +170,7 @@ class JobRun:
 
     def _count_in_metrics(self, started: float) -> None:
         """The run in the worker's metrics (and how it ended, on its span)."""
-        outcome = self.outcome
-        tracing.ended(outcome)
+        tracing.ended(self.span, self.outcome)
         metrics = None if self.sync else self.manager.metrics
         if metrics is None:
             return
@@ -249,7 +250,7 @@ class JobRun:
     def _handle_exception(self, exc: Exception) -> None:
         """Laravel: Worker::handleJobException."""
         self.status.raised(exc)
-        tracing.raised(exc)
+        tracing.raised(self.span, exc)
         try:
             if not self.failed and (self._exception_is_final() or self.sync):
                 self.fail(exc)
@@ -277,7 +278,7 @@ class JobRun:
         """Laravel's timeout handler, minus killing the worker (Celery recovers the child)."""
         exc = TimeoutExceededError(f"{self.name} has timed out after {self.timeout}s")
         self.status.raised(exc)
-        tracing.raised(exc)
+        tracing.raised(self.span, exc)
         if not self.failed and (self._exception_is_final() or self.header.fail_on_timeout):
             self.fail(exc)
         events.dispatch(events.JobTimedOut(self.connection_name, self))
