@@ -119,6 +119,7 @@ def redis_manager(redis_urls: ServiceUrls, lq_home: Path) -> Iterator[QueueManag
     app.conf.broker_transport_options = {"visibility_timeout": 30}
     manager = QueueManager(app, cache_url=redis_urls.cache)
     yield manager
+    manager.before_exit()  # its last second of metrics now, not into the next test's store
     manager.cache.close()
 
 
@@ -132,6 +133,7 @@ def rabbit_manager(amqp_url: str, redis_urls: ServiceUrls, lq_home: Path) -> Ite
     manager = QueueManager(app, cache_url=redis_urls.cache)
     _purge(amqp_url)  # RabbitMQ keeps what an interrupted run left in its queues
     yield manager
+    manager.before_exit()
     _purge(amqp_url)
 
 
