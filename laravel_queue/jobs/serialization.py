@@ -152,15 +152,16 @@ def build_message(
     options: dict[str, Any] = {}
     if job.options.batch_id:  # Celery's group fields: Flower shows a batch as a group
         options = {"group_id": job.options.batch_id, "group_index": job.options.batch_index}
+    header = header_for(job, job_id, trace)
     return JobMessage(
         task=task_name(type(job)),
         id=job_id,
         kwargs=state,
         queue=queue,
         connection=connection,
-        headers={HEADER: header_for(job, job_id, trace).to_dict()},
+        headers={HEADER: header.to_dict()},
         options=options,
-    )
+    ).knowing(header)
 
 
 def link_for(item: ChainItem) -> dict[str, Any]:

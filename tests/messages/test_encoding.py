@@ -112,3 +112,17 @@ def test_a_job_is_tagged_by_the_model_like_objects_it_carries() -> None:
     job.orders = [Order(), Order()]  # type: ignore[attr-defined]
     job.ids = [1, 2, 3]  # type: ignore[attr-defined]
     assert model_tags(job) == ["Customer:7", "Order:12", "Order:12"]
+
+
+def test_a_message_built_here_knows_its_header_as_parsing_it_back_would() -> None:
+    from laravel_queue.jobs.serialization import build_message
+    from laravel_queue.messages.payload import HEADER, LqHeader
+
+    from ..jobs import ChargesCustomer, Customer
+
+    message = build_message(ChargesCustomer(Customer(7, "Ada")), "default", "q", "id-1")
+    assert message.lq == LqHeader.from_dict(message.headers[HEADER])
+    assert message.lq is not None and message.lq.tags == ["Customer:7"]
+    released = message.with_lq(message.lq.republished(attempts=2))
+    assert released.lq == LqHeader.from_dict(released.headers[HEADER])
+    assert released.lq is not None and released.lq.attempts == 2
