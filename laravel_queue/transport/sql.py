@@ -110,14 +110,35 @@ class Fetch:
         self.times = times
         self.held: dict[str, tuple[int, str, bytes]] = {}  # tag -> (row id, queue, raw)
         self._take = self._take_statement()
+        self._takers: set[int] = set()  # ids of the open channels that take from here
         self._beating = False
+        self._lock = threading.Lock()
 
-    def _start_beating(self) -> None:
-        """The heartbeat thread starts with the first take: a process that only publishes
-        or counts (a web app asking `Queue.size()`) holds nothing and runs no thread."""
-        if not self._beating:
-            self._beating = True
-            threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+    def joined(self, channel: object) -> None:
+        """The heartbeat thread starts with a channel's first take: a process that only
+        publishes or counts (a web app asking `Queue.size()`) holds nothing and runs no
+        thread."""
+        with self._lock:
+            self._takers.add(id(channel))
+            if not self._beating:
+                self._beating = True
+                threading.Thread(target=self._run, name="lq-fetch-heartbeat", daemon=True).start()
+
+    def left(self, channel: object) -> None:
+        """A closed channel; once none takes and nothing is held, the thread ends (a worker
+        run inside a longer-lived process must not leave it stamping a database forever)."""
+        with self._lock:
+            self._takers.discard(id(channel))
+
+    @property
+    def beating(self) -> bool:
+        """Whether the heartbeat thread runs."""
+        return self._beating
+
+    def _still_needed(self) -> bool:
+        with self._lock:
+            self._beating = bool(self._takers or self.held)
+            return self._beating
 
     def _take_statement(self) -> Any:
         m = self.messages
@@ -142,7 +163,6 @@ class Fetch:
 
     def take(self, queue_id: int, queue: str) -> dict[str, Any] | None:
         """The oldest visible message of the queue, now hidden and held by this process."""
-        self._start_beating()
         with self.engine.begin() as db:
             if isinstance(self._take, tuple):  # no UPDATE ... RETURNING: find, then mark
                 find, mark = self._take
@@ -219,8 +239,10 @@ class Fetch:
 
     def _run(self) -> None:
         recovered_at = time.monotonic()
-        while True:  # a daemon thread: it ends with its process
+        while True:  # a daemon thread: it ends with its process, or when no longer needed
             time.sleep(self.times.interval)
+            if not self._still_needed():
+                return
             try:
                 self.beat()
                 if time.monotonic() - recovered_at >= self.times.recover_every:
@@ -254,6 +276,7 @@ class Channel(kombu_sql.Channel):  # type: ignore[misc]
     def __init__(self, connection: Any, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
         self._queue_ids: dict[str, int] = {}
+        self._taking: Fetch | None = None  # the fetch this channel took from, if it did
 
     def _engine_from_config(self) -> Engine:
         # Kombu hands every transport option to create_engine(): keep the others out of it.
@@ -304,9 +327,14 @@ class Channel(kombu_sql.Channel):  # type: ignore[misc]
         super().close()
         if self._session is not None:
             self._session.close()
+        if self._taking is not None:
+            self._taking.left(self)
 
     def _get(self, queue: str) -> dict[str, Any]:
-        payload = self.fetch.take(self._queue_id(queue), queue)
+        if self._taking is None:
+            self._taking = self.fetch
+            self._taking.joined(self)
+        payload = self._taking.take(self._queue_id(queue), queue)
         if payload is None:
             raise kombu_sql.Empty()
         return payload

@@ -66,6 +66,7 @@ def test_a_job_that_fails_twice_then_succeeds_shows_each_state_in_order_on_lq_wo
 ) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
+    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
     with lq_running("--app", "tests.apps", "work", "--sleep", "0.1", env=redis_setup):
         seen = statuses_of(job_id, "succeeded")
     assert [status.state for status in seen] == FAILS_TWICE_STATES
@@ -88,6 +89,7 @@ def test_the_embedded_default_tracks_the_same_states(
 ) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
+    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
     with worker(sqlite_manager):
         assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
 
@@ -95,6 +97,7 @@ def test_the_embedded_default_tracks_the_same_states(
 def test_rabbitmq_tracks_the_same_states(rabbit_manager: QueueManager, trace: Path) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
+    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
     with worker(rabbit_manager):
         assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
 

@@ -3,6 +3,7 @@ recover, and what Kombu's own transport left behind."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from laravel_queue.celery_app.configure import register_transports
 from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
 from laravel_queue.transport.sql import TAKEN, Channel
 
+from ..support import wait_until
 from .messages import publish, take_one
 
 
@@ -117,3 +119,21 @@ def test_a_row_that_is_not_a_kombu_envelope_is_delivered_as_unreadable(
     message = take_one(connection)
     assert message.content_type == UNREADABLE_CONTENT_TYPE  # type: ignore[attr-defined]
     assert message.body == b"not json {"  # type: ignore[attr-defined]
+
+
+def test_the_heartbeat_thread_ends_once_no_channel_takes_and_nothing_is_held(
+    database_url: str,
+) -> None:
+    """A worker run inside a longer-lived process (a test, an embedding app) left the thread
+    stamping and recovering its database for as long as the process lived."""
+    register_transports()
+    options = {"fetch_heartbeat_interval": 0.05}
+    with Connection(f"lqsql+{database_url}", transport_options=options) as conn:
+        publish(conn, "hello")
+        message = take_one(conn)
+        fetch = message.channel.fetch  # type: ignore[attr-defined]
+        assert fetch.beating
+        message.ack()  # type: ignore[attr-defined]
+        time.sleep(0.2)
+        assert fetch.beating  # the channel is still open: it may take again
+    wait_until(lambda: not fetch.beating, timeout=5)
