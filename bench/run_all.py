@@ -40,6 +40,7 @@ def benchmarks(jobs: int, rounds: int) -> list[tuple[str, list[str]]]:
         ("metrics.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("batches.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("failed_retry.py", ["--rows", str(jobs)]),
+        ("dashboard.py", ["--rows", str(jobs * 10), "--rounds", str(max(3, rounds))]),
         ("embedded.py", ["--jobs", str(max(200, jobs // 10)), "--delayed", "200"]),
     ]
 

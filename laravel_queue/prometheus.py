@@ -27,10 +27,10 @@ from prometheus_client import CollectorRegistry, make_asgi_app, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from laravel_queue.connections.base import Connection
 from laravel_queue.manager import QueueManager, current_manager
 from laravel_queue.metrics.series import OUTCOMES, Series, Tally
-from laravel_queue.worker.heartbeat import WorkerRegistry
+from laravel_queue.overview import known_queues, queue_sizes
+from laravel_queue.worker.heartbeat import WorkerRegistry, WorkerStatus
 
 logger = logging.getLogger("laravel_queue")
 
@@ -91,8 +91,9 @@ class QueueCollector(Collector):
                     if value is not None:
                         summary.add_sample(name, {**labels, "quantile": str(q)}, value)
             yield summary
-        yield from self._queues(series)
-        yield from self._workers()
+        workers = WorkerRegistry(self.manager.cache).all()  # read once for both
+        yield from self._queues(series, workers)
+        yield from self._workers(workers)
 
     def _recent(self, series: list[Series]) -> dict[Series, Tally]:
         """Each series' tally over the quantile window, merged across minutes and workers."""
@@ -105,15 +106,8 @@ class QueueCollector(Collector):
                 merged.setdefault(s, Tally()).merge(tally)
         return merged
 
-    def _queues(self, series: list[Series]) -> Iterator[Metric]:
+    def _queues(self, series: list[Series], workers: list[WorkerStatus]) -> Iterator[Metric]:
         manager = self.manager
-        known = {(s.connection, s.queue) for s in series}
-        default = manager.connection().name
-        for worker in WorkerRegistry(manager.cache).all():
-            known.update((default, queue) for queue in worker.queues)
-        for target in self.queues:
-            connection, _, queue = target.rpartition(":")
-            known.add((connection or default, queue))
         gauges: dict[str, GaugeMetricFamily] = {
             name: GaugeMetricFamily(f"lq_queue_{name}", what, labels=QUEUE_LABELS)
             for name, what in (
@@ -123,14 +117,13 @@ class QueueCollector(Collector):
                 ("oldest_pending_age_seconds", "How long the oldest pending job has waited."),
             )
         }
-        for name_of_connection, queue in sorted(known):
-            sizes = _sizes(manager.connection(name_of_connection), queue)
+        for name_of_connection, queue in known_queues(manager, series, self.queues, workers):
+            sizes = queue_sizes(manager.connection(name_of_connection), queue)
             for name, value in sizes.items():
                 gauges[name].add_metric([name_of_connection, queue], value)
         yield from gauges.values()
 
-    def _workers(self) -> Iterator[Metric]:
-        workers = WorkerRegistry(self.manager.cache).all()
+    def _workers(self, workers: list[WorkerStatus]) -> Iterator[Metric]:
         now = time.time()
         count = GaugeMetricFamily("lq_workers", "Workers by heartbeat.", labels=["state"])
         healthy = sum(worker.healthy(now=now) for worker in workers)
@@ -152,33 +145,6 @@ class QueueCollector(Collector):
 
 def _labels(series: Series) -> list[str]:
     return [series.connection, series.queue, series.job]
-
-
-def _sizes(connection: Connection, queue: str) -> dict[str, float]:
-    """The queue's gauges that the broker can tell: one it cannot (RabbitMQ's reserved jobs,
-    the age of its oldest message) is left out rather than fail the scrape."""
-    readings: dict[str, Callable[[str], float | None]] = {
-        "pending_jobs": connection.pending_size,
-        "delayed_jobs": connection.delayed_size,
-        "reserved_jobs": connection.reserved_size,
-        "oldest_pending_age_seconds": connection.oldest_pending_at,
-    }
-    found: dict[str, float] = {}
-    for name, read in readings.items():
-        try:
-            value = read(queue)
-        except Exception as exc:
-            logger.debug("no %s for %s:%s: %r", name, connection.name, queue, exc)
-            continue
-        if name == "oldest_pending_age_seconds":  # 0 for a queue with nothing waiting
-            value = 0.0 if found.get("pending_jobs") == 0 else _age(value)
-        if value is not None:
-            found[name] = value
-    return found
-
-
-def _age(pushed_at: float | None) -> float | None:
-    return None if pushed_at is None else max(0.0, time.time() - pushed_at)
 
 
 def registry(manager: QueueManager | None = None, **options: Any) -> CollectorRegistry:

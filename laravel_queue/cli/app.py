@@ -128,6 +128,7 @@ COMMAND_MODULES = {
         ["stats", "stats:watch", "tags:monitor", "tags:unmonitor", "tags:monitored"], "stats"
     ),
     "metrics:serve": "metrics",
+    "dashboard": "dashboard",
 }
 
 

@@ -16,12 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from laravel_queue.cli.app import Context, cli
-from laravel_queue.connections.celery import CeleryConnection
-from laravel_queue.exceptions import ConfigurationError
-from laravel_queue.urls import is_sql_broker
 from laravel_queue.worker.heartbeat import STALE_AFTER_SECONDS, WorkerRegistry, WorkerStatus
+from laravel_queue.worker.scaling import scale_workers
 
-REPLY_TIMEOUT_SECONDS = 2.0
 WIDE_COLUMNS = 120
 NARROW_COLUMNS = ("Name", "Queues", "Pool", "Active", "Beat", "")
 
@@ -132,45 +129,11 @@ def workers_prune(ctx: Context, stale: float, as_json: bool) -> None:
 def workers_scale(ctx: Context, processes: int, names: tuple[str, ...], as_json: bool) -> None:
     """Grow or shrink each worker's pool to PROCESSES (Celery's pool_grow / pool_shrink)."""
     ctx.exit_if_nothing_to_change()
-    connection = ctx.manager.connection()
-    if not isinstance(connection, CeleryConnection):
-        raise ConfigurationError(f"connection '{connection.name}' has no workers to scale")
-    if is_sql_broker(connection.url):
-        raise ConfigurationError(
-            "workers:scale needs Celery's remote control, which the SQL broker does not carry; "
-            "restart the worker with --concurrency N instead"
-        )
-    healthy = [s for s in WorkerRegistry(ctx.manager.cache).all() if s.healthy()]
-    targets = [s for s in healthy if not names or s.name in names]
-    missing = set(names) - {s.name for s in targets}
-    if missing:
-        raise ConfigurationError(f"no healthy worker named {', '.join(sorted(missing))}")
-    changes = [_scale(connection, status, processes) for status in targets]
+    changes = scale_workers(ctx.manager, processes, names)
     if as_json:
-        click.echo(json.dumps(changes))
+        click.echo(json.dumps([change.to_dict() for change in changes]))
         return
     for change in changes:
-        click.echo(f"{change['name']}: {change['from']} -> {change['to']} processes")
+        click.echo(f"{change.name}: {change.before} -> {change.after} processes")
     if not changes:
         click.echo("No healthy workers to scale.")
-
-
-def _scale(connection: CeleryConnection, status: WorkerStatus, processes: int) -> dict[str, object]:
-    delta = processes - status.concurrency
-    if delta:
-        command = (
-            connection.app.control.pool_grow if delta > 0 else connection.app.control.pool_shrink
-        )
-        replies = command(
-            abs(delta), destination=[status.name], reply=True, timeout=REPLY_TIMEOUT_SECONDS
-        )
-        if not replies:
-            raise ConfigurationError(
-                f"{status.name} did not answer the scale request within "
-                f"{REPLY_TIMEOUT_SECONDS:g}s (is its remote control enabled?)"
-            )
-        for reply in replies:
-            for answer in reply.values():
-                if "error" in answer:
-                    raise ConfigurationError(f"{status.name}: {answer['error']}")
-    return {"name": status.name, "from": status.concurrency, "to": processes}

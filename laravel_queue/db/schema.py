@@ -91,3 +91,14 @@ lq_batch_jobs = Table(
     Column("job_uuid", String(64), primary_key=True),
     Column("outcome", String(8), nullable=False),
 )
+
+# The tags of each failed job (Horizon finds failed jobs by tag): `failed_jobs` keeps
+# Laravel's columns, so they are indexed here, by tag. Kept by the failed-jobs repository; a
+# row deleted by another program leaves its tags behind, harmless (searches join the table)
+# and removed by the next flush or prune.
+lq_failed_job_tags = Table(
+    "lq_failed_job_tags",
+    metadata,
+    Column("tag", String(191), primary_key=True),
+    Column("failed_job_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+)

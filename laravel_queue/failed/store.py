@@ -21,6 +21,7 @@ from laravel_queue.connections.base import Connection
 from laravel_queue.db.bounded import call_within, store_unavailable
 from laravel_queue.db.spool import Spool
 from laravel_queue.failed.replay import RetryReport, replay_message
+from laravel_queue.failed.search import FailedSearch
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.messages.records import FailedJob, FailureRecord
 from laravel_queue.status.store import StatusStore
@@ -151,6 +152,14 @@ class FailedJobs:
         rows = self.repository.iterate(queue=queue, connection=connection)
         return islice((job for job in rows if tag in job.tags), limit)
 
+    def search(
+        self, criteria: FailedSearch, *, before: int | None = None, limit: int = 50
+    ) -> list[FailedJob]:
+        """A page of the rows matching `criteria`, newest first; the next page is the one
+        `before` the last id of this one (keyset pagination: as fast on the thousandth page
+        as on the first)."""
+        return self.repository.search(criteria, before=before, limit=limit)
+
     def find(self, id_or_uuid: int | str) -> FailedJob | None:
         """By the row's id or the job's uuid."""
         return self.repository.find(id_or_uuid)
@@ -192,6 +201,17 @@ class FailedJobs:
             self._retry_chunk(repository, chunk, report)
             if on_progress is not None:
                 on_progress(len(chunk))
+        return report
+
+    def retry_matching(self, criteria: FailedSearch) -> RetryReport:
+        """`retry` for every row matching `criteria` (the dashboard's "retry all matching"),
+        read and published a chunk at a time."""
+        report = RetryReport()
+        repository = self.repository
+        before: int | None = None
+        while chunk := repository.search(criteria, before=before, limit=RETRY_CHUNK):
+            self._retry_chunk(repository, chunk, report)
+            before = chunk[-1].id
         return report
 
     def _find_each(

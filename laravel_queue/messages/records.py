@@ -91,15 +91,21 @@ class FailedJob:
     @property
     def tags(self) -> list[str]:
         """The job's tags as dispatched (none for a row that carries none)."""
-        lq = self.headers.get(HEADER)
-        tags = lq.get("tags") if isinstance(lq, dict) else None
-        return [str(tag) for tag in tags] if isinstance(tags, list) else []
+        return tags_of(self.payload)
 
     @property
     def summary(self) -> str:
         """The exception's last line, e.g. `ValueError: card declined`."""
         lines = self.exception.strip().splitlines()
         return lines[-1] if lines else ""
+
+
+def tags_of(payload: dict[str, Any]) -> list[str]:
+    """The tags in a stored message's `lq` header; none when it carries none."""
+    headers = payload.get("headers")
+    lq = headers.get(HEADER) if isinstance(headers, dict) else None
+    tags = lq.get("tags") if isinstance(lq, dict) else None
+    return [str(tag) for tag in tags] if isinstance(tags, list) else []
 
 
 def parse_payload(text: str) -> dict[str, Any]:

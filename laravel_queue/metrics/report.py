@@ -34,7 +34,8 @@ class Quantiles:
 class Figures:
     """The runs of one job class, one queue, or everything, over the report's window.
 
-    `per_minute` holds the runs of each minute of the window, oldest first (the sparkline);
+    `per_minute` holds the runs of each minute of the window, oldest first (the sparkline),
+    `failed_per_minute` and `runtime_p95_per_minute` the failures and the p95 run time of each;
     `throughput` is runs per minute over the window; `failure_rate` the share of the jobs
     that ended (processed or failed) that failed."""
 
@@ -46,6 +47,8 @@ class Figures:
     wait: Quantiles
     runtime_mean: float | None
     per_minute: tuple[int, ...] = field(default=())
+    failed_per_minute: tuple[int, ...] = field(default=())
+    runtime_p95_per_minute: tuple[float | None, ...] = field(default=())
 
     @property
     def runs(self) -> int:
@@ -64,6 +67,8 @@ class Figures:
         return {
             **asdict(self),
             "per_minute": list(self.per_minute),
+            "failed_per_minute": list(self.failed_per_minute),
+            "runtime_p95_per_minute": list(self.runtime_p95_per_minute),
             "runs": self.runs,
             "throughput": self.throughput,
             "failure_rate": self.failure_rate,
@@ -96,11 +101,14 @@ class _Merged:
 
     def __init__(self, minutes: int) -> None:
         self.tally = Tally()
-        self.per_minute = [0] * minutes
+        self.minutes: list[Tally | None] = [None] * minutes
 
     def add(self, index: int, tally: Tally) -> None:
         self.tally.merge(tally)
-        self.per_minute[index] += tally.runs
+        minute = self.minutes[index]
+        if minute is None:
+            minute = self.minutes[index] = Tally()
+        minute.merge(tally)
 
     def figures(self, name: str) -> Figures:
         t = self.tally
@@ -113,7 +121,11 @@ class _Merged:
             runtime=Quantiles.of(runtime),
             wait=Quantiles.of(t.wait),
             runtime_mean=runtime.sum / runtime.count if runtime.count else None,
-            per_minute=tuple(self.per_minute),
+            per_minute=tuple(m.runs if m else 0 for m in self.minutes),
+            failed_per_minute=tuple(m.failed if m else 0 for m in self.minutes),
+            runtime_p95_per_minute=tuple(
+                m.runtime.quantile(0.95) if m else None for m in self.minutes
+            ),
         )
 
 

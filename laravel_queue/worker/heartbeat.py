@@ -17,7 +17,8 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from itertools import islice
 from typing import Any
 
 from celery.worker import state
@@ -33,6 +34,7 @@ logger = logging.getLogger("laravel_queue.worker")
 WORKERS = "workers"
 """The hash of every worker's record, by worker name."""
 HEARTBEAT_SECONDS = 5.0
+JOBS_SHOWN = 20
 STALE_AFTER_SECONDS = 30.0  # six missed heartbeats
 RECORD_TTL_SECONDS = 24 * 3600  # a dead worker's record is shown (unhealthy) for a day
 
@@ -51,6 +53,7 @@ class WorkerStatus:
     processed: int
     started_at: float
     last_heartbeat: float
+    jobs: list[str] = field(default_factory=list)  # ids of the jobs running, up to JOBS_SHOWN
 
     def age(self, now: float | None = None) -> float:
         """Seconds since the last heartbeat."""
@@ -142,6 +145,7 @@ class WorkerHeartbeat(RepeatingStep):
             pool=POOL_NAMES.get(type(pool).__module__, type(pool).__module__),
             concurrency=int(pool.num_processes if pool is not None else 0),
             active=len(state.active_requests),
+            jobs=[request.id for request in islice(state.active_requests, JOBS_SHOWN)],
             processed=sum(state.total_count.values()),
             started_at=self.started_at,
             last_heartbeat=time.time(),
