@@ -26,7 +26,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from laravel_queue.cli.app import Context, cli, confirm
 from laravel_queue.exceptions import StoreTimeoutError
 from laravel_queue.failed.store import FailedJobs
-from laravel_queue.messages.encoding import decode_value
 from laravel_queue.messages.payload import HEADER
 from laravel_queue.messages.records import FailedJob
 
@@ -128,7 +127,7 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
     console.print(table)
     if HEADER in job.headers:
         console.rule("Job state")
-        console.print(_decoded_state(job))
+        console.print(job.decoded_state)
     else:  # a plain Celery task: what it was called with
         console.rule("Arguments")
         console.print({"args": job.payload.get("args") or [], "kwargs": job.state})
@@ -194,14 +193,6 @@ def _two_lines(cells: list[dict[str, str]], width: int) -> Group:
 
 def _shorten(text: str, room: int) -> str:
     return text if len(text) <= room else text[: max(room - 1, 0)] + "…"
-
-
-def _decoded_state(job: FailedJob) -> Any:
-    """The job's attributes as the worker would rebuild them, or why they cannot be."""
-    try:
-        return {key: decode_value(value) for key, value in job.state.items()}
-    except Exception as exc:  # a recorded hostile message may hold anything
-        return f"(cannot be decoded: {exc!r})"
 
 
 @cli.command("failed:retry")

@@ -15,11 +15,9 @@ from typing import Any
 from laravel_queue.failed.search import FailedSearch
 from laravel_queue.manager import QueueManager
 from laravel_queue.messages.batch_record import BatchRecord
-from laravel_queue.messages.encoding import decode_value
-from laravel_queue.messages.encryption import ENCRYPTED_KWARG
 from laravel_queue.messages.payload import HEADER
 from laravel_queue.messages.records import FailedJob
-from laravel_queue.metrics.report import Figures, build_report
+from laravel_queue.metrics.report import build_report
 from laravel_queue.overview import queue_views
 from laravel_queue.worker.heartbeat import WorkerRegistry
 from laravel_queue.worker.scaling import why_not_scalable
@@ -28,17 +26,12 @@ HOUR = 3600.0
 PAGE_SIZE = 50
 
 
-def _figures(figures: Figures) -> dict[str, Any]:
-    return figures.to_dict()
-
-
 def overview(manager: QueueManager) -> dict[str, Any]:
     """Is everything all right? The last hour's throughput, failures, p95 run time and wait,
     the longest wait now, the workers alive and the queues paused."""
     report = build_report(manager.metrics_store, HOUR)
     workers = WorkerRegistry(manager.cache).all()
     queues = queue_views(manager, workers=workers)
-    waits = [q.oldest_wait for q in queues if q.oldest_wait is not None]
     longest = max(queues, key=lambda q: q.oldest_wait or 0.0, default=None)
     total = report.total
     return {
@@ -48,7 +41,7 @@ def overview(manager: QueueManager) -> dict[str, Any]:
         "failed": total.failed,
         "runtime_p95": total.runtime.p95,
         "wait_p95": total.wait.p95,
-        "longest_wait": max(waits, default=None),
+        "longest_wait": longest.oldest_wait if longest else None,
         "longest_wait_queue": longest.address if longest and longest.oldest_wait else None,
         "workers_alive": sum(worker.healthy() for worker in workers),
         "workers_stale": sum(not worker.healthy() for worker in workers),
@@ -83,7 +76,7 @@ def workers(manager: QueueManager) -> dict[str, Any]:
 def classes(manager: QueueManager, since: float = HOUR) -> dict[str, Any]:
     """Which job classes run, how often, and how long they take, minute by minute."""
     report = build_report(manager.metrics_store, since)
-    return {"since": report.since, "classes": [_figures(figures) for figures in report.jobs]}
+    return {"since": report.since, "classes": [figures.to_dict() for figures in report.jobs]}
 
 
 def failed_row(job: FailedJob) -> dict[str, Any]:
@@ -122,22 +115,16 @@ def failed_job(job: FailedJob) -> dict[str, Any]:
         "max_tries": header.get("max_tries"),
         "batch_id": header.get("batch_id"),
         "state": decoded_state(job),
-        "encrypted": ENCRYPTED_KWARG in job.state,
+        "encrypted": job.encrypted,
         "traceback": job.exception,
     }
 
 
 def decoded_state(job: FailedJob) -> Any:
-    """The job's attributes as the worker would rebuild them. An encrypted job's state is
-    never decrypted for display: only that it is encrypted is said."""
-    if ENCRYPTED_KWARG in job.state:
-        return "(encrypted: not shown)"
-    if HEADER not in job.headers:  # a plain Celery task: what it was called with
+    """What the job was made of: its attributes, or a plain Celery task's arguments."""
+    if HEADER not in job.headers:
         return {"args": job.payload.get("args") or [], "kwargs": job.state}
-    try:
-        return {key: decode_value(value) for key, value in job.state.items()}
-    except Exception as exc:  # a recorded hostile message may hold anything
-        return f"(cannot be decoded: {exc!r})"
+    return job.decoded_state
 
 
 def batch_row(batch: BatchRecord) -> dict[str, Any]:

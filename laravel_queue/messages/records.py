@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from laravel_queue.exceptions import JobDecodeError
+from laravel_queue.messages.encoding import decode_value
+from laravel_queue.messages.encryption import ENCRYPTED_KWARG
 from laravel_queue.messages.payload import HEADER, JobMessage
 
 
@@ -81,6 +83,21 @@ class FailedJob:
         """The job's encoded state (the message's kwargs), or {} when there is none."""
         kwargs = self.payload.get("kwargs")
         return kwargs if isinstance(kwargs, dict) else {}
+
+    @property
+    def encrypted(self) -> bool:
+        return ENCRYPTED_KWARG in self.state
+
+    @property
+    def decoded_state(self) -> Any:
+        """The job's attributes as the worker would rebuild them, or why they cannot be shown:
+        an encrypted job's state is never decrypted for display."""
+        if self.encrypted:
+            return "(encrypted: not shown)"
+        try:
+            return {key: decode_value(value) for key, value in self.state.items()}
+        except Exception as exc:  # a recorded hostile message may hold anything
+            return f"(cannot be decoded: {exc!r})"
 
     @property
     def name(self) -> str:

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from laravel_queue import Queue, QueueManager
+from laravel_queue import Bus, Queue, QueueManager
 from laravel_queue.dashboard import app
 from laravel_queue.dashboard.security import CSRF_COOKIE, SECURITY_HEADERS
 from laravel_queue.jobs.serialization import build_message
@@ -166,8 +166,6 @@ def test_an_encrypted_job_s_state_is_never_shown(
 def test_a_batch_and_a_job_have_pages_and_their_actions(
     client: Client, sqlite_manager: QueueManager, trace: Path
 ) -> None:
-    from laravel_queue import Bus
-
     batch = (
         Bus.batch([jobs.Traced(str(trace), "a"), jobs.Traced(str(trace), "b")])
         .name("Imports")
