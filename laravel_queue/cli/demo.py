@@ -12,7 +12,7 @@ from celery.exceptions import SecurityWarning
 from rich.console import Console
 
 from laravel_queue.cli.app import cli
-from laravel_queue.cli.failed import failed_table, summary_row
+from laravel_queue.cli.failed import failed_table
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.manager import QueueManager
 from laravel_queue.worker.run import run_worker
@@ -51,7 +51,7 @@ def demo(keep: bool) -> None:
     for line in Path(log).read_text().splitlines():
         console.print(f"  {line}")
     console.print("\n[bold]lq failed[/bold]")
-    rows = [summary_row(failed) for failed in manager.failed.all()]
+    rows = [failed.to_row() for failed in manager.failed.all()]
     console.print(failed_table(rows, console.width))
     if keep:
         console.print(f"Kept {home}. Look around with:")

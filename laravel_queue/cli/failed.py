@@ -27,7 +27,6 @@ from laravel_queue.cli.app import Context, cli, confirm
 from laravel_queue.exceptions import StoreTimeoutError
 from laravel_queue.failed.store import FailedJobs
 from laravel_queue.messages.payload import HEADER
-from laravel_queue.messages.records import FailedJob
 
 EXIT_NOT_FOUND = 1
 EXIT_DATABASE_DOWN = 3
@@ -56,19 +55,6 @@ def failed_jobs(ctx: Context, *, changes: bool = False) -> Iterator[FailedJobs]:
         raise SystemExit(EXIT_DATABASE_DOWN) from None
 
 
-def summary_row(job: FailedJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "uuid": job.uuid,
-        "connection": job.connection,
-        "queue": job.queue,
-        "job": job.name,
-        "exception": job.summary,
-        "failed_at": job.failed_at.isoformat(sep=" ", timespec="seconds"),
-        "tags": job.tags,
-    }
-
-
 @cli.command("failed")
 @click.option("--queue", help="Only this queue.")
 @click.option("--connection", help="Only this connection.")
@@ -89,9 +75,9 @@ def list_failed(
         rows = store.iterate(queue=queue, connection=connection, limit=limit, tag=tag)
         if as_json:
             for job in rows:  # streamed: any number of rows in constant memory
-                click.echo(json.dumps(summary_row(job)))
+                click.echo(json.dumps(job.to_row()))
             return
-        summaries = [summary_row(job) for job in rows]
+        summaries = [job.to_row() for job in rows]
     if not summaries:
         console.print("No failed jobs found.")
     else:
@@ -109,7 +95,7 @@ def show_failed(ctx: Context, id_or_uuid: str, as_json: bool) -> None:
     if job is None:
         errors.print(f"No failed job matches the ID {id_or_uuid}.")
         raise SystemExit(EXIT_NOT_FOUND)
-    details = {**summary_row(job), "payload": job.payload, "exception": job.exception}
+    details = {**job.to_row(), "payload": job.payload, "exception": job.exception}
     if as_json:
         click.echo(json.dumps(details, default=str))
         return

@@ -80,16 +80,7 @@ def classes(manager: QueueManager, since: float = HOUR) -> dict[str, Any]:
 
 
 def failed_row(job: FailedJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "uuid": job.uuid,
-        "connection": job.connection,
-        "queue": job.queue,
-        "job": job.name,
-        "tags": job.tags,
-        "exception": job.summary,
-        "failed_at": _iso(job.failed_at),
-    }
+    return {**job.to_row(), "failed_at": _iso(job.failed_at)}  # saying it is UTC
 
 
 def failed(

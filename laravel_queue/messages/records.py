@@ -110,6 +110,19 @@ class FailedJob:
         """The job's tags as dispatched (none for a row that carries none)."""
         return tags_of(self.payload)
 
+    def to_row(self) -> dict[str, Any]:
+        """What a listing shows of it (`lq failed --json`, the dashboard's rows)."""
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "connection": self.connection,
+            "queue": self.queue,
+            "job": self.name,
+            "exception": self.summary,
+            "failed_at": self.failed_at.isoformat(sep=" ", timespec="seconds"),
+            "tags": self.tags,
+        }
+
     @property
     def summary(self) -> str:
         """The exception's last line, e.g. `ValueError: card declined`."""

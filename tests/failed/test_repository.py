@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
-
-from laravel_queue.db.engine import make_engine
-from laravel_queue.db.migrate import migrate
 from laravel_queue.failed.repository import FailedJobRepository
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.messages.records import FailureRecord
-
-
-@pytest.fixture
-def repository(database_url: str) -> Iterator[FailedJobRepository]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield FailedJobRepository(engine)
-    engine.dispose()
 
 
 def record(uuid: str, queue: str = "default", age_hours: float = 0.0) -> FailureRecord:

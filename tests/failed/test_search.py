@@ -4,7 +4,6 @@ and time, a page at a time, with each database's index kept in step with the tab
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -21,14 +20,6 @@ from laravel_queue.failed.repository import FailedJobRepository
 from laravel_queue.failed.search import FailedSearch
 from laravel_queue.messages.payload import HEADER, JobMessage
 from laravel_queue.messages.records import FailureRecord
-
-
-@pytest.fixture
-def repository(database_url: str) -> Iterator[FailedJobRepository]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield FailedJobRepository(engine)
-    engine.dispose()
 
 
 def record(
