@@ -21,12 +21,10 @@ import os
 import sys
 from pathlib import Path
 
-import redis
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import use_private, use_private_broker  # noqa: E402
+from bench.servers import commands_run, use_private, use_private_broker  # noqa: E402
 
 use_private_broker()
 STORE = use_private("LQ_BENCH_STORE")
@@ -40,22 +38,16 @@ from laravel_queue import Queue  # noqa: E402
 WINDOW = 24 * 3600.0
 
 
-def store_commands() -> int:
-    """Commands the store has run so far."""
-    stats = redis.Redis.from_url(STORE).info("commandstats")
-    return sum(int(s["calls"]) for name, s in stats.items() if name != "cmdstat_info")
-
-
 def measure(metrics: bool, jobs: int, round_: int, calls: dict[str, list[float]]) -> float:
     """Jobs/s of one side; its store commands per 1,000 jobs into `calls`."""
     queue = f"bench-metrics-{round_}-{int(metrics)}"
     window = WINDOW if metrics else 0.0
     with warm_worker("lq", queue, LQ_BENCH_METRICS_WINDOW=str(window)):
-        before = store_commands()
+        before = commands_run(STORE)
         rate = jobs / timed_run(
             lambda: Queue.bulk([CountedJob() for _ in range(jobs)], queue), jobs
         )
-        calls["on" if metrics else "off"].append((store_commands() - before) / jobs * 1000)
+        calls["on" if metrics else "off"].append((commands_run(STORE) - before) / jobs * 1000)
     return rate
 
 

@@ -59,3 +59,9 @@ def use_private(variable: str) -> str:
 
 def use_private_broker() -> str:
     return use_private("LQ_BENCH_BROKER")
+
+
+def commands_run(url: str) -> int:
+    """Commands the Redis server at `url` has run so far (`INFO` itself left out)."""
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return sum(int(s["calls"]) for name, s in stats.items() if name != "cmdstat_info")

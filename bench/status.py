@@ -24,12 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import redis
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import use_private, use_private_broker  # noqa: E402
+from bench.servers import commands_run, use_private, use_private_broker  # noqa: E402
 
 use_private_broker()
 STORE = use_private("LQ_BENCH_STORE")
@@ -42,11 +40,6 @@ from laravel_queue import Queue  # noqa: E402
 from laravel_queue.status.store import StatusStore  # noqa: E402
 
 TTL = 3600.0
-
-
-def store_commands() -> int:
-    stats = redis.Redis.from_url(STORE).info("commandstats")
-    return sum(int(s["calls"]) for name, s in stats.items() if name != "cmdstat_info")
 
 
 def track(tracking: bool) -> float:
@@ -83,13 +76,13 @@ def measure(tracking: bool, jobs: int, round_: int, calls: list[float]) -> float
     ttl = track(tracking)
     with warm_worker("lq", queue, LQ_BENCH_STATUS_TTL=str(ttl)):
         flush()  # the warm-up job's own writes are not this side's
-        before = store_commands()
+        before = commands_run(STORE)
         rate = jobs / timed_run(
             lambda: Queue.bulk([CountedJob() for _ in range(jobs)], queue), jobs
         )
         if tracking:
             flush()
-            calls.append((store_commands() - before) / jobs)
+            calls.append((commands_run(STORE) - before) / jobs)
     return rate
 
 

@@ -21,15 +21,8 @@ from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.serialization import build_message
 from laravel_queue.messages.inspected import InspectedJob
-from laravel_queue.messages.payload import HEADER, JobMessage
+from laravel_queue.messages.payload import JobMessage
 from laravel_queue.status.store import StatusStore
-
-
-def _tags(message: JobMessage) -> list[str] | None:
-    """The tags the message was built with (read from its header as built: parsing the
-    whole header again would cost a bulk dispatch more than the status it writes)."""
-    tags: list[str] | None = message.headers[HEADER].get("tags")
-    return tags
 
 
 class PushRecorder(Protocol):
@@ -117,7 +110,7 @@ class Connection(ABC):
                         message.queue,
                         job.options.batch_id,
                         delay,
-                        _tags(message),
+                        message.lq.tags if message.lq else None,  # the header built with it
                     )
                     for job, message, delay in pushed
                 ],
