@@ -13,6 +13,7 @@ from laravel_queue.facades.queue import Queue
 from laravel_queue.facades.rate_limiter import Limit, RateLimiter
 from laravel_queue.manager import QueueManager
 from laravel_queue.messages.encryption import ShouldBeEncrypted
+from laravel_queue.scheduling.schedule import Schedule
 
 __all__ = [
     "Batch",
@@ -23,6 +24,7 @@ __all__ = [
     "QueueConnectionError",
     "QueueManager",
     "RateLimiter",
+    "Schedule",
     "ShouldBeEncrypted",
     "ShouldBeUnique",
     "ShouldBeUniqueUntilProcessing",

@@ -79,12 +79,12 @@ def invoke(spec: dict[str, Any], manager: BusHost, *args: Any) -> None:
         if "job" in spec:
             Dispatcher(manager).dispatch(job_from_link(spec["job"]))
         else:
-            _function(str(spec.get("function")))(*args)
+            registered_function(str(spec.get("function")))(*args)
     except Exception:
         logger.exception("callback %s raised; the job's outcome stands", _describe(spec))
 
 
-def _function(path: str) -> Callable[..., Any]:
+def registered_function(path: str) -> Callable[..., Any]:
     """A registered callback; one this process never imported is an error, as an unregistered
     job is (importing whatever module a message names is not something a worker should do)."""
     fn = _callbacks.get(path)

@@ -129,6 +129,17 @@ COMMAND_MODULES = {
     ),
     "metrics:serve": "metrics",
     "dashboard": "dashboard",
+    **dict.fromkeys(
+        [
+            "schedule:work",
+            "schedule:run",
+            "schedule:list",
+            "schedule:test",
+            "schedule:pause",
+            "schedule:resume",
+        ],
+        "schedule",
+    ),
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import click
 
 from laravel_queue.cli.app import Context, cli
 from laravel_queue.jobs.options import DEFAULT_WORKER_NAME, WorkerOptions
+from laravel_queue.scheduling import Schedule, Scheduler
 from laravel_queue.worker.run import run_worker
 
 
@@ -93,6 +95,11 @@ def _ints(text: str) -> list[int]:
     show_default=True,
     help="Worker name: NAME@host (the default adds the pid); %h, %n, %d as in Celery.",
 )
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also dispatch the scheduled events from this process (Celery's worker -B).",
+)
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.pass_obj
 def work(
@@ -112,6 +119,7 @@ def work(
     backoff: str,
     memory: int,
     name: str,
+    with_scheduler: bool,
     loglevel: str,
 ) -> None:
     """Process jobs from the queues, in strict priority order."""
@@ -135,4 +143,14 @@ def work(
         backoff=_ints(backoff) or [0],
         memory=memory,
     )
-    sys.exit(run_worker(ctx.manager, connection, options, loglevel=loglevel))
+    stop_scheduling = threading.Event()
+    if with_scheduler:  # each pass logs what it dispatched to the worker's log
+        runner = Scheduler(ctx.manager, Schedule.events())
+        threading.Thread(
+            target=runner.work, args=(stop_scheduling,), name="lq-scheduler", daemon=True
+        ).start()
+    try:
+        code = run_worker(ctx.manager, connection, options, loglevel=loglevel)
+    finally:
+        stop_scheduling.set()
+    sys.exit(code)

@@ -196,3 +196,50 @@ class BatchFinished:
 @dataclass(frozen=True)
 class BatchCanceled:
     batch: BatchRecord
+
+
+class ScheduledTask(Protocol):
+    """What the scheduler's events carry: the scheduled event (`Schedule.job(...)`)."""
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def expression(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ScheduledTaskStarting:
+    """A scheduler is about to dispatch `task` for its due time `due_at` (unix seconds)."""
+
+    task: ScheduledTask
+    due_at: float
+
+
+@dataclass(frozen=True)
+class ScheduledTaskFinished:
+    """`task` was dispatched as the job `job_id` (None: a unique job's lock held it back),
+    taking `runtime` seconds."""
+
+    task: ScheduledTask
+    due_at: float
+    runtime: float
+    job_id: str | None
+
+
+@dataclass(frozen=True)
+class ScheduledTaskSkipped:
+    """`task` was due, but its `when`/`skip`/`between` conditions said no."""
+
+    task: ScheduledTask
+    due_at: float
+
+
+@dataclass(frozen=True)
+class ScheduledTaskFailed:
+    """Dispatching `task` raised `exception` (the broker did not answer, the job could not
+    be encoded): the scheduler goes on with the next event."""
+
+    task: ScheduledTask
+    due_at: float
+    exception: BaseException

@@ -22,8 +22,7 @@ _EVENT_CLASSES = [
     for cls in vars(events).values()
     if isinstance(cls, type)
     and cls.__module__ == events.__name__
-    and cls is not events.Event
-    and cls is not events.QueueJob
+    and cls not in (events.Event, events.QueueJob, events.ScheduledTask)
 ]
 
 by_event: dict[type, Signal] = {
@@ -51,6 +50,10 @@ queue_resumed = by_event[events.QueueResumed]
 batch_dispatched = by_event[events.BatchDispatched]
 batch_finished = by_event[events.BatchFinished]
 batch_canceled = by_event[events.BatchCanceled]
+scheduled_task_starting = by_event[events.ScheduledTaskStarting]
+scheduled_task_finished = by_event[events.ScheduledTaskFinished]
+scheduled_task_skipped = by_event[events.ScheduledTaskSkipped]
+scheduled_task_failed = by_event[events.ScheduledTaskFailed]
 
 
 def send(event: object) -> None:

@@ -160,14 +160,14 @@ def test_a_batch_s_progress_bar_moves(
     page: playwright.Page, env: dict[str, str], trace: Path, tmp_path: Path
 ) -> None:
     batch = (
-        Bus.batch([jobs.TakesAMoment(str(trace), f"part-{n}", 0.4) for n in range(12)])
+        Bus.batch([jobs.TakesAMoment(str(trace), f"part-{n}", 1.0) for n in range(8)])
         .name("Monthly invoices")
         .dispatch()
     )
     page.goto(f"/batches/{batch.id}")
     bar = page.locator(".big-progress progress")
     assert bar.get_attribute("value") == "0"
-    with working(env):
+    with working(env, "-c", "1"):  # 8 s of work, seen every 2 s
         page.wait_for_function(
             "() => { const v = +document.querySelector('.big-progress progress').value;"
             " return v > 0 && v < 100; }"
