@@ -45,6 +45,7 @@ def check_exactly_once(found: list[str], killed: str, seconds: float) -> None:
     assert len(dispatchers) >= 2 and killed in dispatchers  # the killed one had taken its share
 
 
+@pytest.mark.timeout(300)  # three minutes of scheduling, as the issue asks
 def test_four_schedulers_on_redis_dispatch_each_due_time_exactly_once(
     redis_urls: ServiceUrls, postgres_url: str, tmp_path: Path, lq_home: Path
 ) -> None:
