@@ -7,6 +7,7 @@ import sys
 import threading
 
 import click
+from celery.signals import worker_ready, worker_shutting_down
 
 from laravel_queue.cli.app import Context, cli
 from laravel_queue.jobs.options import DEFAULT_WORKER_NAME, WorkerOptions
@@ -144,13 +145,25 @@ def work(
         memory=memory,
     )
     stop_scheduling = threading.Event()
-    if with_scheduler:  # each pass logs what it dispatched to the worker's log
-        runner = Scheduler(ctx.manager, Schedule.events())
-        threading.Thread(
-            target=runner.work, args=(stop_scheduling,), name="lq-scheduler", daemon=True
-        ).start()
+    if with_scheduler:
+        _schedule_alongside(Scheduler(ctx.manager, Schedule.events()), stop_scheduling)
     try:
         code = run_worker(ctx.manager, connection, options, loglevel=loglevel)
     finally:
         stop_scheduling.set()
     sys.exit(code)
+
+
+def _schedule_alongside(runner: Scheduler, stop: threading.Event) -> None:
+    """The scheduler in a thread of the worker's main process, from when the worker is ready
+    (its pool processes are forked, so none inherits the thread's locks) until it starts
+    shutting down (so its dispatches do not compete with giving back unfinished jobs). Each
+    pass logs what it dispatched to the worker's log."""
+
+    def start(**_: object) -> None:
+        thread = threading.Thread(target=runner.work, args=(stop,), name="lq-scheduler")
+        thread.daemon = True
+        thread.start()
+
+    worker_ready.connect(start, weak=False)
+    worker_shutting_down.connect(lambda **_: stop.set(), weak=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timezone
 from typing import TypeVar
@@ -15,10 +16,12 @@ from cronsim import CronSim
 
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.bus.host import BusHost
+from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.scheduling.frequencies import Frequencies, parse_time
 
 E = TypeVar("E", bound="ScheduledEvent")
+DEFAULT_OVERLAP_EXPIRY = 24 * 3600.0  # Laravel: 1440 minutes
 Condition = Callable[[], bool]
 
 
@@ -34,6 +37,8 @@ class ScheduledEvent(Frequencies):
         self.connection: str | None = None
         self._when: list[Condition] = []
         self._skip: list[Condition] = []
+        self.overlap_expires: float | None = None  # seconds, with without_overlapping()
+        self.catch_up_within: float | None = None  # seconds, with catch_up()
 
     def name(self: E, description: str) -> E:
         """A name of its own (Laravel: `->name()`); what `lq schedule:test NAME` finds."""
@@ -53,6 +58,21 @@ class ScheduledEvent(Frequencies):
         """Each due time is dispatched by one scheduler only, however many run: the first to
         claim it in the cache store."""
         self.one_server = True
+        return self
+
+    def without_overlapping(self: E, expires_at: Delay = DEFAULT_OVERLAP_EXPIRY) -> E:
+        """Not dispatched again while the job it dispatched last has not finished (pending,
+        delayed, running or released to try again), as its status says; the hold expires
+        after `expires_at` (24 hours by default), so a job whose worker died holds nothing
+        for ever. Needs job tracking (`status_ttl`, on by default)."""
+        self.overlap_expires = to_seconds(expires_at)
+        return self
+
+    def catch_up(self: E, within: Delay) -> E:
+        """When a scheduler starts and the event's last due time, no more than `within` ago,
+        was not dispatched (no scheduler was running then), dispatch it once, now. Neither
+        Laravel nor Celery beat does this."""
+        self.catch_up_within = to_seconds(within)
         return self
 
     def on_queue(self: E, queue: str) -> E:
@@ -104,6 +124,12 @@ class ScheduledEvent(Frequencies):
                 return
             if at > after:
                 yield at
+
+    def previous_due(self, before: float) -> float:
+        """The last due time at or before `before`."""
+        zone = self.zone or timezone.utc
+        moment = datetime.fromtimestamp(math.floor(before) + 1, zone)  # cronsim: strictly before
+        return next(CronSim(self.cron_expression, moment, reverse=True)).timestamp()
 
     def next_due(self, after: float) -> float:
         return next(iter(self.due_times(after, float("inf"))))

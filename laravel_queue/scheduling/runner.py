@@ -20,7 +20,7 @@ from typing import Literal
 
 from laravel_queue import events
 from laravel_queue.connections.pausing import CONTROL
-from laravel_queue.exceptions import describe
+from laravel_queue.exceptions import ConfigurationError, describe
 from laravel_queue.manager import QueueManager
 from laravel_queue.scheduling.event import ScheduledEvent
 
@@ -30,7 +30,10 @@ CLAIM_TTL_SECONDS = 3600  # Laravel's onOneServer keeps its claim an hour
 PAUSED = "schedule:paused"  # a field of the control hash every worker already reads
 LONGEST_PASS_SECONDS = 3600.0  # a pass evaluates at most this far back
 
-Outcome = Literal["dispatched", "held back", "skipped", "claimed elsewhere", "failed"]
+Outcome = Literal[
+    "dispatched", "held back", "skipped", "claimed elsewhere", "overlapping", "failed"
+]
+CHECK_SECONDS = 10.0  # how long the overlap check of one due time may hold its lock
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,50 @@ class Scheduler:
             return []
         return [self.run(event, at) for at, event in self.due(after, until)]
 
-    def run(self, event: ScheduledEvent, due_at: float) -> Run:
-        """One due time of one event: its conditions, its claim, its dispatch and events."""
+    def run(self, event: ScheduledEvent, due_at: float, *, catching_up: bool = False) -> Run:
+        """One due time of one event: its conditions, its claim, its overlap check, its
+        dispatch and events. A catch-up is claimed whatever the event (one run, however
+        many schedulers start)."""
         if not event.filters_pass():
             events.dispatch(events.ScheduledTaskSkipped(event, due_at))
             return Run(event, due_at, "skipped")
-        if event.one_server and not self._claim(event, due_at):
+        if (event.one_server or catching_up) and not self._claim(event, due_at):
             return Run(event, due_at, "claimed elsewhere")
+        if event.overlap_expires is None:
+            return self._dispatch(event, due_at)
+        # One scheduler at a time reads the last job's status and dispatches the next.
+        check = self.manager.cache.lock(f"{event.mutex_name}:overlap-check", CHECK_SECONDS)
+        deadline = time.monotonic() + CHECK_SECONDS
+        while not check.acquire():
+            if time.monotonic() > deadline:
+                return Run(event, due_at, "overlapping")
+            time.sleep(0.02)
+        try:
+            if self._still_running(event):
+                logger.info("scheduled %s: the last one has not finished", event.description)
+                return Run(event, due_at, "overlapping")
+            run = self._dispatch(event, due_at)
+            if run.job_id is not None:
+                self.manager.cache.put(
+                    f"{event.mutex_name}:last", run.job_id, event.overlap_expires
+                )
+            return run
+        finally:
+            check.release()
+
+    def _still_running(self, event: ScheduledEvent) -> bool:
+        """Whether the job the event dispatched last has not finished, by its status."""
+        status_store = self.manager.status
+        if status_store is None:
+            raise ConfigurationError(
+                f"{event.description}: without_overlapping() reads the last job's status; "
+                "turn job tracking on (QueueManager(status_ttl=...) > 0)"
+            )
+        last = self.manager.cache.get(f"{event.mutex_name}:last")
+        status = status_store.find(last) if last else None
+        return status is not None and not status.finished
+
+    def _dispatch(self, event: ScheduledEvent, due_at: float) -> Run:
         events.dispatch(events.ScheduledTaskStarting(event, due_at))
         started = time.perf_counter()
         try:
@@ -104,7 +144,27 @@ class Scheduler:
             logger.info("scheduled %s held back: its unique lock is held", event.description)
             return Run(event, due_at, "held back")
         logger.info("scheduled %s dispatched as %s", event.description, job_id)
+        if event.catch_up_within is not None:
+            self.manager.cache.put(
+                f"{event.mutex_name}:last-due", repr(due_at), event.catch_up_within + 3600
+            )
         return Run(event, due_at, "dispatched", job_id)
+
+    def catch_up(self, now: float) -> list[Run]:
+        """At start: each `catch_up()` event whose last due time, within its window, no
+        scheduler dispatched, dispatched once now (for that due time)."""
+        runs = []
+        for event in self.events:
+            if event.catch_up_within is None:
+                continue
+            missed = event.previous_due(now)
+            if now - missed > event.catch_up_within:
+                continue
+            last = self.manager.cache.get(f"{event.mutex_name}:last-due")
+            if last is None or float(last) < missed:
+                logger.info("scheduled %s catching up its run due at %s", event.description, missed)
+                runs.append(self.run(event, missed, catching_up=True))
+        return runs
 
     def _claim(self, event: ScheduledEvent, due_at: float) -> bool:
         key = f"{event.mutex_name}:{int(due_at)}"
@@ -116,7 +176,8 @@ class Scheduler:
         schedule:run does)."""
         now = self.clock()
         minute = now - now % 60
-        runs = self.run_due(minute - 1, now)
+        runs = [] if self.is_paused() else self.catch_up(minute - 1)
+        runs += self.run_due(minute - 1, now)
         if any(event.fields[0] != "0" for event in self.events):
             self.work(threading.Event(), after=now, until=minute + 59, on_run=runs.append)
         return runs
@@ -132,6 +193,10 @@ class Scheduler:
         """`lq schedule:work`: a pass at each whole second until `stop` is set (or `until`);
         each pass covers every second since the one before."""
         last = float(int(self.clock())) if after is None else after
+        if after is None and not self.is_paused():
+            for run in self.catch_up(last):
+                if on_run is not None:
+                    on_run(run)
         while not stop.wait(1.0 - self.clock() % 1.0):
             now = float(int(self.clock()))
             if until is not None:

@@ -3,6 +3,7 @@ changes, conditions, one server among many, pausing and the events it fires."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from laravel_queue import Queue, QueueManager, Schedule, events
 from laravel_queue.scheduling import Scheduler
 
 from .. import jobs
+from ..support import wait_until, worker
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -125,3 +127,34 @@ def test_a_dispatch_that_fails_fires_failed_and_the_next_event_still_runs(
     runs = Scheduler(sqlite_manager, Schedule.events()).run_due(start, start + 60)
     assert [r.outcome for r in runs] == ["failed", "dispatched"]
     assert len(failed) == 1 and "nowhere" in failed[0]
+
+
+def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_expire(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    Schedule.job(jobs.Traced(str(trace))).every_minute().without_overlapping(expires_at=2)
+    scheduler = Scheduler(sqlite_manager, Schedule.events())
+    start = at(2026, 12, 6, 12, 0, 30)
+    [first] = scheduler.run_due(start, start + 60)
+    assert first.outcome == "dispatched"
+    wait_until(lambda: Queue.status(first.job_id or ""))  # pending, written behind the dispatch
+    [second] = scheduler.run_due(start + 60, start + 120)
+    assert second.outcome == "overlapping"  # the first is still pending
+    with worker(sqlite_manager):
+        wait_until(lambda: (s := Queue.status(first.job_id or "")) and s.finished)
+    [third] = scheduler.run_due(start + 120, start + 180)
+    assert third.outcome == "dispatched"
+    time.sleep(2.5)  # the hold expires, though the third never ran
+    [fourth] = scheduler.run_due(start + 180, start + 240)
+    assert fourth.outcome == "dispatched"
+
+
+def test_catch_up_dispatches_one_missed_run_once(sqlite_manager: QueueManager, trace: Path) -> None:
+    Schedule.job(jobs.Traced(str(trace))).daily_at("02:00").catch_up(within=3600)
+    Schedule.job(jobs.Traced(str(trace))).daily_at("01:00").catch_up(within=3600)  # too long ago
+    now = at(2026, 12, 6, 2, 30, zone=ZoneInfo("UTC"))
+    first = Scheduler(sqlite_manager, Schedule.events()).catch_up(now)
+    assert [(r.due_at, r.outcome) for r in first] == [(now - 1800, "dispatched")]
+    again = Scheduler(sqlite_manager, Schedule.events()).catch_up(now + 5)  # another start
+    assert again == []
+    assert Queue.pending_size() == 1
