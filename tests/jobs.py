@@ -189,6 +189,23 @@ class TakesAMoment(Traced):
         super().handle()
 
 
+class Spans(Job):
+    """Writes "start <time> <pid>" and "end <time> <pid>" around `seconds` of work: whether
+    two runs overlapped is read from the trace."""
+
+    tries = 1
+    timeout = 300
+
+    def __init__(self, trace: str, seconds: float) -> None:
+        self.trace = trace
+        self.seconds = seconds
+
+    def handle(self) -> None:
+        note(self.trace, f"start {time.time()} {os.getpid()}")
+        time.sleep(self.seconds)
+        note(self.trace, f"end {time.time()} {os.getpid()}")
+
+
 class KillsItsWorker(Traced):
     """SIGKILLs the pool process running it: must fail after `tries`, not loop."""
 

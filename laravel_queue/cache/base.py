@@ -107,6 +107,11 @@ class CacheStore(ABC):
         """An owner-token lock on `name` that expires after `ttl` seconds."""
         return Lock(self, name, ttl, owner)
 
+    def purge_expired(self, limit: int = 10_000) -> int:
+        """Delete up to `limit` entries whose time is up; how many went. Only a store that
+        keeps them until then needs it: Redis and memory drop them themselves."""
+        return 0
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the store may be used again afterwards."""
 

@@ -19,6 +19,8 @@ from laravel_queue.db.upsert import insert_new_rows, upsert
 
 c = lq_cache.c
 
+PURGE_CHUNK = 1000  # keys deleted per statement: short transactions, few bound parameters
+
 
 def _live(now: float) -> Any:
     return or_(c.expires_at.is_(None), c.expires_at > now)
@@ -98,6 +100,24 @@ class SqlStore(CacheStore):
         except IntegrityError:
             return False
         return True
+
+    def purge_expired(self, limit: int = 10_000) -> int:
+        """Expired rows (job statuses, schedule claims, locks, counters) stay until deleted:
+        the worker calls this every minute. Keys are read first and deleted by key, which
+        MySQL accepts (it refuses a DELETE whose subquery reads the same table with LIMIT); a
+        row given a new expiry meanwhile is left."""
+        purged = 0
+        while purged < limit:
+            now = time.time()
+            chunk = min(PURGE_CHUNK, limit - purged)
+            with self.engine.begin() as conn:
+                keys = conn.scalars(select(c.key).where(c.expires_at <= now).limit(chunk)).all()
+                if keys:
+                    conn.execute(delete(lq_cache).where(c.key.in_(keys), c.expires_at <= now))
+            purged += len(keys)
+            if len(keys) < chunk:
+                return purged
+        return purged
 
     def forget(self, name: str) -> None:
         with self.engine.begin() as conn:

@@ -45,6 +45,7 @@ CONSUMER_STEPS = (
     "laravel_queue.worker.interruptions:InterruptionPolling",
     "laravel_queue.worker.heartbeat:WorkerHeartbeat",
     "laravel_queue.worker.waits:WaitMonitor",
+    "laravel_queue.worker.cache_purge:CachePurge",
 )
 
 

@@ -44,6 +44,7 @@ failed_jobs = Table(
     Index("failed_jobs_connection_queue_failed_at_index", "connection", "queue", "failed_at"),
 )
 
+CACHE_EXPIRY_INDEX = "lq_cache_expires_at_index"
 lq_cache = Table(
     "lq_cache",
     metadata,
@@ -51,6 +52,7 @@ lq_cache = Table(
     Column("value", Text, nullable=True),
     Column("counter", BigInteger, nullable=False, default=0),
     Column("expires_at", Double, nullable=True),
+    Index(CACHE_EXPIRY_INDEX, "expires_at"),
 )
 
 lq_delayed_jobs = Table(

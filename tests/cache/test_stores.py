@@ -9,13 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 import redis as redis_lib
+from sqlalchemy import select
 
 from laravel_queue.cache.base import CacheStore
 from laravel_queue.cache.memory import MemoryStore
 from laravel_queue.cache.redis import RedisStore
 from laravel_queue.cache.sql import SqlStore
 from laravel_queue.db.engine import make_engine
-from laravel_queue.db.schema import metadata
+from laravel_queue.db.schema import lq_cache, metadata
 
 from ..support import ServiceUrls
 
@@ -222,3 +223,26 @@ def test_increment_fields_adds_to_counters_read_as_fields(store: CacheStore) -> 
     store.increment_fields("totals", {"x": 2, "y": 5})
     store.increment_fields("totals", {"x": 3})
     assert {k: int(v) for k, v in store.fields("totals").items()} == {"x": 5, "y": 5}
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql", "mysql"], indirect=True)
+def test_a_sql_store_purges_expired_rows_and_only_those(store: CacheStore) -> None:
+    assert isinstance(store, SqlStore)
+    store.put_many([(f"old:{n}", "v", False) for n in range(2500)], ttl=0.05)
+    store.put("forever", "v")
+    store.put("later", "v", ttl=60)
+    time.sleep(0.1)
+    assert store.purge_expired(limit=1500) == 1500  # at most `limit` at a time
+    assert store.purge_expired() == 1000
+    assert store.purge_expired() == 0
+    with store.engine.connect() as conn:
+        left = conn.scalars(select(lq_cache.c.key).where(lq_cache.c.key.startswith("t:"))).all()
+    assert sorted(left) == ["t:forever", "t:later"]
+    store.forget("forever")
+    store.forget("later")
+
+
+def test_redis_and_memory_expire_by_themselves(store: CacheStore) -> None:
+    if isinstance(store, SqlStore):
+        pytest.skip("a SQL store purges; see above")
+    assert store.purge_expired() == 0

@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from laravel_queue.db.engine import make_engine
 from laravel_queue.db.migrate import current_revision, head_revision, migrate
-from laravel_queue.db.schema import VERSION_TABLE, metadata
+from laravel_queue.db.schema import CACHE_EXPIRY_INDEX, VERSION_TABLE, lq_cache, metadata
 
 from ..support import lq
 
@@ -29,6 +29,23 @@ def test_migrate_creates_the_tables_once(database_url: str) -> None:
         assert "alembic_version" not in tables  # a project's own history stays its own
         indexes = {ix["name"] for ix in inspect(engine).get_indexes("failed_jobs")}
         assert "failed_jobs_connection_queue_failed_at_index" in indexes
+    finally:
+        engine.dispose()
+
+
+def test_an_older_database_gets_the_cache_expiry_index(database_url: str) -> None:
+    """A database migrated by 0.x (revision 0003) has `lq_cache` without the index 0004 adds."""
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        [index] = [ix for ix in lq_cache.indexes if ix.name == CACHE_EXPIRY_INDEX]
+        with engine.begin() as conn:
+            index.drop(conn)
+            conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0003'"))
+        assert migrate(engine) is True
+        assert current_revision(engine) == head_revision()
+        names = {ix["name"] for ix in inspect(engine).get_indexes("lq_cache")}
+        assert CACHE_EXPIRY_INDEX in names
     finally:
         engine.dispose()
 
