@@ -83,11 +83,18 @@ def current_manager() -> QueueManager:
         if _current is None:
             home = lq_home(*_imported_apps.values())
             _current = QueueManager(home=home)
-            logger.warning(
-                "no QueueManager was created in this process: using the embedded SQLite "
-                "default at %s (import your app module, or set LQ_APP=module)",
-                home / SQLITE_FILE,
-            )
+            if _imported_apps:  # the app module is there and chose the default
+                logger.warning(
+                    "%s created no QueueManager: using the embedded SQLite default at %s",
+                    ", ".join(_imported_apps),
+                    home / SQLITE_FILE,
+                )
+            else:
+                logger.warning(
+                    "no QueueManager was created in this process: using the embedded SQLite "
+                    "default at %s (import your app module, or set LQ_APP=module)",
+                    home / SQLITE_FILE,
+                )
         return _current
 
 

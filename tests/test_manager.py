@@ -192,6 +192,8 @@ def test_lq_app_naming_a_module_without_a_manager_dispatches_to_the_embedded_def
     assert "RecursionError" not in done.stderr
     assert done.stderr.count("using the embedded SQLite default at ") == 1
     assert str(project / "laravel_queue.sqlite") in done.stderr
+    # LQ_APP is set: the message names the module, not "set LQ_APP"
+    assert "notes created no QueueManager" in done.stderr and "set LQ_APP" not in done.stderr
 
 
 def test_lq_work_with_lq_app_naming_a_module_without_a_manager_runs_its_jobs(

@@ -7,7 +7,7 @@ import json
 import signal
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import click
@@ -68,7 +68,7 @@ def schedule_run(ctx: Context) -> None:
 
 
 def _row(event: ScheduledEvent, now: float) -> dict[str, Any]:
-    due = datetime.fromtimestamp(event.next_due(now), event.zone or timezone.utc)
+    due = event.moment(event.next_due(now))
     return {
         "name": event.description,
         "expression": event.expression,

@@ -114,10 +114,13 @@ class ScheduledEvent(Frequencies):
 
     # -- running ---------------------------------------------------------------------------
 
+    def moment(self, at: float) -> datetime:
+        """Unix time `at` on the event's clock (its zone, UTC by default)."""
+        return datetime.fromtimestamp(at, self.zone or timezone.utc)
+
     def due_times(self, after: float, until: float) -> Iterator[float]:
         """Each due time in (`after`, `until`], unix seconds, read in the event's zone."""
-        zone = self.zone or timezone.utc
-        start = datetime.fromtimestamp(after, zone)
+        start = self.moment(after)
         for moment in CronSim(self.cron_expression, start):
             at = moment.timestamp()
             if at > until:
@@ -127,9 +130,8 @@ class ScheduledEvent(Frequencies):
 
     def previous_due(self, before: float) -> float:
         """The last due time at or before `before`."""
-        zone = self.zone or timezone.utc
-        moment = datetime.fromtimestamp(math.floor(before) + 1, zone)  # cronsim: strictly before
-        return next(CronSim(self.cron_expression, moment, reverse=True)).timestamp()
+        start = self.moment(math.floor(before) + 1)  # cronsim: strictly before
+        return next(CronSim(self.cron_expression, start, reverse=True)).timestamp()
 
     def next_due(self, after: float) -> float:
         return next(iter(self.due_times(after, float("inf"))))

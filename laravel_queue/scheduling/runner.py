@@ -58,6 +58,9 @@ class Scheduler:
         self.manager = manager
         self.events = list(scheduled)
         self.clock = clock
+        # The job each held-back event waits for, as last logged: said once per job, not
+        # once a second.
+        self._holding: dict[str, str] = {}
 
     # -- pausing (Laravel 13: schedule:pause / schedule:resume) ----------------------------
 
@@ -103,8 +106,15 @@ class Scheduler:
                 return Run(event, due_at, "overlapping")
             time.sleep(0.02)
         try:
-            if self._still_running(event):
-                logger.info("scheduled %s: the last one has not finished", event.description)
+            waiting_for = self._unfinished_last_job(event)
+            if waiting_for is not None:
+                if self._holding.get(event.mutex_name) != waiting_for:
+                    self._holding[event.mutex_name] = waiting_for
+                    logger.info(
+                        "scheduled %s held back until its last job %s finishes",
+                        event.description,
+                        waiting_for,
+                    )
                 return Run(event, due_at, "overlapping")
             run = self._dispatch(event, due_at)
             if run.job_id is not None:
@@ -115,8 +125,9 @@ class Scheduler:
         finally:
             check.release()
 
-    def _still_running(self, event: ScheduledEvent) -> bool:
-        """Whether the job the event dispatched last has not finished, by its status."""
+    def _unfinished_last_job(self, event: ScheduledEvent) -> str | None:
+        """The id of the job the event dispatched last if it has not finished, by its
+        status."""
         status_store = self.manager.status
         if status_store is None:
             raise ConfigurationError(
@@ -125,7 +136,7 @@ class Scheduler:
             )
         last = self.manager.cache.get(f"{event.mutex_name}:last")
         status = status_store.find(last) if last else None
-        return status is not None and not status.finished
+        return last if status is not None and not status.finished else None
 
     def _dispatch(self, event: ScheduledEvent, due_at: float) -> Run:
         events.dispatch(events.ScheduledTaskStarting(event, due_at))
@@ -162,7 +173,11 @@ class Scheduler:
                 continue
             last = self.manager.cache.get(f"{event.mutex_name}:last-due")
             if last is None or float(last) < missed:
-                logger.info("scheduled %s catching up its run due at %s", event.description, missed)
+                logger.info(
+                    "scheduled %s catching up its run due at %s",
+                    event.description,
+                    event.moment(missed).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                )
                 runs.append(self.run(event, missed, catching_up=True))
         return runs
 

@@ -3,6 +3,7 @@ changes, conditions, one server among many, pausing and the events it fires."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -130,8 +131,9 @@ def test_a_dispatch_that_fails_fires_failed_and_the_next_event_still_runs(
 
 
 def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_expire(
-    sqlite_manager: QueueManager, trace: Path
+    sqlite_manager: QueueManager, trace: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="laravel_queue.schedule")
     Schedule.job(jobs.Traced(str(trace))).every_minute().without_overlapping(expires_at=2)
     scheduler = Scheduler(sqlite_manager, Schedule.events())
     start = at(2026, 12, 6, 12, 0, 30)
@@ -140,6 +142,12 @@ def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_exp
     wait_until(lambda: Queue.status(first.job_id or ""))  # pending, written behind the dispatch
     [second] = scheduler.run_due(start + 60, start + 120)
     assert second.outcome == "overlapping"  # the first is still pending
+    assert scheduler.run_due(start + 60, start + 120)[0].outcome == "overlapping"  # again
+    held = [r.message for r in caplog.records if "held back until" in r.message]
+    # said once per job it waits for, not at every due time
+    assert held == [
+        f"scheduled {first.event.description} held back until its last job {first.job_id} finishes"
+    ]
     with worker(sqlite_manager):
         wait_until(lambda: (s := Queue.status(first.job_id or "")) and s.finished)
     [third] = scheduler.run_due(start + 120, start + 180)
@@ -149,12 +157,16 @@ def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_exp
     assert fourth.outcome == "dispatched"
 
 
-def test_catch_up_dispatches_one_missed_run_once(sqlite_manager: QueueManager, trace: Path) -> None:
+def test_catch_up_dispatches_one_missed_run_once(
+    sqlite_manager: QueueManager, trace: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="laravel_queue.schedule")
     Schedule.job(jobs.Traced(str(trace))).daily_at("02:00").catch_up(within=3600)
     Schedule.job(jobs.Traced(str(trace))).daily_at("01:00").catch_up(within=3600)  # too long ago
     now = at(2026, 12, 6, 2, 30, zone=ZoneInfo("UTC"))
     first = Scheduler(sqlite_manager, Schedule.events()).catch_up(now)
     assert [(r.due_at, r.outcome) for r in first] == [(now - 1800, "dispatched")]
+    assert "catching up its run due at 2026-12-06 02:00:00 UTC" in caplog.text
     again = Scheduler(sqlite_manager, Schedule.events()).catch_up(now + 5)  # another start
     assert again == []
     assert Queue.pending_size() == 1
