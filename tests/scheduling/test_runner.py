@@ -134,7 +134,7 @@ def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_exp
     sqlite_manager: QueueManager, trace: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="laravel_queue.schedule")
-    Schedule.job(jobs.Traced(str(trace))).every_minute().without_overlapping(expires_at=2)
+    Schedule.job(jobs.Traced(str(trace))).every_minute().without_overlapping(expires_at=4)
     scheduler = Scheduler(sqlite_manager, Schedule.events())
     start = at(2026, 12, 6, 12, 0, 30)
     [first] = scheduler.run_due(start, start + 60)
@@ -151,8 +151,10 @@ def test_without_overlapping_waits_for_the_last_job_to_finish_or_the_hold_to_exp
     with worker(sqlite_manager):
         wait_until(lambda: (s := Queue.status(first.job_id or "")) and s.finished)
     [third] = scheduler.run_due(start + 120, start + 180)
+    third_at = time.monotonic()
     assert third.outcome == "dispatched"
-    time.sleep(2.5)  # the hold expires, though the third never ran
+    # (a 2 s hold had expired before the second pass once, 1 run in 7, under load)
+    time.sleep(max(0.0, third_at + 4.5 - time.monotonic()))  # the hold expires, unrun
     [fourth] = scheduler.run_due(start + 180, start + 240)
     assert fourth.outcome == "dispatched"
 
