@@ -27,6 +27,7 @@ from laravel_queue.cache.redis import RedisStore
 from laravel_queue.celery_app.configure import configure_app
 from laravel_queue.connections.base import Connection, PushRecorder
 from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.connections.routing import JobClasses, QueueRoutes
 from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.delayed.redis import RedisDelayedStore
 from laravel_queue.exceptions import ConfigurationError
@@ -223,6 +224,7 @@ class QueueManager:
         self.worker_options = WorkerOptions()
         self.push_recorder: PushRecorder | None = None  # Queue.fake()
         self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
+        self.routes = QueueRoutes()  # Queue.route / Queue.forward
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)
         }
@@ -265,6 +267,22 @@ class QueueManager:
     @property
     def connections(self) -> dict[str, Connection]:
         return dict(self._connections)
+
+    def route(
+        self, classes: JobClasses, queue: str | None = None, connection: str | None = None
+    ) -> None:
+        """Send `classes` (job classes or their dotted names) and their subclasses to `queue`
+        and/or `connection` unless a job chooses its own (Laravel 13: `Queue::route`)."""
+        if connection is not None:
+            self.connection(connection)  # an unknown name is refused now, not at a dispatch
+        self.routes.route(classes, queue, connection)
+
+    def forward(self, queue: str, to: str | None = None, connection: str | None = None) -> None:
+        """Whatever names the queue `queue` acts on `to` (on `connection`, when given):
+        pushes, workers, sizes, clearing, pausing, retries (Laravel 13: `Queue::forward`)."""
+        if connection is not None:
+            self.connection(connection)
+        self.routes.forward(queue, to, connection)
 
     def connection_for_app(self, app: Celery) -> Connection:
         for connection in self._connections.values():

@@ -206,6 +206,18 @@ class Spans(Job):
         note(self.trace, f"end {time.time()} {os.getpid()}")
 
 
+class Routed(Traced):
+    """Names no queue or connection: goes where `Queue.route` sends it."""
+
+
+class RoutedChild(Routed):
+    """Routed through its parent's route unless routed itself."""
+
+
+class RoutedButChooses(Routed):
+    queue = "own"  # a job's own choice beats its route
+
+
 class KillsItsWorker(Traced):
     """SIGKILLs the pool process running it: must fail after `tries`, not loop."""
 

@@ -82,7 +82,7 @@ class Batch(BatchRecord):
                 links = [chain_link(job) for job in rest]
                 head.options.chain = ChainState(links, [], queue, connection)
                 apply_chain_defaults(head, head.options.chain)
-            by_connection[head.options.connection or head.connection].append(head)
+            by_connection[self.manager.routes.connection_for(head)].append(head)
         for name, heads in by_connection.items():
             self.manager.connection(name).bulk(heads)
 

@@ -11,6 +11,7 @@ after-commit.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,13 +51,23 @@ class Dispatcher:
         """Laravel's `Queue::push` / `Queue::later`: straight onto the job's connection (no
         unique lock, no after-commit)."""
         require_job_instance(job)
-        connection = self.manager.connection(job.options.connection or job.connection)
+        connection = self.manager.connection(self.manager.routes.connection_for(job))
         return connection.push(job, queue=queue, delay=delay)
 
     def bulk(self, jobs: Iterable[Queueable], queue: str | None = None) -> list[str]:
-        """Laravel's `Queue::bulk`: every job on the default connection, one round trip where
-        the transport allows."""
-        return self.manager.connection().bulk(jobs, queue=queue)
+        """Laravel's `Queue::bulk`: one round trip per connection where the transport allows
+        (the default connection, unless jobs choose or are routed to others); the uuids in
+        the order of `jobs`."""
+        by_connection: dict[str | None, list[tuple[int, Queueable]]] = defaultdict(list)
+        listed = [require_job_instance(job, "bulk()") for job in jobs]
+        for index, job in enumerate(listed):
+            by_connection[self.manager.routes.connection_for(job)].append((index, job))
+        ids = [""] * len(listed)
+        for name, numbered in by_connection.items():
+            pushed = self.manager.connection(name).bulk([job for _, job in numbered], queue)
+            for (index, _), job_id in zip(numbered, pushed, strict=True):
+                ids[index] = job_id
+        return ids
 
     def dispatch_sync(self, job: Queueable) -> str:
         """Run `job` now, in this process, through the worker's pipeline."""
@@ -73,7 +84,7 @@ class Dispatcher:
         return self._push(job, job_id)
 
     def _push(self, job: Queueable, job_id: str) -> str:
-        connection = self.manager.connection(job.options.connection or job.connection)
+        connection = self.manager.connection(self.manager.routes.connection_for(job))
         return connection.push(job, job_id=job_id)
 
     def _push_after_commit(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from laravel_queue.cache.base import CacheStore
 from laravel_queue.connections.base import Connection
+from laravel_queue.connections.routing import QueueRoutes
 from laravel_queue.failed.store import FailedJobs
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.messages.batch_record import BatchRecord
@@ -67,5 +68,8 @@ class BusHost(Protocol):
 
     @property
     def dispatch_recorder(self) -> DispatchRecorder | None: ...
+
+    @property
+    def routes(self) -> QueueRoutes: ...
 
     def connection(self, name: str | None = None) -> Connection: ...

@@ -11,11 +11,13 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from laravel_queue import events, tracing
 from laravel_queue.cache.base import CacheStore
 from laravel_queue.connections.pausing import Interruptions
+from laravel_queue.connections.routing import QueueRoutes
 from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
@@ -58,6 +60,9 @@ class ConnectionHost(Protocol):
 
     @property
     def status(self) -> StatusStore | None: ...
+
+    @property
+    def routes(self) -> QueueRoutes: ...
 
     def mask(self, url: str) -> str: ...
 
@@ -139,7 +144,18 @@ class Connection(ABC):
         return [self.push(job, queue=queue) for job in jobs]
 
     def _queue_for(self, job: Queueable, queue: str | None) -> str:
-        return queue or job.options.queue or job.queue or self.manager.default_queue
+        return self.manager.routes.queue_for(job, queue, self.name, self.manager.default_queue)
+
+    def queue_name(self, queue: str | None) -> str:
+        """The queue an operation naming `queue` (None: the default one) acts on: itself, or
+        the queue it is forwarded to (`Queue.forward`)."""
+        return self.manager.routes.forwarded(queue or self.manager.default_queue, self.name)
+
+    def _forwarded(self, message: JobMessage) -> JobMessage:
+        """`message`, on the queue its own is forwarded to (a retry of a job that failed on a
+        queue renamed since)."""
+        queue = self.queue_name(message.queue)
+        return message if queue == message.queue else replace(message, queue=queue)
 
     @abstractmethod
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
@@ -154,8 +170,7 @@ class Connection(ABC):
 
     def size(self, queue: str | None = None) -> int:
         """Pending + delayed + reserved, as in Laravel."""
-        q = queue or self.manager.default_queue
-        return self.pending_size(q) + self.delayed_size(q) + self.reserved_size(q)
+        return self.pending_size(queue) + self.delayed_size(queue) + self.reserved_size(queue)
 
     def pending_size(self, queue: str | None = None) -> int:
         return 0
@@ -194,17 +209,15 @@ class Connection(ABC):
     def pause(self, queue: str | None = None, ttl: Delay | None = None) -> None:
         """Every worker stops taking jobs from the queue within about a second, until
         `resume` or for `ttl`; running jobs finish."""
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         seconds = to_seconds(ttl) if ttl is not None else None
         Interruptions(self.manager.cache).pause(self.name, q, seconds)
         events.dispatch(events.QueuePaused(self.name, q, seconds))
 
     def resume(self, queue: str | None = None) -> None:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         Interruptions(self.manager.cache).resume(self.name, q)
         events.dispatch(events.QueueResumed(self.name, q))
 
     def is_paused(self, queue: str | None = None) -> bool:
-        return Interruptions(self.manager.cache).is_paused(
-            self.name, queue or self.manager.default_queue
-        )
+        return Interruptions(self.manager.cache).is_paused(self.name, self.queue_name(queue))

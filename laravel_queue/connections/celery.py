@@ -59,6 +59,7 @@ class CeleryConnection(Connection):
         return super()._message(job, queue, job_id, trace)
 
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
+        message = self._forwarded(message)
         if delay > 0:
             self._guard(lambda _: self._park(message, delay))
         else:
@@ -83,7 +84,8 @@ class CeleryConnection(Connection):
 
     def publish_many(self, messages: Iterable[JobMessage]) -> None:
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
-        self._guard(lambda deadline: self._send_all([(m, 0.0) for m in messages], deadline))
+        ready = [(self._forwarded(message), 0.0) for message in messages]
+        self._guard(lambda deadline: self._send_all(ready, deadline))
 
     def _send_all(
         self, messages: list[tuple[JobMessage, float]], deadline: PublishDeadline
@@ -176,7 +178,7 @@ class CeleryConnection(Connection):
     # -- sizes -------------------------------------------------------------------------------
 
     def pending_size(self, queue: str | None = None) -> int:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
             try:
@@ -190,11 +192,11 @@ class CeleryConnection(Connection):
                     channel.session.commit()
 
     def delayed_size(self, queue: str | None = None) -> int:
-        return self.manager.delayed.size(self.name, queue or self.manager.default_queue)
+        return self.manager.delayed.size(self.name, self.queue_name(queue))
 
     def reserved_size(self, queue: str | None = None) -> int:
         """Jobs taken by a worker and not yet acknowledged (known on Redis and SQL; else 0)."""
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
             if isinstance(channel, ReliableChannel) or _is_reliable_sql(conn):
@@ -206,7 +208,7 @@ class CeleryConnection(Connection):
     def oldest_pending_at(self, queue: str | None = None) -> float | None:
         """From the `pushed_at` of the job at the head of the queue, on Redis and the SQL
         broker; AMQP cannot look at a message without taking it."""
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
             if _is_reliable_sql(conn):
@@ -222,16 +224,16 @@ class CeleryConnection(Connection):
         return min(times, default=None)
 
     def pending_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         return [InspectedJob.from_entry(raw, q) for raw in self._entries(q, limit, taken=False)]
 
     def delayed_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         parked = self.manager.delayed.peek(self.name, q, limit)
         return [InspectedJob.of(message, available_at) for message, available_at in parked]
 
     def reserved_jobs(self, queue: str | None = None, limit: int = 100) -> list[InspectedJob]:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         return [InspectedJob.from_entry(raw, q) for raw in self._entries(q, limit, taken=True)]
 
     def _entries(self, queue: str, limit: int, *, taken: bool) -> list[bytes | str]:
@@ -253,7 +255,7 @@ class CeleryConnection(Connection):
         )
 
     def clear(self, queue: str | None = None) -> int:
-        q = queue or self.manager.default_queue
+        q = self.queue_name(queue)
         with self.app.connection_for_write() as conn:
             try:
                 purged = int(conn.default_channel.queue_purge(q) or 0)

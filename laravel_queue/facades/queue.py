@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from laravel_queue import events
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.connections.base import Connection
+from laravel_queue.connections.routing import JobClasses
 from laravel_queue.dispatchable import Job
 from laravel_queue.durations import Delay, parse_duration
 from laravel_queue.manager import current_manager
@@ -79,6 +80,20 @@ class Queue:
     @staticmethod
     def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
         return Dispatcher(current_manager()).bulk(jobs, queue=queue)
+
+    @staticmethod
+    def route(classes: JobClasses, queue: str | None = None, connection: str | None = None) -> None:
+        """Send these job classes (and their subclasses) to `queue` and/or `connection`
+        whenever a job names neither itself: `Queue.route(SendInvoice, queue="billing")`,
+        `Queue.route([A, B], connection="redis")` (Laravel 13: `Queue::route`)."""
+        current_manager().route(classes, queue, connection)
+
+    @staticmethod
+    def forward(queue: str, to: str | None = None, connection: str | None = None) -> None:
+        """Rename a queue with jobs in flight: everything that names `queue` acts on `to`
+        (pushes, `lq work --queue`, sizes, listing, clearing, pausing, retries), on
+        `connection` only when given (Laravel 13: `Queue::forward`)."""
+        current_manager().forward(queue, to, connection)
 
     @staticmethod
     def status(job_id: str) -> JobStatus | None:

@@ -45,6 +45,8 @@ def run_worker(
     if not isinstance(target, CeleryConnection):
         raise ConfigurationError(f"connection '{target.name}' runs jobs in-process; no worker")
     options.managed = True
+    forwards = forward_lines(target, options.queues)
+    options.queues = forwarded_queues(target, options.queues)
     manager.worker_options = options
     for warning in visibility_warnings(target, options):
         logger.warning(warning)
@@ -53,7 +55,7 @@ def run_worker(
     if quiet:
         target.app.conf.worker_hijack_root_logger = False
         target.app.conf.worker_redirect_stdouts = False
-    worker = _with_banner(target.app.Worker, manager, target)(
+    worker = _with_banner(target.app.Worker, manager, target, forwards)(
         hostname=node_name(options.name),
         queues=options.queues,
         concurrency=options.concurrency,
@@ -71,9 +73,31 @@ def run_worker(
     return status
 
 
-def _with_banner(worker_class: type[Any], manager: QueueManager, target: CeleryConnection) -> Any:
+def forwarded_queues(target: CeleryConnection, queues: list[str]) -> list[str]:
+    """`--queue` names with `Queue.forward`s applied, in order, each once: a worker given the
+    old name of a renamed queue consumes the new one, and then the old one, so that what was
+    queued there before the forward is not stranded (the banner says so)."""
+    found: list[str] = []
+    for queue in queues:
+        found += [q for q in (target.queue_name(queue), queue) if q not in found]
+    return found
+
+
+def forward_lines(target: CeleryConnection, queues: list[str]) -> list[str]:
+    """The banner's account of the forwards among `queues`."""
+    return [
+        f".> forwarded:   {queue} -> {target.queue_name(queue)} (then what is left on {queue})"
+        for queue in queues
+        if target.queue_name(queue) != queue
+    ]
+
+
+def _with_banner(
+    worker_class: type[Any], manager: QueueManager, target: CeleryConnection, extra: list[str]
+) -> Any:
     """Celery's worker, whose banner names the broker by its URL (Celery printed our transport
-    class's import path as the scheme) and says where failed jobs are recorded."""
+    class's import path as the scheme), says where failed jobs are recorded, and adds the
+    `extra` lines."""
 
     class Worker(worker_class):  # type: ignore[misc]
         def startup_info(self, artlines: bool = True) -> str:
@@ -83,7 +107,7 @@ def _with_banner(worker_class: type[Any], manager: QueueManager, target: CeleryC
                     lines[index] = f".> transport:   {mask_url(target.url)}"
                 if line.startswith(".> results:"):
                     failed = f".> failed jobs: {mask_url(manager.database_url)}"
-                    lines.insert(index + 1, failed)
+                    lines[index + 1 : index + 1] = [failed, *extra]
                     break
             if artlines:
                 lines = [" ".join(pair) for pair in zip(ARTLINES, lines, strict=False)] + [
