@@ -30,6 +30,7 @@ from laravel_queue.middleware import (
     FailOnException,
     Next,
     RateLimited,
+    Release,
     Skip,
     SkipIfBatchCancelled,
     ThrottlesExceptions,
@@ -216,6 +217,24 @@ class RoutedChild(Routed):
 
 class RoutedButChooses(Routed):
     queue = "own"  # a job's own choice beats its route
+
+
+class WaitsForTheFlag(Traced):
+    """Released (for `wait` seconds) while the file `flag` exists (`Release.when`), or while
+    it does not (`Release.unless`, with `unless=True`)."""
+
+    tries = 5
+
+    def __init__(
+        self, trace: str, flag: str, unless: bool = False, count_attempt: bool = True
+    ) -> None:
+        super().__init__(trace, "waits")
+        self.flag, self.unless, self.count_attempt = flag, unless, count_attempt
+
+    def middleware(self) -> list[Any]:
+        exists = Path(self.flag).exists()
+        build = Release.unless if self.unless else Release.when
+        return [build(exists, 0.2, count_attempt=self.count_attempt)]
 
 
 class KillsItsWorker(Traced):

@@ -8,6 +8,7 @@ the job as a success (Laravel's rule).
 from laravel_queue.dispatchable import Middleware, Next
 from laravel_queue.middleware.fail_on_exception import FailOnException
 from laravel_queue.middleware.rate_limited import RateLimited
+from laravel_queue.middleware.release import Release
 from laravel_queue.middleware.skip import Skip
 from laravel_queue.middleware.skip_if_batch_cancelled import SkipIfBatchCancelled
 from laravel_queue.middleware.throttles_exceptions import ThrottlesExceptions
@@ -18,6 +19,7 @@ __all__ = [
     "Middleware",
     "Next",
     "RateLimited",
+    "Release",
     "Skip",
     "SkipIfBatchCancelled",
     "ThrottlesExceptions",

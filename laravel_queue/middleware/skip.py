@@ -15,7 +15,8 @@ from laravel_queue.dispatchable import Job, Next
 Condition = bool | Callable[[], bool]
 
 
-def _settle(condition: Condition) -> bool:
+def settle(condition: Condition) -> bool:
+    """The condition's value now (a callable is called once, here)."""
     return bool(condition() if callable(condition) else condition)
 
 
@@ -26,12 +27,12 @@ class Skip:
     @classmethod
     def when(cls, condition: Condition) -> Skip:
         """Skip the job if `condition` (a bool, or a callable returning one) is true."""
-        return cls(_settle(condition))
+        return cls(settle(condition))
 
     @classmethod
     def unless(cls, condition: Condition) -> Skip:
         """Skip the job unless `condition` is true."""
-        return cls(not _settle(condition))
+        return cls(not settle(condition))
 
     def handle(self, job: Job, next: Next) -> None:
         if not self.skip:
