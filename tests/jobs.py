@@ -525,6 +525,19 @@ class SyncsAccount(Traced, ShouldBeUnique):
             raise RuntimeError("account service down")
 
 
+class PreparesItself(SyncsAccount):
+    """Declines its dispatch (`prepare_for_dispatch` returns False) while `decline` is set,
+    and stamps the account it was prepared for."""
+
+    decline = False
+
+    def prepare_for_dispatch(self) -> bool | None:
+        if self.decline:
+            return False
+        self.prepared_for = f"account {self.account}"
+        return None
+
+
 class SyncsUntilProcessing(Traced, ShouldBeUniqueUntilProcessing):
     """Notes whether its lock was still held when handle() ran."""
 

@@ -1,11 +1,12 @@
 """The dispatcher (Laravel: Bus\\Dispatcher, PendingDispatch and UniqueLock).
 
-Every `dispatch()` takes this one path: a unique job first takes its lock, owned by the new
+Every `dispatch()` takes this one path: the job's `prepare_for_dispatch()` may decline it
+(dropped, `None`); a unique job then takes its lock, owned by the new
 job's uuid, or is dropped (`None`); a job given `after_commit(session)` inside a transaction
 waits for the commit (and is dropped, its lock given back, on a rollback); then it is pushed
 on its connection, which fires `JobQueued`. A push that fails gives the lock back.
-`Queue.push/later/bulk` come here too and push directly, as in Laravel: no unique lock, no
-after-commit.
+`Queue.push/later/bulk` come here too and push directly, as in Laravel: no preparing, no
+unique lock, no after-commit. Both follow the class routes (`Queue.route`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ class Dispatcher:
         self.manager = manager
 
     def dispatch(self, job: Queueable) -> str | None:
-        """Push `job` (Laravel: Dispatcher::dispatchToQueue); its uuid, or None when a unique
+        """Push `job` (Laravel: PendingDispatch, then Dispatcher::dispatchToQueue); its uuid,
+        or None when the job declined (`prepare_for_dispatch()` returned False) or a unique
         job's lock is held by another."""
+        if job.prepare_for_dispatch() is False:
+            return None
         job_id = str(uuid.uuid4())
         recorder = self.manager.dispatch_recorder
         if recorder is not None and recorder.takes(job):  # Bus.fake()

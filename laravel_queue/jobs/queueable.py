@@ -77,6 +77,14 @@ class Queueable(FakeQueueAssertions):
         """Middleware the job passes through, outermost first (`handle(job, next)` objects)."""
         return []
 
+    def prepare_for_dispatch(self) -> bool | None:
+        """Called by `dispatch()` (and each dispatch of a chain's jobs or by the scheduler)
+        before anything else, in the dispatching process: the last moment to adjust the job,
+        or to return False to drop this dispatch silently — nothing is queued, no unique lock
+        is taken, no event fires, and `dispatch()` returns None (Laravel 13:
+        `PreparesForDispatch`). `Queue.push`/`bulk` and `dispatch_sync` do not call it."""
+        return None
+
     def retry_until(self) -> datetime | None:
         """A deadline after which the job is not retried; when set it replaces `tries`."""
         return None

@@ -11,7 +11,7 @@ from celery import Celery
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from laravel_queue import Queue, QueueConnectionError, QueueManager
+from laravel_queue import Queue, QueueConnectionError, QueueManager, events
 from laravel_queue.exceptions import JobEncodeError
 
 from .. import jobs
@@ -189,3 +189,31 @@ def test_a_running_job_counts_as_reserved_until_it_is_acknowledged(
         assert (Queue.pending_size(), Queue.size()) == (0, 1)
         wait_until(lambda: lines(trace), timeout=10)
         wait_until(lambda: Queue.size() == 0)
+
+
+def test_prepare_for_dispatch_may_adjust_the_job_or_decline_it(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    """Laravel 13's PreparesForDispatch: a declined dispatch queues nothing, takes no unique
+    lock and fires no event; `Queue.push` does not ask."""
+    queued: list[object] = []
+    Queue.listen(events.JobQueued, queued.append)
+    try:
+        check_preparing(trace, queued)
+    finally:
+        events.listeners.forget(events.JobQueued, queued.append)
+
+
+def check_preparing(trace: Path, queued: list[object]) -> None:
+    declined = jobs.PreparesItself(str(trace), "declined", 7)
+    declined.decline = True
+    assert declined.dispatch() is None
+    assert Queue.size() == 0 and queued == []
+    job_id = jobs.PreparesItself.dispatch(str(trace), "kept", 7)  # the lock was never taken
+    assert job_id is not None
+    [pending] = Queue.pending()
+    assert pending.payload is not None and pending.payload["prepared_for"] == "account 7"
+    pushed = jobs.PreparesItself(str(trace), "pushed", 8)
+    pushed.decline = True
+    Queue.push(pushed)
+    assert Queue.size() == 2 and len(queued) == 2
