@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 from laravel_queue.bus.batch import Batch
+from laravel_queue.bus.debounce import class_debounce
 from laravel_queue.bus.dispatcher import Dispatcher
 from laravel_queue.celery_app.task import add_task
 from laravel_queue.jobs import registry
@@ -93,6 +94,7 @@ class Job(Queueable):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        class_debounce(cls)  # a bad debounce setting is refused at import
         registry.register(cls)
         add_task(cls)
 

@@ -237,6 +237,25 @@ class WaitsForTheFlag(Traced):
         return [build(exists, 0.2, count_attempt=self.count_attempt)]
 
 
+class Debounced(Traced):
+    """Of a burst of dispatches for one `key`, only the last runs, a second after it."""
+
+    debounce_for = 1
+
+    def __init__(self, trace: str, name: str, key: str = "") -> None:
+        super().__init__(trace, name)
+        self.key = key
+
+    def debounce_id(self) -> object:
+        return self.key
+
+
+class DebouncedAtMost(Debounced):
+    """Runs at least every 2 s while dispatches keep coming."""
+
+    debounce_max_wait = 2
+
+
 class KillsItsWorker(Traced):
     """SIGKILLs the pool process running it: must fail after `tries`, not loop."""
 

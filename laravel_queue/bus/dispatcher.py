@@ -1,7 +1,8 @@
 """The dispatcher (Laravel: Bus\\Dispatcher, PendingDispatch and UniqueLock).
 
 Every `dispatch()` takes this one path: the job's `prepare_for_dispatch()` may decline it
-(dropped, `None`); a unique job then takes its lock, owned by the new
+(dropped, `None`); a debounced job takes the last word in its debounce key and waits
+(`bus.debounce`); a unique job takes its lock, owned by the new
 job's uuid, or is dropped (`None`); a job given `after_commit(session)` inside a transaction
 waits for the commit (and is dropped, its lock given back, on a rollback); then it is pushed
 on its connection, which fires `JobQueued`. A push that fails gives the lock back.
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from laravel_queue.bus.debounce import debounce_of, take_the_last_dispatch
 from laravel_queue.bus.host import BusHost
 from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
 from laravel_queue.durations import Delay
@@ -34,12 +36,15 @@ class Dispatcher:
         job's lock is held by another."""
         if job.prepare_for_dispatch() is False:
             return None
+        debounce = debounce_of(job)
         job_id = str(uuid.uuid4())
         recorder = self.manager.dispatch_recorder
         if recorder is not None and recorder.takes(job):  # Bus.fake()
             job._lq_uuid = job_id
             recorder.record_dispatch(job, job_id)
             return job_id
+        if debounce is not None:  # never unique (refused above)
+            take_the_last_dispatch(job, debounce, self.manager.cache)
         if not isinstance(job, ShouldBeUnique):
             return self._push_or_defer(job, job_id)
         lock = unique_lock(job, job_id, self.manager.cache)

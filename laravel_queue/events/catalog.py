@@ -101,6 +101,14 @@ class JobCancelled(Event):
 
 
 @dataclass(frozen=True)
+class JobDebounced(Event):
+    """A worker took a debounced job that a later dispatch replaced, and ended it without
+    running it (Laravel 13: `JobDebounced`)."""
+
+    job: QueueJob
+
+
+@dataclass(frozen=True)
 class JobProgressed(Event):
     """The running job called `self.progress(...)` (fired on every call, in its process)."""
 
@@ -119,6 +127,7 @@ JOB_EVENTS: tuple[type[Event], ...] = (
     JobTimedOut,
     JobProgressed,
     JobCancelled,
+    JobDebounced,
 )
 
 

@@ -69,7 +69,10 @@ def replay_message(job: FailedJob) -> JobMessage:
     retry_until = header.retry_until
     if retry_until is not None:
         retry_until = _recomputed_retry_until(message)
-    return message.with_lq(header.republished(attempts=0, exceptions=0, retry_until=retry_until))
+    # A retry is asked for by name: it runs even if its burst was debounced since.
+    return message.with_lq(
+        header.republished(attempts=0, exceptions=0, retry_until=retry_until, debounce=None)
+    )
 
 
 def _recomputed_retry_until(message: JobMessage) -> float | None:

@@ -52,6 +52,15 @@ class WorkerOptions:
         return 1 if self.once else self.max_jobs
 
 
+@dataclass(frozen=True)
+class Debounce:
+    """Of a burst of dispatches with one debounce key, only the last runs, `seconds` after
+    it; `max_wait` seconds after a burst's first dispatch, the next one runs at once."""
+
+    seconds: float
+    max_wait: float | None = None
+
+
 @dataclass
 class DispatchOptions:
     """Per-dispatch choices made with the fluent methods (Laravel: PendingDispatch)."""
@@ -67,6 +76,10 @@ class DispatchOptions:
     """The batch the job belongs to (set by `Bus.batch`; in a worker, from its header)."""
     batch_index: int | None = None
     """Its place in the batch (Celery's `group_index`)."""
+    debounce: Debounce | None = None
+    """`job.debounce(...)`: wins over the class's `debounce_for`/`debounce_max_wait`."""
+    debounce_owner: list[str] | None = None
+    """[debounce key, this dispatch's token], set by the dispatcher (`bus.debounce`)."""
     batch_progress: bool = False
     """The batch has `progress` callbacks: the job counts its own success, so they fire in
     order, right after it (other batched jobs leave that to the worker's main process)."""

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from laravel_queue.durations import Delay
-from laravel_queue.exceptions import JobEncodeError
+from laravel_queue.durations import Delay, to_seconds
+from laravel_queue.exceptions import ConfigurationError, JobEncodeError
 from laravel_queue.jobs.interactions import FakeQueueAssertions, FakeQueueJob, QueueInteractions
-from laravel_queue.jobs.options import DispatchOptions
+from laravel_queue.jobs.options import Debounce, DispatchOptions
 from laravel_queue.messages.encoding import decode_value, encode_value
 
 if TYPE_CHECKING:
@@ -26,7 +26,17 @@ if TYPE_CHECKING:
 
 # Class attributes that configure a job; they travel in the `lq` header, not in the state.
 OPTION_NAMES = frozenset(
-    {"queue", "connection", "tries", "backoff", "timeout", "max_exceptions", "fail_on_timeout"}
+    {
+        "queue",
+        "connection",
+        "tries",
+        "backoff",
+        "timeout",
+        "max_exceptions",
+        "fail_on_timeout",
+        "debounce_for",
+        "debounce_max_wait",
+    }
 )
 
 Q = TypeVar("Q", bound="Queueable")
@@ -59,6 +69,12 @@ class Queueable(FakeQueueAssertions):
     """Fail after this many unhandled exceptions, whatever `tries` allows."""
     fail_on_timeout: ClassVar[bool] = False
     """Fail at the first timeout instead of retrying."""
+    debounce_for: ClassVar[float | None] = None
+    """Seconds: of a burst of dispatches with the same `debounce_id()`, only the last runs,
+    this long after it (Laravel 13: `#[DebounceFor]`)."""
+    debounce_max_wait: ClassVar[float | None] = None
+    """Seconds after a burst's first dispatch when the next one runs at once, however the
+    burst goes on (Laravel 13: `#[DebounceFor(..., maxWait: ...)]`)."""
 
     _lq_run: QueueInteractions | None = None
     _lq_uuid: str | None = None
@@ -84,6 +100,11 @@ class Queueable(FakeQueueAssertions):
         is taken, no event fires, and `dispatch()` returns None (Laravel 13:
         `PreparesForDispatch`). `Queue.push`/`bulk` and `dispatch_sync` do not call it."""
         return None
+
+    def debounce_id(self) -> object:
+        """What makes two dispatches the same burst for debouncing; "" (the default) means
+        every dispatch of the class (Laravel 13: `debounceId()`)."""
+        return ""
 
     def retry_until(self) -> datetime | None:
         """A deadline after which the job is not retried; when set it replaces `tries`."""
@@ -176,6 +197,11 @@ class Queueable(FakeQueueAssertions):
         self.options.delay = delay
         return self
 
+    def debounce(self: Q, seconds: Delay, max_wait: Delay | None = None) -> Q:
+        """Debounce this dispatch (see `debounce_for`), whatever the class says."""
+        self.options.debounce = debounce_options(seconds, max_wait, type(self).__qualname__)
+        return self
+
     def after_commit(self: Q, session: Session) -> Q:
         """Push only once `session` commits; a rollback discards the job (Laravel: afterCommit)."""
         self.options.after_commit = session
@@ -222,6 +248,20 @@ def model_tags(job: object) -> list[str]:
             if isinstance(key, (int, str)) and not isinstance(key, bool):
                 tags.append(f"{type(item).__name__}:{key}")
     return tags
+
+
+def debounce_options(seconds: Delay, max_wait: Delay | None, name: str) -> Debounce:
+    """`Debounce(seconds, max_wait)`, refused with a clear message when it cannot work."""
+    wait = to_seconds(seconds)
+    longest = to_seconds(max_wait) if max_wait is not None else None
+    if wait <= 0:
+        raise ConfigurationError(f"{name}: debounce_for must be over 0 seconds, got {seconds!r}")
+    if longest is not None and longest < wait:
+        raise ConfigurationError(
+            f"{name}: debounce_max_wait ({longest:g} s) is shorter than debounce_for "
+            f"({wait:g} s); a run could never wait its debounce"
+        )
+    return Debounce(wait, longest)
 
 
 def task_name(cls: type) -> str:

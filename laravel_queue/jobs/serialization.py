@@ -82,6 +82,7 @@ def header_for(
         batch_progress=False if isinstance(job, type) else job.options.batch_progress,
         tags=tags,
         trace=trace or None,
+        debounce=None if isinstance(job, type) else job.options.debounce_owner,
     )
 
 

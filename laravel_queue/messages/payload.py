@@ -69,6 +69,8 @@ class LqHeader:
     available_at: float | None = None
     tags: list[str] | None = None
     trace: dict[str, str] | None = None  # the dispatch span's context (W3C traceparent)
+    # [debounce key, this dispatch's token]: the job runs only if the key still holds it.
+    debounce: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch. The
@@ -123,7 +125,7 @@ class LqHeader:
         return self.available_at or self.pushed_at
 
 
-_WHEN_SET = ("available_at", "tags", "trace")
+_WHEN_SET = ("available_at", "tags", "trace", "debounce")
 _ALWAYS = tuple(name for name in LqHeader.__dataclass_fields__ if name not in _WHEN_SET)
 
 
@@ -176,6 +178,10 @@ _HEADER_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "batch_progress": (_is_bool, "true or false"),
     "available_at": (_or_none(_is_number), "a timestamp or null"),
     "tags": (_or_none(_is_list_of(_is_str)), "a list of strings or null"),
+    "debounce": (
+        _or_none(lambda value: _is_list_of(_is_str)(value) and len(value) == 2),
+        "[key, token] or null",
+    ),
     "trace": (
         _or_none(lambda value: isinstance(value, dict) and all(map(_is_str, value.values()))),
         "an object of strings or null",

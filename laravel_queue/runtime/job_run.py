@@ -23,6 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from laravel_queue import events, tracing
 from laravel_queue.bus.batch_outcomes import count_outcome
 from laravel_queue.bus.chain import continue_chain, invoke_chain_catch
+from laravel_queue.bus.debounce import replaced_by_a_later_dispatch
 from laravel_queue.connections.base import Connection
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.exceptions import (
@@ -147,13 +148,14 @@ class JobRun:
         try:
             self._fail_if_already_exceeds_max_attempts()
             self.instance = self._decode()
-            cancels = None if self.sync else self.manager.cancels
-            with interrupting.running(self.instance, self.job_id, cancels):
-                run_through_middleware(self, self.instance, self.job_id, self.manager.cache)
-            if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
-                self._ensure_next_job_in_chain_is_dispatched()  # failing to queue it retries
-                self._ensure_successful_batch_job_is_recorded()
-                self.status.succeeded()
+            if not self._debounced():  # a debounced job is processed too, without running
+                cancels = None if self.sync else self.manager.cancels
+                with interrupting.running(self.instance, self.job_id, cancels):
+                    run_through_middleware(self, self.instance, self.job_id, self.manager.cache)
+                if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
+                    self._ensure_next_job_in_chain_is_dispatched()  # failing to queue: retry
+                    self._ensure_successful_batch_job_is_recorded()
+                    self.status.succeeded()
             duration = time.time() - started
             events.dispatch(events.JobProcessed(self.connection_name, self, duration))
         except SoftTimeLimitExceeded:
@@ -197,6 +199,18 @@ class JobRun:
         self._ensure_successful_batch_job_is_recorded()
         give_back_unique_lock(self.job_class, self.message, self.job_id, self.manager.cache)
         logger.info("cancelled %s[%s]: not run", self.name, self.job_id)
+        return True
+
+    def _debounced(self) -> bool:
+        """A debounced job that a later dispatch replaced ends here, before its middleware,
+        as deleted: no `handle()`, no chain (Laravel 13: CallQueuedHandler's debounce
+        check). A job run in-process (`dispatch_sync`, the sync connection) always runs."""
+        if self.sync or not replaced_by_a_later_dispatch(self.header, self.manager.cache):
+            return False
+        self.deleted = True
+        self.status.debounced()
+        events.dispatch(events.JobDebounced(self.connection_name, self))
+        logger.info("debounced %s[%s]: a later dispatch replaced it", self.name, self.job_id)
         return True
 
     def cancelled(self) -> bool:

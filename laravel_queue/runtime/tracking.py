@@ -99,6 +99,12 @@ class RunStatus:
         if self.mirror is not None:
             self.mirror.cancelled()
 
+    def debounced(self) -> None:
+        now = time.time()
+        self._end("debounced", now, finished_at=now)
+        if self.mirror is not None:
+            self.mirror.succeeded()  # Laravel's worker sees a debounced job as done
+
     def failed(self, exc: BaseException) -> None:
         now = time.time()
         self._end("failed", now, exception=describe(exc), finished_at=now)

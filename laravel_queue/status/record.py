@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 
-State = Literal["pending", "delayed", "processing", "released", "succeeded", "failed", "cancelled"]
+State = Literal[
+    "pending", "delayed", "processing", "released", "succeeded", "failed", "cancelled", "debounced"
+]
 STATES: tuple[State, ...] = (
     "pending",
     "delayed",
@@ -23,8 +25,9 @@ STATES: tuple[State, ...] = (
     "succeeded",
     "failed",
     "cancelled",
+    "debounced",  # a later dispatch of a debounced job replaced it; it did not run
 )
-FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "debounced"})
 
 
 @dataclass(frozen=True)
