@@ -47,6 +47,14 @@ class CountedJob(Job):
         count()
 
 
+class AsyncCountedJob(Job):
+    """`CountedJob` as `async def handle()`: what running a coroutine on the worker's event
+    loop adds to a job."""
+
+    async def handle(self) -> None:
+        count()
+
+
 class LatencyJob(Job):
     """Records how long after its publish it started (`bench.counting.record_latency`)."""
 

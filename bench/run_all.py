@@ -37,6 +37,7 @@ def benchmarks(jobs: int, rounds: int) -> list[tuple[str, list[str]]]:
         ("middleware.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("events.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("status.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
+        ("async_jobs.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("metrics.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("batches.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("failed_retry.py", ["--rows", str(jobs)]),

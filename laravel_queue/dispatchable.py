@@ -27,8 +27,9 @@ from laravel_queue.testing.fake_batch import FakeBatch
 J = TypeVar("J", bound="Job")
 R = TypeVar("R")
 
-Next = Callable[["Job"], None]
-"""What a middleware calls to go on: `next(job)` runs the rest of the pipeline."""
+Next = Callable[["Job"], Any]
+"""What a middleware calls to go on: `next(job)` runs the rest of the pipeline (an async
+middleware awaits it: `await next(job)`)."""
 
 Middleware: TypeAlias = 'JobMiddleware["Job"]'
 """A job middleware: any object with `handle(job, next)` (Laravel: a job middleware class)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -36,6 +37,7 @@ from laravel_queue.middleware import (
     ThrottlesExceptions,
     WithoutOverlapping,
 )
+from laravel_queue.runtime import event_loops
 
 
 def note(path: str, line: str) -> None:
@@ -254,6 +256,73 @@ class DebouncedAtMost(Debounced):
     """Runs at least every 2 s while dispatches keep coming."""
 
     debounce_max_wait = 2
+
+
+class AsyncSleeps(Job):
+    """`await asyncio.sleep(seconds)`, then "<name> pid=<pid> loop=<id> thread=<name>
+    loops=<created in this process>"; sees a cancel as "cancelled"."""
+
+    tries = 2
+
+    def __init__(self, trace: str, name: str, seconds: float = 0.05) -> None:
+        self.trace, self.name, self.seconds = trace, name, seconds
+
+    async def handle(self) -> None:
+        try:
+            await asyncio.sleep(self.seconds)
+        except asyncio.CancelledError:
+            note(self.trace, f"{self.name} cancelled attempt={self.attempts()}")
+            raise
+        loop = id(asyncio.get_running_loop())
+        note(
+            self.trace,
+            f"{self.name} pid={os.getpid()} loop={loop} thread={threading.current_thread().name}"
+            f" loops={event_loops.loops_created()} attempt={self.attempts()}",
+        )
+
+    async def failed(self, exc: BaseException) -> None:
+        await asyncio.sleep(0)
+        note(self.trace, f"{self.name} failed={type(exc).__name__}")
+
+
+class AsyncAround:
+    """An async middleware: notes before and after `await next(job)`."""
+
+    def __init__(self, trace: str, name: str) -> None:
+        self.trace, self.name = trace, name
+
+    async def handle(self, job: Job, next: Next) -> None:
+        note(self.trace, f"{self.name} before")
+        await asyncio.sleep(0)
+        await next(job)
+        note(self.trace, f"{self.name} after")
+
+
+class SyncAround(AsyncAround):
+    def handle(self, job: Job, next: Next) -> None:  # type: ignore[override]
+        note(self.trace, f"{self.name} before")
+        next(job)
+        note(self.trace, f"{self.name} after")
+
+
+class AsyncThroughMiddleware(AsyncSleeps):
+    """Async middleware outside, sync inside, async handle: wrap-around on every layer."""
+
+    def middleware(self) -> list[Any]:
+        return [AsyncAround(self.trace, "outer"), SyncAround(self.trace, "inner")]
+
+
+class AsyncReleasesThenFails(AsyncSleeps):
+    """Releases itself on its first attempt, fails itself on its second, reporting progress."""
+
+    async def handle(self) -> None:
+        await asyncio.sleep(0)
+        self.progress(1, 2, "half")
+        if self.attempts() == 1:
+            note(self.trace, f"{self.name} releasing")
+            self.release(0)
+            return
+        self.fail("enough")
 
 
 class KillsItsWorker(Traced):

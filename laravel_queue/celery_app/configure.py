@@ -46,6 +46,7 @@ CONSUMER_STEPS = (
     "laravel_queue.worker.heartbeat:WorkerHeartbeat",
     "laravel_queue.worker.waits:WaitMonitor",
     "laravel_queue.worker.cache_purge:CachePurge",
+    "laravel_queue.worker.pool_check:AsyncJobsNeedALoop",
 )
 
 

@@ -11,7 +11,7 @@ Dispatchable trait) adds what reaches the bus and the manager: dispatching, chai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -48,7 +48,7 @@ class JobMiddleware(Protocol[JobT]):
     pipeline; call `next(job)` to continue, or return to end the job as done (Laravel's
     rule). Users write `laravel_queue.middleware.Middleware`, this for a `Job`."""
 
-    def handle(self, job: JobT, next: Callable[[JobT], None]) -> Any: ...
+    def handle(self, job: JobT, next: Callable[[JobT], Any]) -> Any: ...
 
 
 class Queueable(FakeQueueAssertions):
@@ -82,12 +82,14 @@ class Queueable(FakeQueueAssertions):
 
     # -- what a subclass defines ------------------------------------------------------------
 
-    def handle(self) -> None:
-        """The work. Raising retries the job (with `backoff`) until `tries` run out."""
+    def handle(self) -> Awaitable[None] | None:
+        """The work. Raising retries the job (with `backoff`) until `tries` run out. May be
+        `async def`: it then runs on the worker process's event loop."""
         raise NotImplementedError(f"{type(self).__qualname__} must define handle()")
 
-    def failed(self, exc: BaseException) -> None:
-        """Called once, on a freshly decoded instance, when the job fails for good."""
+    def failed(self, exc: BaseException) -> Awaitable[None] | None:
+        """Called once, on a freshly decoded instance, when the job fails for good (may be
+        `async def`)."""
 
     def middleware(self) -> Sequence[JobMiddleware[Any]]:
         """Middleware the job passes through, outermost first (`handle(job, next)` objects)."""

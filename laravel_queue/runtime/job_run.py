@@ -151,7 +151,9 @@ class JobRun:
             if not self._debounced():  # a debounced job is processed too, without running
                 cancels = None if self.sync else self.manager.cancels
                 with interrupting.running(self.instance, self.job_id, cancels):
-                    run_through_middleware(self, self.instance, self.job_id, self.manager.cache)
+                    run_through_middleware(
+                        self, self.instance, self.job_id, self.manager.cache, self.timeout
+                    )
                 if not (self.released or self.failed):  # Laravel: CallQueuedHandler::call
                     self._ensure_next_job_in_chain_is_dispatched()  # failing to queue: retry
                     self._ensure_successful_batch_job_is_recorded()

@@ -4,7 +4,9 @@ it fails for good."""
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
@@ -12,6 +14,7 @@ from laravel_queue.cache.base import CacheStore
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import JobMessage
+from laravel_queue.runtime.event_loops import in_async_code, rest_in_helper_thread, run_awaitable
 
 logger = logging.getLogger("laravel_queue.worker")
 
@@ -31,13 +34,15 @@ def named(middleware: object) -> str:
 
 
 def run_through_middleware(
-    run: MiddlewareRun, job: Queueable, job_id: str, cache: CacheStore
+    run: MiddlewareRun, job: Queueable, job_id: str, cache: CacheStore, timeout: float = 0.0
 ) -> None:
     """Middleware outermost first; not calling `next` ends the job as a success.
 
     A unique job's lock goes once the job is done, unless it was released (Laravel:
     CallQueuedHandler::call); an until-processing lock goes just before `handle()`, or after
-    the pipeline if a middleware ended the job without releasing it.
+    the pipeline if a middleware ended the job without releasing it. An `async def` handle
+    or middleware runs on the process's event loop (`event_loops`), cancelled after
+    `timeout` seconds (0: none).
     """
     pipeline = list(job.middleware())
     unique = isinstance(job, ShouldBeUnique)
@@ -54,13 +59,22 @@ def run_through_middleware(
         outer, run.in_middleware = run.in_middleware, list(pipeline[index : index + 1]) or None
         try:
             if index < len(pipeline):
-                pipeline[index].handle(current, lambda nxt: call(index + 1, nxt))
-                return
-            if until_processing:
-                give_back()
-            current.handle()
+                result = pipeline[index].handle(current, lambda nxt: next_step(index + 1, nxt))
+            else:
+                if until_processing:
+                    give_back()
+                result = current.handle()
+            if inspect.isawaitable(result):
+                run_awaitable(result, timeout)
         finally:
             run.in_middleware = outer
+
+    def next_step(index: int, current: Any) -> Awaitable[object] | None:
+        """`next(job)`: the rest, now; for an async middleware, an awaitable of it."""
+        if in_async_code():
+            return rest_in_helper_thread(lambda: call(index, current))
+        call(index, current)
+        return None
 
     try:
         call(0, job)
@@ -87,7 +101,9 @@ def call_failed_hook(
         return  # an undecodable job has no instance to call failed() on
     fresh._lq_uuid = job_id
     try:
-        fresh.failed(exc)
+        result = fresh.failed(exc)
+        if inspect.isawaitable(result):  # async def failed()
+            run_awaitable(result)
     except Exception:
         logger.exception("%s.failed() raised; the failure is recorded anyway", fresh.display_name())
     _give_back(fresh, job_id, cache)
