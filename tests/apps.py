@@ -36,11 +36,18 @@ if "LQ_TEST_EVENT_TRACE" in os.environ:  # every job event, in the process it fi
 
     def _trace_event(event: events.Event) -> None:
         job = getattr(event, "job", None)
-        job_id = getattr(job, "job_id", "")
+        job_id = getattr(job, "job_id", "") or getattr(event, "id", "")
         with open(os.environ["LQ_TEST_EVENT_TRACE"], "a") as trace:
             trace.write(f"{type(event).__name__} {job_id} pid={os.getpid()}\n")
 
-    for _event in (*events.JOB_EVENTS, events.WorkerStarting, events.WorkerStopping):
+    worker_events = (
+        events.WorkerStarting,
+        events.WorkerStopping,
+        events.JobPopped,
+        events.WorkerIdle,
+        events.WorkerInterrupted,
+    )
+    for _event in (*events.JOB_EVENTS, *worker_events):
         Queue.listen(_event, _trace_event)
 
 if "LQ_TEST_HOLD_WHILE" in os.environ:  # a Looping listener: hold the worker while a file exists

@@ -64,12 +64,22 @@ class DueCallbacks:
     then: bool = False
     catch: bool = False
     finally_: bool = False
+    started: bool = False  # the first job(s) of the batch to end: `BatchStarted`
 
     @classmethod
-    def of(cls, record: BatchRecord, counted: int, failure: BaseException | None) -> DueCallbacks:
+    def of(
+        cls,
+        record: BatchRecord,
+        counted: int,
+        failure: BaseException | None,
+        *,
+        progress: bool = True,
+    ) -> DueCallbacks:
+        ended = record.total_jobs - record.pending_jobs + record.failed_jobs
         return cls(
             record.id,
-            progress=counted,
+            progress=counted if progress else 0,
+            started=ended == counted,
             then=failure is None and record.pending_jobs == 0,
             catch=failure is not None and record.failed_jobs == 1,
             finally_=record.pending_jobs - record.failed_jobs == 0,
@@ -95,8 +105,8 @@ def count_successes(
             manager.batches.mark_finished(batch_id)
         # `progress` only for a job queued without `batch_progress` in its header (by an
         # older version): the others of such a batch count themselves
-        due = DueCallbacks.of(record, counted if record.options.get("progress") else 0, None)
-        if due.progress or due.then or due.finally_:
+        due = DueCallbacks.of(record, counted, None, progress=bool(record.options.get("progress")))
+        if due.progress or due.started or due.then or due.finally_:
             on_due(due)
 
     _counted_or_spooled(manager, batch_id, job_uuids, None, count)
@@ -200,6 +210,8 @@ def _fire(batch: Batch, manager: BusHost, due: DueCallbacks, failure: BaseExcept
         return
     fire = _firing(batch, manager)
     try:
+        if due.started:  # Laravel 13: when the first job ends, before then/catch
+            events.dispatch(events.BatchStarted(batch))
         for _ in range(due.progress):
             fire("progress")
         if due.then:

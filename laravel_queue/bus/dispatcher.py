@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from laravel_queue import events
 from laravel_queue.bus.debounce import debounce_of, take_the_last_dispatch
 from laravel_queue.bus.host import BusHost
 from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
@@ -49,6 +50,8 @@ class Dispatcher:
             return self._push_or_defer(job, job_id)
         lock = unique_lock(job, job_id, self.manager.cache)
         if not lock.acquire():
+            connection = self.manager.connection(self.manager.routes.connection_for(job))
+            events.dispatch(events.UniqueJobSkipped(connection.name, job))
             return None
         try:
             return self._push_or_defer(job, job_id, on_discard=lock.release_or_let_expire)

@@ -19,6 +19,7 @@ from celery import Celery, signals
 from celery._state import _get_active_apps
 from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 
+from laravel_queue import events
 from laravel_queue.celery_app.plain_tasks import capture_plain_task_failures
 from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.runtime import interrupting
@@ -114,11 +115,20 @@ def _listen_for_interruptions(**_: Any) -> None:
     interrupting.listen()
 
 
-def _interrupt_running_jobs(how: str = "", **_: Any) -> None:
-    """A warm shutdown tells the running jobs (`interrupted("shutdown")`); a cold one kills
-    them."""
-    if how == "Warm":
-        interrupting.warm_shutdown()
+def _interrupt_running_jobs(sig: str = "", how: str = "", **_: Any) -> None:
+    """A warm shutdown fires `WorkerInterrupted`, then tells the running jobs
+    (`interrupted("shutdown")`); a cold one kills them."""
+    if how != "Warm":
+        return
+    for app in _get_active_apps():
+        manager = getattr(app, "laravel_queue", None)
+        if manager is not None and manager.connections:
+            options = manager.worker_options
+            connection = manager.connection_for_app(app).name
+            queue = ",".join(options.queues)
+            events.dispatch(events.WorkerInterrupted(connection, str(sig), queue, options))
+            break
+    interrupting.warm_shutdown()
 
 
 def _before_exit(**_: Any) -> None:

@@ -97,6 +97,7 @@ class Connection(ABC):
         job_id = job_id or str(uuid.uuid4())
         with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
             message = self._message(job, target, job_id, trace)
+            events.dispatch(events.JobQueueing(self.name, target, message.id, job, seconds))
             self.publish(message, seconds)
         self._queued([(job, message, seconds)])
         return message.id

@@ -15,7 +15,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from laravel_queue import tracing
+from laravel_queue import events, tracing
 from laravel_queue.connections.base import Connection, ConnectionHost
 from laravel_queue.durations import time_limits, to_seconds
 from laravel_queue.exceptions import (
@@ -76,7 +76,9 @@ class CeleryConnection(Connection):
             job_id = str(uuid.uuid4())
             with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
                 message = self._message(job, target, job_id, trace)
-            built.append((job, message, to_seconds(job.options.delay)))
+            delay = to_seconds(job.options.delay)
+            events.dispatch(events.JobQueueing(self.name, target, message.id, job, delay))
+            built.append((job, message, delay))
         ready = [(message, delay) for _, message, delay in built]
         self._guard(lambda deadline: self._send_all(ready, deadline))
         self._queued(built)

@@ -43,6 +43,34 @@ class Event:
 
 
 @dataclass(frozen=True)
+class JobQueueing(Event):
+    """About to push the job (its message is built): `JobQueued` follows once it is on the
+    broker. A push that fails fires no `JobQueued`."""
+
+    queue: str
+    id: str
+    job: Queueable
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class UniqueJobSkipped(Event):
+    """`dispatch()` of a unique job dropped: another job holds its lock (Laravel 13)."""
+
+    job: Queueable
+
+
+@dataclass(frozen=True)
+class JobPopped(Event):
+    """The worker's main process received a job message from `queue` (Laravel: the job a
+    pop returned); `JobProcessing` follows where it runs."""
+
+    queue: str
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class JobQueued(Event):
     queue: str
     id: str
@@ -89,6 +117,14 @@ class JobAttempted(Event):
 
 
 @dataclass(frozen=True)
+class JobReleased(Event):
+    """After `JobProcessed`: the run released the job (`self.release()` or a middleware), not
+    an exception (which fires `JobReleasedAfterException`)."""
+
+    job: QueueJob
+
+
+@dataclass(frozen=True)
 class JobTimedOut(Event):
     job: QueueJob
 
@@ -120,6 +156,7 @@ class JobProgressed(Event):
 JOB_EVENTS: tuple[type[Event], ...] = (
     JobProcessing,
     JobProcessed,
+    JobReleased,
     JobExceptionOccurred,
     JobReleasedAfterException,
     JobFailed,
@@ -147,6 +184,25 @@ class WorkerStopping:
     status: int
     options: WorkerOptions
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerIdle(Event):
+    """The worker runs no job and holds none, about every `--sleep` seconds (3 by default)
+    while that lasts (Laravel 13: after an empty pop, before sleeping)."""
+
+    queue: str
+    options: WorkerOptions
+
+
+@dataclass(frozen=True)
+class WorkerInterrupted(Event):
+    """The worker's main process got `signal` (SIGTERM, SIGINT, SIGQUIT) and begins a warm
+    shutdown, before the running jobs' `interrupted()` (Laravel 13)."""
+
+    signal: str
+    queue: str
+    options: WorkerOptions
 
 
 @dataclass(frozen=True)
@@ -192,6 +248,14 @@ class QueueResumed:
 
 @dataclass(frozen=True)
 class BatchDispatched:
+    batch: BatchRecord
+
+
+@dataclass(frozen=True)
+class BatchStarted:
+    """The batch's first job ended, succeeded or failed (Laravel 13 fires it then, not at
+    dispatch), before `then`/`catch`."""
+
     batch: BatchRecord
 
 

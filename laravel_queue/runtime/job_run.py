@@ -160,6 +160,8 @@ class JobRun:
                     self.status.succeeded()
             duration = time.time() - started
             events.dispatch(events.JobProcessed(self.connection_name, self, duration))
+            if self.released:  # by the job or a middleware (Laravel 13: JobReleased)
+                events.dispatch(events.JobReleased(self.connection_name, self))
         except SoftTimeLimitExceeded:
             exception_occurred = True
             self._handle_timeout()

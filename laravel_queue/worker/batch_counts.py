@@ -61,8 +61,8 @@ plus the jobs running, is what one kill can re-run, however slow the database is
 
 
 class BatchCallbacks(Job):
-    """Runs what a count made by the worker's main process called for: the batch's
-    `progress`, `then` and `finally` callbacks, in a pool process like any job.
+    """Runs what a count made by the worker's main process called for: `BatchStarted` and
+    the batch's `progress`, `then` and `finally` callbacks, in a pool process like any job.
 
     `tries = 1`: a worker killed while it runs sends it to `failed_jobs` (to retry by hand)
     instead of running the callbacks twice.
@@ -70,17 +70,19 @@ class BatchCallbacks(Job):
 
     tries = 1
 
-    def __init__(self, batch_id: str, progress: int, then: bool, finally_: bool) -> None:
-        self.due = DueCallbacks(batch_id, progress=progress, then=then, finally_=finally_)
+    def __init__(self, due: DueCallbacks) -> None:
+        self.due = due
 
     def __getstate__(self) -> dict[str, Any]:
-        """The state as messages and `failed_jobs` rows have always carried it."""
+        """The state as messages and `failed_jobs` rows have always carried it (`started`
+        since 13's `BatchStarted`; absent in older rows)."""
         due = self.due
         return {
             "batch_id": due.batch_id,
             "progress": due.progress,
             "then": due.then,
             "finally_": due.finally_,
+            "started": due.started,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -89,6 +91,7 @@ class BatchCallbacks(Job):
             progress=state["progress"],
             then=state["then"],
             finally_=state["finally_"],
+            started=bool(state.get("started", False)),
         )
 
     def handle(self) -> None:
@@ -204,7 +207,7 @@ class BatchCounter:
 
     def _queue_callbacks(self, due: DueCallbacks, queue: str | None) -> None:
         """The callbacks go to the queue the job came from, which this worker consumes."""
-        job = BatchCallbacks(due.batch_id, due.progress, due.then, due.finally_)
+        job = BatchCallbacks(due)
         try:
             self.manager.connection_for_app(self.app).push(job, queue=queue)
         except Exception:

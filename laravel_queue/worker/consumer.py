@@ -23,6 +23,7 @@ from celery.worker.consumer import consumer as celery_consumer
 from kombu.exceptions import ContentDisallowed
 from vine import promise
 
+from laravel_queue import events
 from laravel_queue.celery_app.configure import RELIABLE_REDIS_TRANSPORT
 from laravel_queue.celery_app.task import demote_to_debug
 from laravel_queue.exceptions import JobDecodeError, UnregisteredJobError, describe
@@ -87,13 +88,19 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
         """Celery's handler, behind a check of the message's shape and a last line of defence:
         whatever Celery's handler raises for a message ends that message, not the worker."""
         celery_handler = super().create_task_handler(promise)
-        max_bytes = manager_for_app(self.app).max_payload_bytes
+        manager = manager_for_app(self.app)
+        max_bytes = manager.max_payload_bytes
+        connection = manager.connection_for_app(self.app).name
 
         def on_task_received(message: Any) -> None:
             problem = malformed(message, self.strategies, max_bytes)
             if problem is not None:
                 self._refuse(message, None, JobDecodeError(problem))
                 return
+            headers = message.headers
+            queue = str(message.delivery_info.get("routing_key") or "")
+            popped = events.JobPopped(connection, queue, headers["id"], headers["task"])
+            events.dispatch(popped)
             try:
                 celery_handler(message)
             except Exception as exc:

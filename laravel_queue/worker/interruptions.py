@@ -16,10 +16,14 @@ timer every `POLL_SECONDS` in the worker's main process, one cache read per poll
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
+
+from celery.worker import state
 
 from laravel_queue import events
 from laravel_queue.connections.pausing import Interruptions, Snapshot
+from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.manager import manager_for_app
 from laravel_queue.worker.mover import consumed_queues
 from laravel_queue.worker.steps import RepeatingStep
@@ -28,6 +32,7 @@ from laravel_queue.worker.stop import stop_state, stop_taking
 logger = logging.getLogger("laravel_queue.worker")
 
 POLL_SECONDS = 0.5
+IDLE_EVERY_SECONDS = 3.0  # Laravel's --sleep default
 
 
 class InterruptionPolling(RepeatingStep):
@@ -40,6 +45,7 @@ class InterruptionPolling(RepeatingStep):
         self.held: tuple[str, ...] = ()
         self.started_seen: float | None = None
         self.first = True
+        self.idle_said = 0.0  # when WorkerIdle last fired (monotonic); 0 while busy
 
     def interval(self, c: Any) -> float:
         return POLL_SECONDS
@@ -64,6 +70,7 @@ class InterruptionPolling(RepeatingStep):
             return
         looping = events.Looping(connection, ",".join(self.queues))
         go_on = events.dispatch(looping) is not False
+        self._say_when_idle(connection, manager.worker_options)
         held = tuple(q for q in self.queues if not go_on or snapshot.is_paused(connection, q))
         if held != self.held and self._consume(c, [q for q in self.queues if q not in held]):
             why = "paused" if go_on else "held by a Looping listener that returned False"
@@ -72,6 +79,19 @@ class InterruptionPolling(RepeatingStep):
             for queue in set(self.held) - set(held):
                 logger.info("queue %s resumed", queue)
             self.held = held
+
+    def _say_when_idle(self, connection: str, options: WorkerOptions) -> None:
+        """`WorkerIdle` while the worker runs and holds no job, every `--sleep` seconds (3 by
+        default), as Laravel's worker fires it before each sleep after an empty pop."""
+        if state.active_requests or state.reserved_requests:
+            self.idle_said = 0.0
+            return
+        if state.should_stop not in (None, False) or state.should_terminate not in (None, False):
+            return  # shutting down: no longer waiting for work
+        now = time.monotonic()
+        if now - self.idle_said >= (options.sleep or IDLE_EVERY_SECONDS):
+            self.idle_said = now
+            events.dispatch(events.WorkerIdle(connection, ",".join(self.queues), options))
 
     def _restart_requested(self, snapshot: Snapshot) -> bool:
         if self.first:

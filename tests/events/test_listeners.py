@@ -24,13 +24,21 @@ def heard() -> Iterator[list[object]]:
         events.QueueResumed,
         events.BatchDispatched,
         events.BatchCanceled,
+        events.BatchStarted,
         events.BatchFinished,
+        events.JobQueueing,
+        events.JobQueued,
+        events.UniqueJobSkipped,
     )
     for cls in classes:
         Queue.listen(cls, seen.append)
     yield seen
     for cls in classes:
         events.listeners.forget(cls, seen.append)
+
+
+def batch_events(heard: list[object]) -> list[object]:
+    return [e for e in heard if type(e).__name__.startswith("Batch")]
 
 
 def test_pausing_and_resuming_fire_queue_paused_and_queue_resumed(
@@ -51,11 +59,13 @@ def test_a_batch_fires_dispatched_then_finished_once_its_jobs_ran(
     sqlite_manager: QueueManager, trace: Path, heard: list[object]
 ) -> None:
     batch = Bus.batch([jobs.Traced(str(trace), n) for n in "ab"]).dispatch()
-    assert [type(e) for e in heard] == [events.BatchDispatched]
-    assert heard[0].batch.id == batch.id and heard[0].batch.total_jobs == 2  # type: ignore[attr-defined]
+    assert [type(e) for e in batch_events(heard)] == [events.BatchDispatched]
+    dispatched = batch_events(heard)[0]
+    assert dispatched.batch.id == batch.id and dispatched.batch.total_jobs == 2  # type: ignore[attr-defined]
     with worker(sqlite_manager):
-        wait_until(lambda: len(heard) == 2, timeout=30)
-    finished = heard[1]
+        wait_until(lambda: len(batch_events(heard)) == 3, timeout=30)
+    started, finished = batch_events(heard)[1:]
+    assert isinstance(started, events.BatchStarted)  # Laravel 13: once its first job ended
     assert isinstance(finished, events.BatchFinished)
     assert (finished.batch.id, finished.batch.pending_jobs) == (batch.id, 0)
 
@@ -76,8 +86,32 @@ def test_the_first_failure_of_a_batch_cancels_it_and_fires_batch_canceled(
     Bus.batch([jobs.AlwaysFails(str(trace), "x")]).dispatch()
     with worker(sqlite_manager):
         wait_until(lambda: any(isinstance(e, events.BatchFinished) for e in heard), timeout=30)
-    kinds = [type(e) for e in heard]
-    assert kinds == [events.BatchDispatched, events.BatchCanceled, events.BatchFinished]
+    kinds = [type(e) for e in batch_events(heard)]
+    assert kinds == [
+        events.BatchDispatched,
+        events.BatchCanceled,
+        events.BatchStarted,
+        events.BatchFinished,
+    ]
+
+
+def test_job_queueing_comes_before_job_queued_and_a_held_unique_job_is_skipped(
+    sqlite_manager: QueueManager, trace: Path, heard: list[object]
+) -> None:
+    first = jobs.SyncsAccount.dispatch(str(trace), "first", 7)
+    assert jobs.SyncsAccount.dispatch(str(trace), "second", 7) is None
+    Queue.bulk([jobs.Traced(str(trace), "bulk")])
+    kinds = [(type(e).__name__, getattr(e, "id", None)) for e in heard]
+    bulk_id = kinds[-1][1]
+    assert kinds == [
+        ("JobQueueing", first),
+        ("JobQueued", first),
+        ("UniqueJobSkipped", None),
+        ("JobQueueing", bulk_id),
+        ("JobQueued", bulk_id),
+    ]
+    skipped = heard[2]
+    assert isinstance(skipped, events.UniqueJobSkipped) and skipped.job.name == "second"  # type: ignore[attr-defined]
 
 
 def test_until_answers_with_the_first_listener_that_says_something_and_ignores_raisers() -> None:
