@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import threading
 
@@ -10,6 +12,7 @@ import click
 from celery.signals import worker_ready, worker_shutting_down
 
 from laravel_queue.cli.app import Context, cli
+from laravel_queue.connections.failover import FailoverConnection
 from laravel_queue.jobs.options import DEFAULT_WORKER_NAME, WorkerOptions
 from laravel_queue.scheduling import Schedule, Scheduler
 from laravel_queue.worker.run import run_worker
@@ -124,6 +127,9 @@ def work(
     loglevel: str,
 ) -> None:
     """Process jobs from the queues, in strict priority order."""
+    target = ctx.manager.connection(connection)
+    if isinstance(target, FailoverConnection):
+        sys.exit(_work_each_member(target, connection or ""))
     if once:
         concurrency = 1
     elif concurrency is None:
@@ -152,6 +158,34 @@ def work(
     finally:
         stop_scheduling.set()
     sys.exit(code)
+
+
+def _work_each_member(failover: FailoverConnection, given: str) -> int:
+    """`lq work failover`: one `lq work` process per connection the failover lists (each
+    has its own broker, so its own worker), with this command's other options; signals are
+    passed on, and the exit code is the highest of theirs."""
+    argv = sys.argv[1:]
+    at = argv.index(given, argv.index("work") + 1)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "laravel_queue", *argv[:at], member.name, *argv[at + 1 :]]
+        )
+        for member in failover.members
+    ]
+    click.echo(
+        f"failover connection {failover.name}: a worker for each of "
+        + ", ".join(member.name for member in failover.members),
+        err=True,
+    )
+
+    def pass_on(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, pass_on)
+    return max(child.wait() for child in children)
 
 
 def _schedule_alongside(runner: Scheduler, stop: threading.Event) -> None:
