@@ -22,6 +22,7 @@ from laravel_queue.jobs.queueable import JobMiddleware, Queueable
 from laravel_queue.jobs.serialization import ChainItem, link_for
 from laravel_queue.manager import QueueManager, current_manager
 from laravel_queue.messages.payload import ChainState
+from laravel_queue.messages.priorities import checked_level
 from laravel_queue.testing.fake_batch import FakeBatch
 
 J = TypeVar("J", bound="Job")
@@ -96,6 +97,7 @@ class Job(Queueable):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         class_debounce(cls)  # a bad debounce setting is refused at import
+        checked_level(cls.priority, f"{cls.__qualname__}.priority")
         registry.register(cls)
         add_task(cls)
 

@@ -27,6 +27,7 @@ from laravel_queue.cache.redis import RedisStore
 from laravel_queue.celery_app.configure import configure_app
 from laravel_queue.connections.base import Connection, PushRecorder
 from laravel_queue.connections.celery import CeleryConnection
+from laravel_queue.connections.failover import FailoverConnection, failover_members
 from laravel_queue.connections.routing import JobClasses, QueueRoutes
 from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.delayed.redis import RedisDelayedStore
@@ -228,8 +229,15 @@ class QueueManager:
         self._connections: dict[str, Connection] = {
             DEFAULT_CONNECTION: CeleryConnection(self, DEFAULT_CONNECTION, self.app)
         }
+        failovers: dict[str, list[str]] = {}
         for name, url in (connections or {}).items():
-            self._connections[name] = self._make_connection(name, url)
+            members = failover_members(url)
+            if members is None:
+                self._connections[name] = self._make_connection(name, url)
+            else:
+                failovers[name] = members
+        for name, members in failovers.items():  # once the connections they list exist
+            self._connections[name] = self._make_failover(name, members, set(failovers))
         for connection in self._connections.values():
             if isinstance(connection, CeleryConnection):
                 _bind_app(connection.app, self)
@@ -289,6 +297,19 @@ class QueueManager:
             if isinstance(connection, CeleryConnection) and connection.app is app:
                 return connection
         return self._connections[DEFAULT_CONNECTION]
+
+    def _make_failover(
+        self, name: str, members: list[str], failovers: set[str]
+    ) -> FailoverConnection:
+        unknown = [m for m in members if m not in self._connections or m in failovers]
+        if unknown:
+            known = ", ".join(sorted(self._connections))
+            raise ConfigurationError(
+                f"failover connection '{name}' lists {', '.join(map(repr, unknown))}, which "
+                f"is not a connection of this manager (configured: {known}; a failover "
+                "connection cannot list another failover connection or itself)"
+            )
+        return FailoverConnection(self, name, [self._connections[m] for m in members])
 
     def _make_connection(self, name: str, url: str) -> Connection:
         if url == "sync":

@@ -14,6 +14,10 @@ REDIS_PY_SCHEMES = ("redis://", "rediss://", "unix://")
 SQL_BROKER_PREFIX = "sqla+"
 RELIABLE_SQL_PREFIX = "lqsql+"
 RELIABLE_SQL_TRANSPORT = "laravel_queue.transport.sql:Transport"
+# Kombu's Redis transport with reliable fetch (docs/internals/reliable-fetch.md), used for
+# `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
+# in its transport options.
+RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
 
 
 def is_redis_broker(url: str) -> bool:

@@ -26,17 +26,13 @@ from laravel_queue.runtime import interrupting
 from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from laravel_queue.transport.options import NOT_ENGINE_OPTIONS
 from laravel_queue.urls import (
+    RELIABLE_REDIS_TRANSPORT,
     RELIABLE_SQL_PREFIX,
     RELIABLE_SQL_TRANSPORT,
     SQL_BROKER_PREFIX,
     is_redis_broker,
     mask_url,
 )
-
-# Kombu's Redis transport with reliable fetch (docs/internals/reliable-fetch.md), used for
-# `redis://` brokers unless the app names another transport or sets `reliable_fetch: False`
-# in its transport options.
-RELIABLE_REDIS_TRANSPORT = "laravel_queue.transport.redis:Transport"
 
 CONSUMER_STEPS = (
     "laravel_queue.worker.batch_counts:BatchCounts",

@@ -40,7 +40,15 @@ def sizes(ctx: Context, target: str, now: float) -> dict[str, Any]:
         "delayed": delayed,
         "reserved": reserved,
         "oldest_pending_age": None if oldest is None else round(max(0.0, now - oldest), 3),
+        "pending_by_priority": connection.pending_by_level(queue) if pending else None,
     }
+
+
+def _by_priority(levels: dict[str, int] | None) -> str:
+    """`critical 2, normal 10`: the levels with jobs, or "-" when only normal ones wait."""
+    if not levels or not any(n for level, n in levels.items() if level != "normal"):
+        return "-"
+    return ", ".join(f"{level} {n}" for level, n in levels.items() if n)
 
 
 def _age(seconds: float | None) -> str:
@@ -59,10 +67,16 @@ def queue_size(ctx: Context, queues: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest")
-    for row in rows:
+    columns = ["Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest"]
+    levels = [_by_priority(row["pending_by_priority"]) for row in rows]
+    shown = any(text != "-" for text in levels)  # only when some job has a priority level
+    table = Table(*columns, *(["Pending by priority"] if shown else []))
+    for row, text in zip(rows, levels, strict=True):
         counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
-        table.add_row(row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]))
+        extra = [text] if shown else []
+        table.add_row(
+            row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]), *extra
+        )
     Console().print(table)
 
 

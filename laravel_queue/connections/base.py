@@ -182,6 +182,11 @@ class Connection(ABC):
     def reserved_size(self, queue: str | None = None) -> int:
         return 0
 
+    def pending_by_level(self, queue: str | None = None) -> dict[str, int] | None:
+        """Pending jobs per priority level (`critical`, `high`, `normal`, `low`), where the
+        broker can tell; None elsewhere."""
+        return None
+
     def oldest_pending_at(self, queue: str | None = None) -> float | None:
         """When the oldest pending job was pushed (Laravel: creationTimeOfOldestPendingJob);
         None when the queue is empty or the broker cannot tell."""

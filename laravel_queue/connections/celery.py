@@ -24,13 +24,14 @@ from laravel_queue.exceptions import (
     QueueConnectionError,
 )
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
+from laravel_queue.messages import priorities
 from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.transport.deadline import PublishDeadline, socket_timeout
 from laravel_queue.transport.envelope import pushed_at
 from laravel_queue.transport.redis import Channel as ReliableChannel
 from laravel_queue.transport.task_writer import TaskWriter, repr_limited
-from laravel_queue.urls import RELIABLE_SQL_TRANSPORT
+from laravel_queue.urls import RELIABLE_REDIS_TRANSPORT, RELIABLE_SQL_TRANSPORT
 
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, OSError)
 
@@ -56,7 +57,59 @@ class CeleryConnection(Connection):
                 "can import, so it would fail there as unregistered; move it into a module "
                 "(e.g. shop/jobs.py) and import it from there"
             )
-        return super()._message(job, queue, job_id, trace)
+        message = super()._message(job, queue, job_id, trace)
+        self._priority(message)  # a level this broker cannot order is refused at dispatch
+        return message
+
+    @cached_property
+    def _broker_kind(self) -> str:
+        """`redis` (our reliable fetch), `kombu-redis` (Kombu's own), `amqp`, `sql`, ..."""
+        with self.app.connection_for_write() as conn:  # no network: only the transport class
+            transport = type(conn.transport)
+            if f"{transport.__module__}:{transport.__qualname__}" == RELIABLE_REDIS_TRANSPORT:
+                return "redis"
+            kind = str(conn.transport.driver_type)
+            return "kombu-redis" if kind == "redis" else kind
+
+    def _priority(self, message: JobMessage) -> int | None:
+        """The broker's message priority for the job's level (`messages.priorities`); None
+        leaves it unset. A level the broker cannot order raises `ConfigurationError`."""
+        header = message.lq
+        level = header.priority if header is not None else None
+        kind = self._broker_kind
+        if kind == "redis":
+            return priorities.REDIS[level] if level else None
+        if kind == "amqp" and self.app.conf.task_queue_max_priority:
+            return priorities.AMQP[level or priorities.NORMAL]
+        if level in (None, priorities.NORMAL):
+            return None
+        raise ConfigurationError(f"{message.task}: {self._why_no_priorities(kind)}")
+
+    def _why_no_priorities(self, kind: str) -> str:
+        if kind == "amqp":
+            return (
+                f"connection {self.name!r} cannot order jobs by priority: declare its queues "
+                "with x-max-priority (app.conf.task_queue_max_priority = "
+                f"{priorities.AMQP_MAX_PRIORITY}; RabbitMQ keeps a queue's arguments, so "
+                "delete and declare existing queues again)"
+            )
+        if kind == "kombu-redis":
+            return (
+                f"connection {self.name!r} cannot order jobs by priority with Kombu's own "
+                "Redis fetch (reliable_fetch is off), which takes low before high"
+            )
+        return (
+            f"the {kind} broker of connection {self.name!r} takes jobs in the order they came "
+            "and cannot order them by priority; use queues (--queue high,default)"
+        )
+
+    def pending_by_level(self, queue: str | None = None) -> dict[str, int] | None:
+        """Pending jobs per priority level, where the broker can tell (our Redis fetch)."""
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            if isinstance(channel, ReliableChannel):
+                return dict(channel.waiting_by_level(self.queue_name(queue)))
+        return None
 
     def publish(self, message: JobMessage, delay: float = 0.0) -> None:
         message = self._forwarded(message)
@@ -148,6 +201,7 @@ class CeleryConnection(Connection):
             # The queue, its exchange and binding live on the broker once declared, so this
             # process declares each queue once instead of on every publish (~20% of a push).
             declare=[] if message.queue in self._declared else None,
+            priority=self._priority(message),
             **message.options,
             **options,
         )

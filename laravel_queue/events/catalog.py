@@ -54,6 +54,16 @@ class JobQueueing(Event):
 
 
 @dataclass(frozen=True)
+class QueueFailedOver(Event):
+    """A failover connection's member `connection_name` could not take a push (`exception`);
+    the next member is tried. Fired once per outage per process (Laravel 12.34+). `job` is
+    None for a bulk push or a republished message."""
+
+    job: Queueable | None
+    exception: BaseException
+
+
+@dataclass(frozen=True)
 class UniqueJobSkipped(Event):
     """`dispatch()` of a unique job dropped: another job holds its lock (Laravel 13)."""
 

@@ -30,6 +30,7 @@ by_event: dict[type, Signal] = {
 }
 
 job_queued = by_event[events.JobQueued]
+queue_failed_over = by_event[events.QueueFailedOver]
 worker_interrupted = by_event[events.WorkerInterrupted]
 worker_idle = by_event[events.WorkerIdle]
 job_released = by_event[events.JobReleased]

@@ -76,6 +76,8 @@ class DispatchOptions:
     """The batch the job belongs to (set by `Bus.batch`; in a worker, from its header)."""
     batch_index: int | None = None
     """Its place in the batch (Celery's `group_index`)."""
+    priority: str | None = None
+    """`job.on_priority(...)`: wins over the class's `priority`."""
     debounce: Debounce | None = None
     """`job.debounce(...)`: wins over the class's `debounce_for`/`debounce_max_wait`."""
     debounce_owner: list[str] | None = None

@@ -20,6 +20,7 @@ from laravel_queue.exceptions import ConfigurationError, JobEncodeError
 from laravel_queue.jobs.interactions import FakeQueueAssertions, FakeQueueJob, QueueInteractions
 from laravel_queue.jobs.options import Debounce, DispatchOptions
 from laravel_queue.messages.encoding import decode_value, encode_value
+from laravel_queue.messages.priorities import checked_level
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ OPTION_NAMES = frozenset(
         "fail_on_timeout",
         "debounce_for",
         "debounce_max_wait",
+        "priority",
     }
 )
 
@@ -69,6 +71,9 @@ class Queueable(FakeQueueAssertions):
     """Fail after this many unhandled exceptions, whatever `tries` allows."""
     fail_on_timeout: ClassVar[bool] = False
     """Fail at the first timeout instead of retrying."""
+    priority: ClassVar[str | None] = None
+    """`critical`, `high`, `normal` (None means normal) or `low`: within one queue, a worker
+    takes critical jobs first, then high, normal, low; first in, first out within a level."""
     debounce_for: ClassVar[float | None] = None
     """Seconds: of a burst of dispatches with the same `debounce_id()`, only the last runs,
     this long after it (Laravel 13: `#[DebounceFor]`)."""
@@ -192,6 +197,11 @@ class Queueable(FakeQueueAssertions):
 
     def on_connection(self: Q, connection: str) -> Q:
         self.options.connection = connection
+        return self
+
+    def on_priority(self: Q, level: str) -> Q:
+        """This dispatch's priority level (see `priority`), whatever the class says."""
+        self.options.priority = checked_level(level, f"{type(self).__qualname__}.on_priority()")
         return self
 
     def delay(self: Q, delay: Delay) -> Q:

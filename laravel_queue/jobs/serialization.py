@@ -83,6 +83,7 @@ def header_for(
         tags=tags,
         trace=trace or None,
         debounce=None if isinstance(job, type) else job.options.debounce_owner,
+        priority=job.priority if isinstance(job, type) else job.options.priority or job.priority,
     )
 
 

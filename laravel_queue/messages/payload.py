@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from laravel_queue.exceptions import JobDecodeError
+from laravel_queue.messages.priorities import LEVELS
 
 HEADER = "lq"
 RAW_BODY_HEADER = "lq_raw_body"  # where a body that could not be decoded is kept (base64)
@@ -71,6 +72,7 @@ class LqHeader:
     trace: dict[str, str] | None = None  # the dispatch span's context (W3C traceparent)
     # [debounce key, this dispatch's token]: the job runs only if the key still holds it.
     debounce: list[str] | None = None
+    priority: str | None = None  # its level within the queue; None: normal
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs once per dispatch. The
@@ -125,7 +127,7 @@ class LqHeader:
         return self.available_at or self.pushed_at
 
 
-_WHEN_SET = ("available_at", "tags", "trace", "debounce")
+_WHEN_SET = ("available_at", "tags", "trace", "debounce", "priority")
 _ALWAYS = tuple(name for name in LqHeader.__dataclass_fields__ if name not in _WHEN_SET)
 
 
@@ -182,6 +184,7 @@ _HEADER_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
         _or_none(lambda value: _is_list_of(_is_str)(value) and len(value) == 2),
         "[key, token] or null",
     ),
+    "priority": (_or_none(lambda value: value in LEVELS), "a priority level or null"),
     "trace": (
         _or_none(lambda value: isinstance(value, dict) and all(map(_is_str, value.values()))),
         "an object of strings or null",

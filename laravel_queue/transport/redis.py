@@ -38,6 +38,7 @@ from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 
+from laravel_queue.messages.priorities import REDIS_FETCH_ORDER, redis_level
 from laravel_queue.transport.envelope import (
     Message,
     envelope,
@@ -132,12 +133,15 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         queues = self._queue_cycle.consume(len(self.active_queues))
         if not queues:
             return
-        keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        # Priority levels first (critical, high, normal, low: `messages.priorities`), then
+        # queue order within each, as Kombu's own fetch orders its priority steps.
+        keys = [self._q_for_pri(queue, pri) for pri in REDIS_FETCH_ORDER for queue in queues]
         heartbeat = self.heartbeat
         if self._block_next:
-            self._fetching, self._blocked_on = "BLMOVE", keys[0]
-            inflight = heartbeat.inflight_key(keys[0])
-            command = ["BLMOVE", keys[0], inflight, "RIGHT", "LEFT", timeout or 0]
+            blocked = queues[0]  # its own list, where jobs without a priority level go
+            self._fetching, self._blocked_on = "BLMOVE", blocked
+            inflight = heartbeat.inflight_key(blocked)
+            command = ["BLMOVE", blocked, inflight, "RIGHT", "LEFT", timeout or 0]
         else:
             self._fetching = "EVAL"
             prefix, recovered = heartbeat.inflight_key(""), f"{self.fetch_prefix}recovered:"
@@ -161,7 +165,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
                 taken = reply or None
             if taken is None:
                 # Nothing in any queue: block on the first until something comes (or the
-                # timeout passes and the others are looked at again).
+                # timeout passes and the others, and the priority lists, are looked at again).
                 self._block_next = not self._block_next
                 raise kombu_redis.Empty()
             self._block_next = False
@@ -248,12 +252,26 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         ones first, then by priority, each list from its tail), left where they are."""
         with self.conn_or_acquire() as client:
             pipe = client.pipeline()
-            for pri in self.priority_steps:
+            for pri in REDIS_FETCH_ORDER:
                 key = self._q_for_pri(queue, pri)
                 pipe.lrange(f"{self.fetch_prefix}recovered:{key}", -limit, -1)
                 pipe.lrange(key, -limit, -1)
             lists = pipe.execute()
         return [entry for entries in lists for entry in reversed(entries)][:limit]
+
+    def waiting_by_level(self, queue: str) -> dict[str, int]:
+        """How many jobs of each priority level wait on `queue` (recovered ones included)."""
+        with self.conn_or_acquire() as client:
+            pipe = client.pipeline()
+            for pri in REDIS_FETCH_ORDER:
+                key = self._q_for_pri(queue, pri)
+                pipe.llen(f"{self.fetch_prefix}recovered:{key}")
+                pipe.llen(key)
+            sizes = pipe.execute()
+        return {
+            redis_level(pri): int(sizes[2 * i]) + int(sizes[2 * i + 1])
+            for i, pri in enumerate(REDIS_FETCH_ORDER)
+        }
 
     def taken(self, queue: str, limit: int) -> list[bytes]:
         """Up to `limit` entries of `queue` taken by a worker and not yet acknowledged."""

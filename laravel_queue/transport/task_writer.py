@@ -31,6 +31,7 @@ from kombu.utils.json import dumps
 
 from laravel_queue.durations import time_limits
 from laravel_queue.messages.payload import JobMessage
+from laravel_queue.messages.priorities import REDIS
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -115,10 +116,15 @@ class TaskWriter:
                 for message, route in zip(
                     messages[start : start + BATCH], routes[start : start + BATCH], strict=True
                 ):
-                    pipe.lpush(route.key, self.envelope(message, route, sender, channel))
+                    priority = redis_priority(message)
+                    key = channel._q_for_pri(route.key, priority) if priority else route.key
+                    envelope = self.envelope(message, route, sender, channel, priority)
+                    pipe.lpush(key, envelope)
                 pipe.execute()
 
-    def envelope(self, message: JobMessage, route: Route, sender: Sender, channel: Any) -> str:
+    def envelope(
+        self, message: JobMessage, route: Route, sender: Sender, channel: Any, priority: int = 0
+    ) -> str:
         """The Kombu envelope of `message` as `send_task` + `Producer.publish` build it."""
         header = message.lq
         time_limit, soft_time_limit = route.time_limit, route.soft_time_limit
@@ -163,7 +169,7 @@ class TaskWriter:
                         "reply_to": sender.reply_to,
                         "delivery_mode": route.delivery_mode,
                         "delivery_info": {"exchange": "", "routing_key": route.routing_key},
-                        "priority": 0,
+                        "priority": priority,
                         "body_encoding": body_encoding,
                         "delivery_tag": str(uuid4()),
                         # send_task passes its publish options on as message properties too
@@ -217,6 +223,12 @@ class TaskWriter:
             time_limit=options.get("time_limit"),
             soft_time_limit=options.get("soft_time_limit"),
         )
+
+
+def redis_priority(message: JobMessage) -> int:
+    """Kombu's priority for the job's level (0, its queue's own list, for normal)."""
+    header = message.lq
+    return REDIS[header.priority] if header is not None and header.priority else 0
 
 
 def repr_limited(value: Any) -> str:

@@ -24,12 +24,12 @@ from kombu.exceptions import ContentDisallowed
 from vine import promise
 
 from laravel_queue import events
-from laravel_queue.celery_app.configure import RELIABLE_REDIS_TRANSPORT
 from laravel_queue.celery_app.task import demote_to_debug
 from laravel_queue.exceptions import JobDecodeError, UnregisteredJobError, describe
 from laravel_queue.manager import manager_for_app
 from laravel_queue.messages.payload import RAW_BODY_HEADER, JobMessage
 from laravel_queue.transport.envelope import UNREADABLE_CONTENT_TYPE
+from laravel_queue.urls import RELIABLE_REDIS_TRANSPORT
 from laravel_queue.worker.memory import (
     BIG_BLOCK_BYTES,
     give_back_freed_memory,

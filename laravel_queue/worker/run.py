@@ -10,14 +10,13 @@ from celery.apps.worker import ARTLINES
 from celery.utils.nodenames import host_format
 
 from laravel_queue import events
-from laravel_queue.celery_app.configure import RELIABLE_REDIS_TRANSPORT
 from laravel_queue.celery_app.task import JobTask
 from laravel_queue.connections.celery import CeleryConnection
 from laravel_queue.durations import hard_limit
 from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.jobs.options import DEFAULT_WORKER_NAME, WorkerOptions
 from laravel_queue.jobs.registry import jobs
-from laravel_queue.urls import is_redis_broker, is_sql_broker, mask_url
+from laravel_queue.urls import RELIABLE_REDIS_TRANSPORT, is_redis_broker, is_sql_broker, mask_url
 from laravel_queue.worker.stop import stop_state
 
 if TYPE_CHECKING:
