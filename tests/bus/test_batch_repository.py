@@ -140,5 +140,8 @@ def test_cancel_happens_once_and_prune_deletes_what_is_old(repo: BatchRepository
     batch = repo.store("old", {})
     assert repo.cancel(batch.id) and not repo.cancel(batch.id)
     kept = repo.store("new", {})
-    assert repo.prune(finished_before=batch.created_at + 1) == 1
+    cancelled = repo.find(batch.id)
+    assert cancelled is not None and cancelled.finished_at is not None
+    # (by its finish time: created_at + 1 failed when the cancel fell in the next second)
+    assert repo.prune(finished_before=cancelled.finished_at + 1) == 1
     assert repo.find(batch.id) is None and repo.find(kept.id) is not None
