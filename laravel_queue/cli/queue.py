@@ -44,11 +44,12 @@ def sizes(ctx: Context, target: str, now: float) -> dict[str, Any]:
     }
 
 
-def _by_priority(levels: dict[str, int] | None) -> str:
-    """`critical 2, normal 10`: the levels with jobs, or "-" when only normal ones wait."""
+def _by_priority(levels: dict[str, int] | None) -> list[tuple[str, int]]:
+    """The levels with pending jobs, for a row of their own each under their queue's; none
+    when only normal jobs wait (no job uses levels)."""
     if not levels or not any(n for level, n in levels.items() if level != "normal"):
-        return "-"
-    return ", ".join(f"{level} {n}" for level, n in levels.items() if n)
+        return []
+    return [(level, n) for level, n in levels.items() if n]
 
 
 def _age(seconds: float | None) -> str:
@@ -67,16 +68,12 @@ def queue_size(ctx: Context, queues: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    columns = ["Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest"]
-    levels = [_by_priority(row["pending_by_priority"]) for row in rows]
-    shown = any(text != "-" for text in levels)  # only when some job has a priority level
-    table = Table(*columns, *(["Pending by priority"] if shown else []))
-    for row, text in zip(rows, levels, strict=True):
+    table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest")
+    for row in rows:
         counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
-        extra = [text] if shown else []
-        table.add_row(
-            row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]), *extra
-        )
+        table.add_row(row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]))
+        for level, waiting in _by_priority(row["pending_by_priority"]):
+            table.add_row("", f"  {level}", "", str(waiting), "", "", "", style="dim")
     Console().print(table)
 
 
