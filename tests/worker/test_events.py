@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from celery import Celery
 
 from laravel_queue import QueueManager
@@ -13,22 +14,30 @@ from .. import jobs
 from ..support import ServiceUrls, lines, lq_running, wait_until
 
 
-def test_a_job_that_retries_twice_then_fails_fires_laravel_s_events_in_order(
-    redis_urls: ServiceUrls, tmp_path: Path, trace: Path
-) -> None:
-    events_log = tmp_path / "events.log"
-    events_log.touch()
-    env = {
+@pytest.fixture
+def env(redis_urls: ServiceUrls, tmp_path: Path) -> dict[str, str]:
+    """What `tests.apps` needs to trace every event to LQ_TEST_EVENT_TRACE."""
+    (tmp_path / "events.log").touch()
+    return {
         "LQ_TEST_BROKER": redis_urls.broker,
         "LQ_TEST_CACHE": redis_urls.cache,
         "LQ_TEST_DATABASE": f"sqlite:///{tmp_path / 'lq.sqlite'}",
-        "LQ_TEST_EVENT_TRACE": str(events_log),
+        "LQ_TEST_EVENT_TRACE": str(tmp_path / "events.log"),
         "LQ_HOME": str(tmp_path),
     }
+
+
+def manager_for(env: dict[str, str]) -> QueueManager:
+    """This process's manager on the worker's broker, cache and database."""
     app = Celery("lq_tests", broker=env["LQ_TEST_BROKER"], set_as_current=False)
-    manager = QueueManager(
-        app, cache_url=env["LQ_TEST_CACHE"], database_url=env["LQ_TEST_DATABASE"]
-    )
+    return QueueManager(app, cache_url=env["LQ_TEST_CACHE"], database_url=env["LQ_TEST_DATABASE"])
+
+
+def test_a_job_that_retries_twice_then_fails_fires_laravel_s_events_in_order(
+    env: dict[str, str], trace: Path
+) -> None:
+    events_log = Path(env["LQ_TEST_EVENT_TRACE"])
+    manager = manager_for(env)
     job_id = jobs.FailsThreeTimes(str(trace)).dispatch()
     with lq_running("--app", "tests.apps", "work", "--concurrency", "1", env=env):
         wait_until(lambda: manager.failed.count() == 1, timeout=60, every=0.2)
@@ -48,22 +57,13 @@ def test_a_job_that_retries_twice_then_fails_fires_laravel_s_events_in_order(
 
 
 def test_laravel_13_s_worker_events_in_their_processes_and_order(
-    redis_urls: ServiceUrls, tmp_path: Path, trace: Path
+    env: dict[str, str], trace: Path
 ) -> None:
     """JobPopped in the main process as the message arrives; JobReleased after JobProcessed
     for a job that released itself; WorkerIdle while nothing runs; at SIGTERM,
     WorkerInterrupted before WorkerStopping."""
-    events_log = tmp_path / "events.log"
-    events_log.touch()
-    env = {
-        "LQ_TEST_BROKER": redis_urls.broker,
-        "LQ_TEST_CACHE": redis_urls.cache,
-        "LQ_TEST_DATABASE": f"sqlite:///{tmp_path / 'lq.sqlite'}",
-        "LQ_TEST_EVENT_TRACE": str(events_log),
-        "LQ_HOME": str(tmp_path),
-    }
-    app = Celery("lq_tests", broker=env["LQ_TEST_BROKER"], set_as_current=False)
-    QueueManager(app, cache_url=env["LQ_TEST_CACHE"], database_url=env["LQ_TEST_DATABASE"])
+    events_log = Path(env["LQ_TEST_EVENT_TRACE"])
+    manager_for(env)
     job_id = jobs.ReleasesOnce(str(trace)).dispatch()
     with lq_running("--app", "tests.apps", "work", "--concurrency", "1", env=env):
         wait_until(lambda: len(lines(trace)) == 2, timeout=60)
