@@ -32,9 +32,11 @@ def sizes(ctx: Context, target: str, now: float) -> dict[str, Any]:
     delayed = connection.delayed_size(queue)
     reserved = connection.reserved_size(queue)
     oldest = connection.oldest_pending_at(queue) if pending else None
+    forwarded = connection.queue_name(queue)
     return {
         "connection": connection.name,
         "queue": queue,
+        "forwarded_to": None if forwarded == queue else forwarded,
         "size": pending + delayed + reserved,
         "pending": pending,
         "delayed": delayed,
@@ -42,6 +44,12 @@ def sizes(ctx: Context, target: str, now: float) -> dict[str, Any]:
         "oldest_pending_age": None if oldest is None else round(max(0.0, now - oldest), 3),
         "pending_by_priority": connection.pending_by_level(queue) if pending else None,
     }
+
+
+def _label(row: dict[str, Any]) -> str:
+    """The queue as asked for, and where it is forwarded (`Queue.forward`)."""
+    forwarded = row["forwarded_to"]
+    return str(row["queue"]) if forwarded is None else f"{row['queue']} -> {forwarded}"
 
 
 def _by_priority(levels: dict[str, int] | None) -> list[tuple[str, int]]:
@@ -71,7 +79,7 @@ def queue_size(ctx: Context, queues: tuple[str, ...], as_json: bool) -> None:
     table = Table("Connection", "Queue", "Size", "Pending", "Delayed", "Reserved", "Oldest")
     for row in rows:
         counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
-        table.add_row(row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]))
+        table.add_row(row["connection"], _label(row), *counts, _age(row["oldest_pending_age"]))
         for level, waiting in _by_priority(row["pending_by_priority"]):
             table.add_row("", f"  {level}", "", str(waiting), "", "", "", style="dim")
     Console().print(table)
@@ -107,7 +115,7 @@ def queue_monitor(ctx: Context, targets: str, max_jobs: int, as_json: bool) -> N
         counts = (str(row[k]) for k in ("size", "pending", "delayed", "reserved"))
         flag = "[red]BUSY[/red]" if row["busy"] else "[green]ok[/green]"
         table.add_row(
-            row["connection"], row["queue"], *counts, _age(row["oldest_pending_age"]), flag
+            row["connection"], _label(row), *counts, _age(row["oldest_pending_age"]), flag
         )
     Console().print(table)
 

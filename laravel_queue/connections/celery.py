@@ -98,8 +98,9 @@ class CeleryConnection(Connection):
                 f"connection {self.name!r} cannot order jobs by priority with Kombu's own "
                 "Redis fetch (reliable_fetch is off), which takes low before high"
             )
+        broker = "SQL" if kind == "sql" else kind
         return (
-            f"the {kind} broker of connection {self.name!r} takes jobs in the order they came "
+            f"the {broker} broker of connection {self.name!r} takes jobs in the order they came "
             "and cannot order them by priority; use queues (--queue high,default)"
         )
 

@@ -4,11 +4,14 @@ chains, batches, `failed:retry` and `lq work`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from laravel_queue import Bus, Queue, QueueManager
+from laravel_queue.cli.app import Context, cli
 from laravel_queue.connections.routing import Route
 from laravel_queue.exceptions import ConfigurationError
 
@@ -85,6 +88,11 @@ def test_a_forwarded_queue_is_renamed_for_pushes_sizes_and_pauses(
     Queue.push(jobs.Traced(str(trace)), queue="reports")
     assert queued(sqlite_manager, "audit") == ["tests.jobs.Traced"] * 2
     assert Queue.size("reports") == Queue.size("audit") == 2
+    shown = CliRunner().invoke(
+        cli, ["queue:size", "reports", "--json"], obj=Context(sqlite_manager)
+    )
+    [row] = json.loads(shown.output)
+    assert (row["queue"], row["forwarded_to"], row["size"]) == ("reports", "audit", 2)
     Queue.pause("reports")
     assert Queue.is_paused("audit")
     assert Queue.clear("reports") == 2 and Queue.size("audit") == 0
