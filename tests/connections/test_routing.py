@@ -89,7 +89,7 @@ def test_a_forwarded_queue_is_renamed_for_pushes_sizes_and_pauses(
     assert queued(sqlite_manager, "audit") == ["tests.jobs.Traced"] * 2
     assert Queue.size("reports") == Queue.size("audit") == 2
     shown = CliRunner().invoke(
-        cli, ["queue:size", "reports", "--json"], obj=Context(sqlite_manager)
+        cli, ["queue:size", "reports", "--json"], obj=Context(manager=sqlite_manager)
     )
     [row] = json.loads(shown.output)
     assert (row["queue"], row["forwarded_to"], row["size"]) == ("reports", "audit", 2)
