@@ -36,6 +36,8 @@ from laravel_queue.events.signals import (
     unique_job_skipped,
     worker_idle,
     worker_interrupted,
+    worker_pausing,
+    worker_resuming,
     worker_starting,
     worker_stopping,
 )
@@ -75,6 +77,8 @@ __all__ = [
     "unique_job_skipped",
     "worker_idle",
     "worker_interrupted",
+    "worker_pausing",
+    "worker_resuming",
     "worker_starting",
     "worker_stopping",
 ]

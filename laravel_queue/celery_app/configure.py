@@ -22,7 +22,7 @@ from kombu.transport import TRANSPORT_ALIASES, resolve_transport
 from laravel_queue import events
 from laravel_queue.celery_app.plain_tasks import capture_plain_task_failures
 from laravel_queue.exceptions import ConfigurationError
-from laravel_queue.runtime import interrupting
+from laravel_queue.runtime import interrupting, worker_pausing
 from laravel_queue.transport.deadline import DISPATCH_TIMEOUT_SECONDS, socket_timeout
 from laravel_queue.transport.options import NOT_ENGINE_OPTIONS
 from laravel_queue.urls import (
@@ -107,8 +107,9 @@ def configure_app(app: Celery, dispatch_timeout: float = DISPATCH_TIMEOUT_SECOND
 
 
 def _listen_for_interruptions(**_: Any) -> None:
-    """Before the pool starts, so every pool process has the handler from its start."""
+    """Before the pool starts, so every pool process has the handlers from its start."""
     interrupting.listen()
+    worker_pausing.listen()
 
 
 def _interrupt_running_jobs(sig: str = "", how: str = "", **_: Any) -> None:

@@ -42,6 +42,8 @@ from laravel_queue.events.catalog import (
     UniqueJobSkipped,
     WorkerIdle,
     WorkerInterrupted,
+    WorkerPausing,
+    WorkerResuming,
     WorkerStarting,
     WorkerStopping,
 )
@@ -86,6 +88,8 @@ __all__ = [
     "UniqueJobSkipped",
     "WorkerIdle",
     "WorkerInterrupted",
+    "WorkerPausing",
+    "WorkerResuming",
     "WorkerStarting",
     "WorkerStopping",
     "dispatch",

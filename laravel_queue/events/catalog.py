@@ -206,6 +206,22 @@ class WorkerIdle(Event):
 
 
 @dataclass(frozen=True)
+class WorkerPausing(Event):
+    """The worker got SIGUSR2: it takes no new job until SIGCONT (Laravel 13)."""
+
+    queue: str
+    options: WorkerOptions
+
+
+@dataclass(frozen=True)
+class WorkerResuming(Event):
+    """The paused worker got SIGCONT: it takes jobs again (Laravel 13)."""
+
+    queue: str
+    options: WorkerOptions
+
+
+@dataclass(frozen=True)
 class WorkerInterrupted(Event):
     """The worker's main process got `signal` (SIGTERM, SIGINT, SIGQUIT) and begins a warm
     shutdown, before the running jobs' `interrupted()` (Laravel 13)."""

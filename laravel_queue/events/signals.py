@@ -30,6 +30,8 @@ by_event: dict[type, Signal] = {
 }
 
 job_queued = by_event[events.JobQueued]
+worker_resuming = by_event[events.WorkerResuming]
+worker_pausing = by_event[events.WorkerPausing]
 queue_failed_over = by_event[events.QueueFailedOver]
 worker_interrupted = by_event[events.WorkerInterrupted]
 worker_idle = by_event[events.WorkerIdle]

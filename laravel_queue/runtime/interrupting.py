@@ -38,7 +38,9 @@ from laravel_queue.status.cancels import REFRESH_SECONDS, Cancels
 
 logger = logging.getLogger("laravel_queue")
 
-NOTICE = signal.SIGUSR2
+# The signal a job's own thread is told by. A real-time signal where the system has them, so
+# SIGUSR2 and SIGCONT stay free for pausing a worker as Laravel 13 does (`worker_pausing`).
+NOTICE = signal.SIGRTMIN + 1 if hasattr(signal, "SIGRTMIN") else signal.SIGUSR2
 SHUTDOWN = "shutdown"
 CANCELLED = "cancelled"
 

@@ -25,6 +25,7 @@ from laravel_queue import events
 from laravel_queue.connections.pausing import Interruptions, Snapshot
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.manager import manager_for_app
+from laravel_queue.runtime import worker_pausing
 from laravel_queue.worker.mover import consumed_queues
 from laravel_queue.worker.steps import RepeatingStep
 from laravel_queue.worker.stop import stop_state, stop_taking
@@ -46,6 +47,7 @@ class InterruptionPolling(RepeatingStep):
         self.started_seen: float | None = None
         self.first = True
         self.idle_said = 0.0  # when WorkerIdle last fired (monotonic); 0 while busy
+        self.paused = False  # by SIGUSR2, until SIGCONT
 
     def interval(self, c: Any) -> float:
         return POLL_SECONDS
@@ -70,15 +72,33 @@ class InterruptionPolling(RepeatingStep):
             return
         looping = events.Looping(connection, ",".join(self.queues))
         go_on = events.dispatch(looping) is not False
-        self._say_when_idle(connection, manager.worker_options)
+        options = manager.worker_options
+        self._follow_pause_signals(connection, options)
+        self._say_when_idle(connection, options)
+        why = "paused"
+        if self.paused:
+            go_on, why = False, "held: the worker is paused (SIGUSR2; SIGCONT resumes it)"
+        elif not go_on:
+            why = "held by a Looping listener that returned False"
         held = tuple(q for q in self.queues if not go_on or snapshot.is_paused(connection, q))
         if held != self.held and self._consume(c, [q for q in self.queues if q not in held]):
-            why = "paused" if go_on else "held by a Looping listener that returned False"
             for queue in set(held) - set(self.held):
                 logger.info("queue %s %s: taking no new jobs", queue, why)
             for queue in set(self.held) - set(held):
                 logger.info("queue %s resumed", queue)
             self.held = held
+
+    def _follow_pause_signals(self, connection: str, options: WorkerOptions) -> None:
+        """SIGUSR2 pauses the whole worker, SIGCONT resumes it (Laravel 13), said with
+        `WorkerPausing`/`WorkerResuming` once per change."""
+        wanted = worker_pausing.requested.paused
+        if wanted == self.paused:
+            return
+        self.paused = wanted
+        queue = ",".join(self.queues)
+        kind = events.WorkerPausing if wanted else events.WorkerResuming
+        logger.info("worker %s", "pausing: taking no new jobs" if wanted else "resuming")
+        events.dispatch(kind(connection, queue, options))
 
     def _say_when_idle(self, connection: str, options: WorkerOptions) -> None:
         """`WorkerIdle` while the worker runs and holds no job, every `--sleep` seconds (3 by
