@@ -81,6 +81,34 @@ def test_bulk_writes_the_messages_send_task_would(connection: CeleryConnection) 
     assert fast[0]["headers"]["custom"] == "kept"
 
 
+def test_bulk_writes_prioritized_jobs_to_the_lists_send_task_would(
+    connection: CeleryConnection,
+) -> None:
+    """A job with a priority level goes to Kombu's list of its priority, with the priority
+    in its properties, as send_task(priority=...) puts it."""
+    channel_sep = "\x06\x16"
+    batch = [
+        connection._message(jobs.Traced("/dev/null", level).on_priority(level), QUEUE, None)
+        for level in ("critical", "high", "low")
+    ]
+    broker = redis.Redis.from_url(connection.url)
+    found: dict[str, list[Any]] = {}
+    for send in ("bulk", "one by one"):
+        deadline = PublishDeadline(5.0, 2.0)
+        if send == "bulk":
+            connection._send_all([(message, 0.0) for message in batch], deadline)
+        else:
+            for message in batch:
+                connection._send(message, deadline)
+        found[send] = []
+        for step in (9, 6, 3):
+            key = f"{QUEUE}{channel_sep}{step}"
+            found[send] += [decoded(raw) for raw in broker.lrange(key, 0, -1)]
+            broker.delete(key)
+    assert found["bulk"] == found["one by one"]
+    assert [e["properties"]["priority"] for e in found["bulk"]] == [9, 6, 3]
+
+
 def test_a_job_pushing_from_inside_a_task_is_its_child(connection: CeleryConnection) -> None:
     parent = connection.app.tasks["celery.backend_cleanup"]
     parent.push_request(id="parent-id", root_id="root-id", called_directly=False)
