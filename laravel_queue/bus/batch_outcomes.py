@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from laravel_queue import events
@@ -106,6 +106,8 @@ def count_successes(
         # `progress` only for a job queued without `batch_progress` in its header (by an
         # older version): the others of such a batch count themselves
         due = DueCallbacks.of(record, counted, None, progress=bool(record.options.get("progress")))
+        if due.started and not events.listened(events.BatchStarted):
+            due = replace(due, started=False)  # a BatchCallbacks job that nobody would hear
         if due.progress or due.started or due.then or due.finally_:
             on_due(due)
 

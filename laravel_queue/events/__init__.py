@@ -47,7 +47,7 @@ from laravel_queue.events.catalog import (
     WorkerStarting,
     WorkerStopping,
 )
-from laravel_queue.events.listeners import Listener, Listeners, dispatch, listeners
+from laravel_queue.events.listeners import Listener, Listeners, dispatch, listened, listeners
 
 __all__ = [
     "JOB_EVENTS",
@@ -93,5 +93,6 @@ __all__ = [
     "WorkerStarting",
     "WorkerStopping",
     "dispatch",
+    "listened",
     "listeners",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from laravel_queue.events.signals import send
+from laravel_queue.events.signals import by_event, send
 
 logger = logging.getLogger("laravel_queue.events")
 
@@ -68,3 +68,10 @@ def dispatch(event: object) -> object:
     answer = listeners.until(event)
     send(event)
     return answer
+
+
+def listened(event: type) -> bool:
+    """Whether a listener or a signal receiver waits for events of class `event`: what
+    costs something to deliver (a job of its own) is skipped when nobody would hear it."""
+    signal = by_event.get(event)
+    return bool(listeners.listeners.get(event)) or bool(signal is not None and signal.receivers)

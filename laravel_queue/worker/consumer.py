@@ -97,11 +97,8 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
             if problem is not None:
                 self._refuse(message, None, JobDecodeError(problem))
                 return
-            headers = message.headers
-            queue = str(message.delivery_info.get("routing_key") or "")
-            popped = events.JobPopped(connection, queue, headers["id"], headers["task"])
-            events.dispatch(popped)
             try:
+                events.dispatch(popped(message, connection))
                 celery_handler(message)
             except Exception as exc:
                 self._refuse(
@@ -170,6 +167,16 @@ def _decode_error(message: Any, exc: BaseException) -> JobDecodeError:
             "(pickle is never accepted)"
         )
     return JobDecodeError(f"cannot decode the message ({message.content_type}): {exc!r}")
+
+
+def popped(message: Any, connection: str) -> events.JobPopped:
+    """`JobPopped` for a message that passed `malformed` (its headers may still hold
+    anything: a listener gets what is there, as text)."""
+    headers = message.headers or {}
+    queue = (message.delivery_info or {}).get("routing_key") or ""
+    return events.JobPopped(
+        connection, str(queue), str(headers.get("id", "")), str(headers.get("task", ""))
+    )
 
 
 def malformed(message: Any, strategies: Mapping[str, Any], max_bytes: int = 0) -> str | None:

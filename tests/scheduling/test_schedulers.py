@@ -154,8 +154,8 @@ def test_the_hold_expires_when_the_job_s_worker_is_sigkilled(redis_env: dict[str
 @pytest.mark.timeout(180)
 def test_catch_up_dispatches_one_missed_run_after_an_outage(redis_env: dict[str, str]) -> None:
     """Two schedulers of an every-ten-seconds event are SIGKILLed and started again 25 s
-    later: of the two or three due times missed, the last is dispatched once, at start. (The
-    first start catches up too: no scheduler ran before it.)"""
+    later: of the two or three due times missed, the last is dispatched once, at start, by
+    one of them. (The first start catches up too: no scheduler ran before it.)"""
     env = {**redis_env, "LQ_TEST_SCHEDULE": "catch-up"}
     command = ("--app", "tests.schedule_app", "schedule:work")
     with ExitStack() as running:
@@ -173,16 +173,15 @@ def test_catch_up_dispatches_one_missed_run_after_an_outage(redis_env: dict[str,
     found = [line.split() for line in lines(Path(env["LQ_TEST_SCHEDULE_TRACE"]))]
     due = [int(at) for _name, at, _pid, _when in found]
     assert len(due) == len(set(due)), due  # nothing doubled
-    late = [
-        int(at)
-        for _name, at, _pid, when in found
-        if float(when) > restarted_at and float(when) - int(at) > 2
-    ]
-    assert len(late) == 1, found  # exactly one catch-up, the two schedulers notwithstanding
-    [caught_up] = late
     before_kill = max(int(at) for _name, at, _pid, when in found if float(when) < killed_at)
-    regular_after = min(at for at in due if at > caught_up)
+    after = sorted(
+        (float(when), int(at)) for _name, at, _pid, when in found if float(when) > restarted_at
+    )
+    # the first dispatch after the restart is the catch-up: of the last due time missed
+    # (which may be the very second the schedulers started at, so not always late)
+    (first_at, caught_up), (_, regular_after) = after[0], after[1]
     print(f"last run before the kill {before_kill}, caught up {caught_up}, then {regular_after}")
+    assert caught_up <= first_at < caught_up + 10  # the last due time at its dispatch
     assert caught_up - before_kill >= 20  # at least one missed due time was left missed
-    assert regular_after == caught_up + 10  # it was the last missed one; then on schedule
     assert not [at for at in due if before_kill < at < caught_up]
+    assert regular_after == caught_up + 10  # then on schedule
