@@ -21,9 +21,9 @@ from ..support import ServiceUrls, lines, lq_running, wait_until
 pytestmark = pytest.mark.slow
 
 
-def run_schedulers(env: dict[str, str], count: int, seconds: float) -> tuple[list[str], str]:
+def run_schedulers(env: dict[str, str], count: int, seconds: float) -> tuple[list[str], str, str]:
     """`count` schedulers for `seconds`, the first SIGKILLed a third of the way; the trace
-    lines and the pid that was killed."""
+    lines, the pid that was killed, and the survivors' last log lines (for a failure)."""
     with ExitStack() as running:
         schedulers = [
             running.enter_context(
@@ -34,16 +34,17 @@ def run_schedulers(env: dict[str, str], count: int, seconds: float) -> tuple[lis
         time.sleep(seconds / 3)
         schedulers[0].process.kill()
         time.sleep(seconds * 2 / 3)
-    return lines(Path(env["LQ_TEST_SCHEDULE_TRACE"])), str(schedulers[0].process.pid)
+    logs = "\n".join("".join(s.output[-20:]) for s in schedulers[1:])
+    return lines(Path(env["LQ_TEST_SCHEDULE_TRACE"])), str(schedulers[0].process.pid), logs
 
 
-def check_exactly_once(found: list[str], killed: str, seconds: float) -> None:
+def check_exactly_once(found: list[str], killed: str, seconds: float, logs: str = "") -> None:
     due = Counter((name, int(at)) for name, at, *_ in (line.split() for line in found))
     assert max(due.values()) == 1, [key for key, n in due.items() if n > 1]  # nothing doubled
     every_second = sorted(at for name, at in due if name == "every-second")
     # nothing missed: every second from the first to the last, through the kill
     assert every_second == list(range(every_second[0], every_second[-1] + 1))
-    assert len(every_second) >= seconds - 10
+    assert len(every_second) >= seconds - 10, logs
     minutes = [at for name, at in due if name == "every-minute"]
     assert all(at % 60 == 0 for at in minutes) and len(minutes) >= int(seconds // 60) - 1
     dispatchers = Counter(line.split()[2] for line in found)
@@ -71,8 +72,8 @@ def test_four_schedulers_on_redis_dispatch_each_due_time_exactly_once(
 ) -> None:
     seconds = 180.0
     env = redis_env
-    found, killed = run_schedulers(env, 4, seconds)
-    check_exactly_once(found, killed, seconds)
+    found, killed, logs = run_schedulers(env, 4, seconds)
+    check_exactly_once(found, killed, seconds, logs)
 
 
 def test_two_schedulers_on_the_embedded_default_dispatch_each_due_time_exactly_once(
@@ -80,8 +81,8 @@ def test_two_schedulers_on_the_embedded_default_dispatch_each_due_time_exactly_o
 ) -> None:
     seconds = 75.0
     env = {"LQ_TEST_SCHEDULE_TRACE": str(tmp_path / "dispatched.log"), "LQ_HOME": str(lq_home)}
-    found, killed = run_schedulers(env, 2, seconds)
-    check_exactly_once(found, killed, seconds)
+    found, killed, logs = run_schedulers(env, 2, seconds)
+    check_exactly_once(found, killed, seconds, logs)
 
 
 def spans(trace: Path) -> list[tuple[float, float]]:

@@ -19,10 +19,13 @@ from ..cli.support import run_lq
 from ..support import ServiceUrls, lq_running, wait_until, worker
 
 
-def statuses_of(job_id: str, until: str, timeout: float = 30.0) -> list[JobStatus]:
+def statuses_of(
+    job_id: str, until: str, timeout: float = 30.0, first: JobStatus | None = None
+) -> list[JobStatus]:
     """Each status the job went through, in order, read every 20 ms until its state is
-    `until`."""
-    seen: list[JobStatus] = []
+    `until`, after `first` (read before a worker started: a worker can take the job before
+    the first read here)."""
+    seen: list[JobStatus] = [first] if first is not None else []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = Queue.status(job_id)
@@ -34,8 +37,8 @@ def statuses_of(job_id: str, until: str, timeout: float = 30.0) -> list[JobStatu
     raise AssertionError(f"{job_id} never reached {until}: {[s.state for s in seen]}")
 
 
-def states_of(job_id: str, until: str) -> list[str]:
-    return [status.state for status in statuses_of(job_id, until)]
+def states_of(job_id: str, until: str, first: JobStatus | None = None) -> list[str]:
+    return [status.state for status in statuses_of(job_id, until, first=first)]
 
 
 FAILS_TWICE_STATES = [
@@ -66,9 +69,9 @@ def test_a_job_that_fails_twice_then_succeeds_shows_each_state_in_order_on_lq_wo
 ) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
-    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
+    pending = wait_until(lambda: Queue.status(job_id))  # written behind the dispatch
     with lq_running("--app", "tests.apps", "work", "--sleep", "0.1", env=redis_setup):
-        seen = statuses_of(job_id, "succeeded")
+        seen = statuses_of(job_id, "succeeded", first=pending)
     assert [status.state for status in seen] == FAILS_TWICE_STATES
     assert [(s.attempts, s.exception) for s in seen if s.state == "released"] == [
         (1, "RuntimeError: attempt 1 failed"),
@@ -89,17 +92,17 @@ def test_the_embedded_default_tracks_the_same_states(
 ) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
-    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
+    pending = wait_until(lambda: Queue.status(job_id))  # written behind the dispatch
     with worker(sqlite_manager):
-        assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
+        assert states_of(job_id, "succeeded", first=pending) == FAILS_TWICE_STATES
 
 
 def test_rabbitmq_tracks_the_same_states(rabbit_manager: QueueManager, trace: Path) -> None:
     job_id = jobs.SlowlyFailsTwice(str(trace)).dispatch()
     assert job_id is not None
-    wait_until(lambda: Queue.status(job_id))  # written behind the dispatch, within 50 ms
+    pending = wait_until(lambda: Queue.status(job_id))  # written behind the dispatch
     with worker(rabbit_manager):
-        assert states_of(job_id, "succeeded") == FAILS_TWICE_STATES
+        assert states_of(job_id, "succeeded", first=pending) == FAILS_TWICE_STATES
 
 
 def test_a_delayed_job_is_delayed_until_it_runs(redis_manager: QueueManager, trace: Path) -> None:
