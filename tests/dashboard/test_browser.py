@@ -13,6 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from celery import Celery
 from laravel_queue import Bus, Queue, QueueManager
 
 from .. import jobs
-from ..support import ROOT, ServiceUrls, lines, lq_running, wait_until
+from ..support import ROOT, Running, ServiceUrls, lines, lq_running, wait_until
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -100,7 +101,7 @@ def screenshot(page: playwright.Page, name: str, folder: Path) -> None:
     assert (target / f"{name}.png").stat().st_size > 10_000
 
 
-def working(env: dict[str, str], *args: str) -> object:
+def working(env: dict[str, str], *args: str) -> AbstractContextManager[Running]:
     return lq_running("--app", "tests.apps", "work", "--sleep", "0.1", *args, env=env)
 
 
@@ -142,11 +143,14 @@ def test_an_operator_finds_a_failure_retries_it_and_sees_it_succeed(
 def test_a_queue_paused_from_the_page_is_not_taken_until_resumed(
     page: playwright.Page, env: dict[str, str], trace: Path, tmp_path: Path
 ) -> None:
-    with working(env):
+    with working(env) as worker:
         page.goto("/queues")
         queue = page.locator('tr[data-queue="default"]')
         queue.get_by_role("button", name="Pause").click()
         playwright.expect(queue).to_contain_text("paused")
+        # The worker reads the pause within half a second; a job pushed before it did is
+        # taken, as a Laravel worker already waiting on its pop takes it.
+        wait_until(lambda: any("default paused" in line for line in worker.output), timeout=10)
         jobs.Traced(str(trace), "waits").dispatch()
         playwright.expect(queue.locator("td").nth(1)).to_have_text("1")  # pending, every 2 s
         screenshot(page, "queues", tmp_path)
