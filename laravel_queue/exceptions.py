@@ -50,6 +50,22 @@ class JobTooLargeError(LaravelQueueError, ValueError):
     """A job's encoded state is over `QueueManager(max_payload_bytes=...)`; it was not queued."""
 
 
+class ModelNotFoundError(LaravelQueueError):
+    """A model a job carries is no longer in the database when the job runs (Laravel:
+    ModelNotFoundException). The job fails at once, whatever its `tries`, unless it sets
+    `delete_when_missing_models = True`."""
+
+    def __init__(self, model: str, keys: list[object]) -> None:
+        self.model = model
+        self.keys = keys
+        more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+        self.gone = f"no {model} with the primary key {', '.join(map(repr, keys[:5]))}{more}"
+        super().__init__(
+            f"{self.gone}: deleted after the job was dispatched (set "
+            "delete_when_missing_models = True on the job to end it quietly instead)"
+        )
+
+
 class ConfigurationError(LaravelQueueError, ValueError):
     """A URL, connection name or option given to laravel_queue is not usable."""
 

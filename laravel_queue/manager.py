@@ -33,6 +33,7 @@ from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.delayed.redis import RedisDelayedStore
 from laravel_queue.exceptions import ConfigurationError
 from laravel_queue.failed.store import FailedJobs
+from laravel_queue.jobs.models import ModelLoader, SessionFactory
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.metrics.recorder import MetricsRecorder
 from laravel_queue.metrics.store import MetricsStore
@@ -200,6 +201,7 @@ class QueueManager:
         metrics_window: float | None = METRICS_WINDOW_SECONDS,
         wait_thresholds: dict[str, float] | None = None,
         home: str | Path | None = None,
+        models: SessionFactory | None = None,
         make_current: bool = True,
     ) -> None:
         caller = _calling_module()
@@ -223,6 +225,7 @@ class QueueManager:
         self.metrics_window = metrics_window or 0.0
         self.wait_thresholds = dict(wait_thresholds or {})
         self.worker_options = WorkerOptions()
+        self.models = ModelLoader(models)
         self.push_recorder: PushRecorder | None = None  # Queue.fake()
         self.dispatch_recorder: DispatchRecorder | None = None  # Bus.fake()
         self.routes = QueueRoutes()  # Queue.route / Queue.forward

@@ -3,8 +3,9 @@
 Every `dispatch()` takes this one path: the job's `prepare_for_dispatch()` may decline it
 (dropped, `None`); a debounced job takes the last word in its debounce key and waits
 (`bus.debounce`); a unique job takes its lock, owned by the new
-job's uuid, or is dropped (`None`); a job given `after_commit(session)` inside a transaction
-waits for the commit (and is dropped, its lock given back, on a rollback); then it is pushed
+job's uuid, or is dropped (`None`); a job given `after_commit()` inside a transaction waits
+for the commit (and is dropped, its lock given back, on a rollback: `bus.after_commit`);
+then it is pushed
 on its connection, which fires `JobQueued`. A push that fails gives the lock back.
 `Queue.push/later/bulk` come here too and push directly, as in Laravel: no preparing, no
 unique lock, no after-commit. Both follow the class routes (`Queue.route`).
@@ -15,9 +16,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from laravel_queue import events
+from laravel_queue.bus.after_commit import waits_for_django, waits_for_sqlalchemy
 from laravel_queue.bus.debounce import debounce_of, take_the_last_dispatch
 from laravel_queue.bus.host import BusHost
 from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
@@ -46,6 +47,14 @@ class Dispatcher:
             return job_id
         if debounce is not None:  # never unique (refused above)
             take_the_last_dispatch(job, debounce, self.manager.cache)
+        if waits_for_django(job.options.after_commit, lambda: self._lock_and_push(job, job_id)):
+            job._lq_uuid = job_id  # known now, pushed at the commit
+            return job_id
+        return self._lock_and_push(job, job_id)
+
+    def _lock_and_push(self, job: Queueable, job_id: str) -> str | None:
+        """A unique job takes its lock (None if another holds it); then the push, or the
+        wait for the SQLAlchemy commit (a push that fails gives the lock back)."""
         if not isinstance(job, ShouldBeUnique):
             return self._push_or_defer(job, job_id)
         lock = unique_lock(job, job_id, self.manager.cache)
@@ -88,40 +97,14 @@ class Dispatcher:
     def _push_or_defer(
         self, job: Queueable, job_id: str, on_discard: Callable[[], object] | None = None
     ) -> str:
-        session = job.options.after_commit
-        if session is not None and session.in_transaction():
+        if waits_for_sqlalchemy(
+            job.options.after_commit, lambda: self._push(job, job_id), on_discard
+        ):
             job._lq_uuid = job_id  # known now, pushed at the commit
-            self._push_after_commit(job, job_id, session, on_discard)
             return job_id
         return self._push(job, job_id)
 
     def _push(self, job: Queueable, job_id: str) -> str:
+        job.options.after_commit = None  # pushed: a later dispatch of it waits for nothing
         connection = self.manager.connection(self.manager.routes.connection_for(job))
         return connection.push(job, job_id=job_id)
-
-    def _push_after_commit(
-        self, job: Queueable, job_id: str, session: Any, on_discard: Callable[[], object] | None
-    ) -> None:
-        """Laravel's afterCommit: push when the transaction commits, drop the job on rollback
-        (`on_discard` then gives a unique job's lock back)."""
-        # Imported here, not at the top: only a caller holding a SQLAlchemy session gets here,
-        # and a worker or publisher that never passes one should not load SQLAlchemy.
-        from sqlalchemy import event
-
-        def on_commit(_session: Any) -> None:
-            event.remove(session, "after_soft_rollback", on_rollback)
-            job.options.after_commit = None
-            try:
-                self._push(job, job_id)
-            except BaseException:
-                if on_discard is not None:
-                    on_discard()
-                raise
-
-        def on_rollback(_session: Any, _previous: Any) -> None:
-            event.remove(session, "after_commit", on_commit)
-            if on_discard is not None:
-                on_discard()
-
-        event.listen(session, "after_commit", on_commit, once=True)
-        event.listen(session, "after_soft_rollback", on_rollback, once=True)

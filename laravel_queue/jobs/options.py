@@ -61,6 +61,15 @@ class Debounce:
     max_wait: float | None = None
 
 
+@dataclass(frozen=True)
+class AfterCommit:
+    """`job.after_commit(...)`: push once this transaction commits — the SQLAlchemy
+    `session`'s, else Django's on the `using` database (None: Django's default)."""
+
+    session: Session | None = None
+    using: str | None = None
+
+
 @dataclass
 class DispatchOptions:
     """Per-dispatch choices made with the fluent methods (Laravel: PendingDispatch)."""
@@ -68,7 +77,7 @@ class DispatchOptions:
     queue: str | None = None
     connection: str | None = None
     delay: Delay | None = None
-    after_commit: Session | None = None
+    after_commit: AfterCommit | None = None
     chain: ChainState | None = None
     """The jobs to run after this one (`job.chain([...])`, `Bus.chain`, and in a worker the
     rest of the chain this job belongs to)."""

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.exceptions import ConfigurationError, JobEncodeError
 from laravel_queue.jobs.interactions import FakeQueueAssertions, FakeQueueJob, QueueInteractions
-from laravel_queue.jobs.options import Debounce, DispatchOptions
+from laravel_queue.jobs.options import AfterCommit, Debounce, DispatchOptions
 from laravel_queue.messages.encoding import decode_value, encode_value
+from laravel_queue.messages.model_keys import model_key, orm_of
 from laravel_queue.messages.priorities import checked_level
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ OPTION_NAMES = frozenset(
         "debounce_for",
         "debounce_max_wait",
         "priority",
+        "delete_when_missing_models",
     }
 )
 
@@ -80,6 +82,11 @@ class Queueable(FakeQueueAssertions):
     debounce_max_wait: ClassVar[float | None] = None
     """Seconds after a burst's first dispatch when the next one runs at once, however the
     burst goes on (Laravel 13: `#[DebounceFor(..., maxWait: ...)]`)."""
+
+    delete_when_missing_models: ClassVar[bool] = False
+    """A model the job carries no longer exists when it runs: end the job quietly, as
+    deleted, instead of failing it with `ModelNotFoundError` (Laravel:
+    `$deleteWhenMissingModels`)."""
 
     _lq_run: QueueInteractions | None = None
     _lq_uuid: str | None = None
@@ -214,9 +221,12 @@ class Queueable(FakeQueueAssertions):
         self.options.debounce = debounce_options(seconds, max_wait, type(self).__qualname__)
         return self
 
-    def after_commit(self: Q, session: Session) -> Q:
-        """Push only once `session` commits; a rollback discards the job (Laravel: afterCommit)."""
-        self.options.after_commit = session
+    def after_commit(self: Q, session: Session | None = None, *, using: str | None = None) -> Q:
+        """Push only once the transaction commits; a rollback discards the job (Laravel:
+        afterCommit). `session`: a SQLAlchemy session; without one, Django's transaction
+        (`transaction.on_commit`) on the `using` database. Outside a transaction the job is
+        pushed at once."""
+        self.options.after_commit = AfterCommit(session, using)
         return self
 
     # -- state -------------------------------------------------------------------------------
@@ -228,10 +238,17 @@ class Queueable(FakeQueueAssertions):
         return {key: encode_value(value, f"{name}.{key}") for key, value in state.items()}
 
     @classmethod
-    def from_state(cls: type[Q], state: dict[str, Any]) -> Q:
-        """Rebuild a job from `encode_state()` output without calling `__init__`."""
+    def from_state(
+        cls: type[Q],
+        state: dict[str, Any],
+        restore: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Q:
+        """Rebuild a job from `encode_state()` output without calling `__init__`; `restore`
+        turns the decoded state's model keys into rows (`jobs.models`), else they stay keys."""
         job = cls.__new__(cls)
         decoded = {key: decode_value(value) for key, value in state.items()}
+        if restore is not None:
+            decoded = restore(decoded)
         setstate = getattr(job, "__setstate__", None)
         if _overrides(cls, "__setstate__") and setstate is not None:
             setstate(decoded)
@@ -244,8 +261,10 @@ _PLAIN = (str, int, float, bool, type(None), dict, bytes)
 
 
 def model_tags(job: object) -> list[str]:
-    """`Class:id` for each model-like object among `job`'s public attributes (or in a list or
-    tuple of them); plain values are skipped at once, so a job with none costs a loop."""
+    """Horizon's tags: `shop.models.Podcast:42` for each SQLAlchemy or Django model among
+    `job`'s public attributes (or in a list or tuple of them), `Class:id` for any other
+    object with an `id` or a `pk`; plain values are skipped at once, so a job with none
+    costs a loop."""
     tags: list[str] = []
     for name, value in vars(job).items():
         if name.startswith("_") or isinstance(value, _PLAIN):
@@ -254,12 +273,27 @@ def model_tags(job: object) -> list[str]:
         for item in items:
             if isinstance(item, _PLAIN):
                 break  # a list of plain values: none of it is a model
-            key = getattr(item, "pk", None)
-            if key is None:
-                key = getattr(item, "id", None)
-            if isinstance(key, (int, str)) and not isinstance(key, bool):
-                tags.append(f"{type(item).__name__}:{key}")
+            tag = _tag_of(item)
+            if tag:
+                tags.append(tag)
     return tags
+
+
+def _tag_of(item: object) -> str | None:
+    orm = orm_of(item)
+    if orm is not None:
+        try:
+            found = model_key(item, orm, "")
+        except JobEncodeError:
+            return None  # not saved: dispatch refuses it with the reason
+        key = found.key
+        return f"{found.dotted}:{','.join(map(str, key)) if isinstance(key, tuple) else key}"
+    key = getattr(item, "pk", None)
+    if key is None:
+        key = getattr(item, "id", None)
+    if isinstance(key, (int, str)) and not isinstance(key, bool):
+        return f"{type(item).__name__}:{key}"
+    return None
 
 
 def debounce_options(seconds: Delay, max_wait: Delay | None, name: str) -> Debounce:

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from laravel_queue.durations import to_seconds, to_timestamp
 from laravel_queue.exceptions import JobTooLargeError, UnregisteredJobError
+from laravel_queue.jobs.models import RunModels
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.registry import job_class, task_name
 from laravel_queue.messages.encryption import ShouldBeEncrypted, decrypt_state, encrypt_state
@@ -182,7 +183,7 @@ def apply_chain_defaults(job: Queueable, state: ChainState) -> None:
         job.options.connection = state.connection
 
 
-def decode_job(cls: type[Q], message: JobMessage) -> Q:
+def decode_job(cls: type[Q], message: JobMessage, models: RunModels | None = None) -> Q:
     """The job `message` carries, rebuilt without calling `__init__` (its state decrypted
-    first when the job is encrypted)."""
-    return cls.from_state(decrypt_state(message.kwargs))
+    first when the job is encrypted), its models loaded by `models` (else left as keys)."""
+    return cls.from_state(decrypt_state(message.kwargs), models.restore if models else None)

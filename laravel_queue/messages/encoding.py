@@ -2,7 +2,9 @@
 
 JSON-native values pass through unchanged, so a stock Celery worker and Flower show the
 state as it is. Other supported types become a one-key tagged object, `{"__lq__": [tag, ...]}`:
-datetime, date, time, timedelta, Decimal, UUID, bytes, tuple, set, Enum and dataclasses.
+datetime, date, time, timedelta, Decimal, UUID, bytes, tuple, set, Enum and dataclasses; a
+SQLAlchemy or Django model becomes its class and primary key (`model_keys`), decoded as a
+`ModelKey` that the worker loads (`jobs.models`).
 
 Enums and dataclasses are rebuilt only from classes already imported in the worker
 (`sys.modules`), never by importing a module a message names: a message must not be able to
@@ -22,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from laravel_queue.exceptions import JobDecodeError, JobEncodeError
+from laravel_queue.messages.model_keys import ModelKey, model_key, orm_of
 
 TAG = "__lq__"
 
@@ -38,6 +41,11 @@ def encode_value(value: Any, path: str) -> Any:
         return [encode_value(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         return _encode_dict(value, path)
+    if isinstance(value, ModelKey):  # a model not loaded, going on (a chain's next job)
+        return _encode_model_key(value, path)
+    orm = orm_of(value)  # before dataclasses: a mapped class may be one
+    if orm is not None:
+        return _encode_model_key(model_key(value, orm, path), path)
     for kind, (check, encode, _) in _CODECS.items():
         if check(value):
             return {TAG: [kind, encode(value)]}
@@ -64,6 +72,12 @@ def decode_value(value: Any) -> Any:
         kind = tagged[0]
         if kind == "enum":
             return _resolve(tagged[1], enum.Enum)(decode_value(tagged[2]))
+        if kind == "model":
+            key = tagged[2]
+            return ModelKey(
+                tagged[1],
+                tuple(map(decode_value, key)) if isinstance(key, list) else decode_value(key),
+            )
         if kind == "dataclass":
             cls: Callable[..., Any] = _resolve(tagged[1], None)
             if not dataclasses.is_dataclass(cls):
@@ -83,6 +97,13 @@ def _encode_dict(value: dict[Any, Any], path: str) -> dict[str, Any]:
             raise JobEncodeError(f"{path} has the key {key!r}; JSON objects only take str keys")
         encoded[key] = encode_value(item, f"{path}[{key!r}]")
     return encoded
+
+
+def _encode_model_key(value: ModelKey, path: str) -> dict[str, Any]:
+    key = value.key
+    if isinstance(key, tuple):  # a composite key: a list, which a single key never is
+        return {TAG: ["model", value.model, [encode_value(part, path) for part in key]]}
+    return {TAG: ["model", value.model, encode_value(key, path)]}
 
 
 def _type_path(cls: type) -> str:

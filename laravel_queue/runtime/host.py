@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from laravel_queue.bus.host import BusHost
+from laravel_queue.jobs.models import ModelLoader
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.metrics.recorder import MetricsRecorder
 from laravel_queue.status.cancels import Cancels
@@ -14,7 +15,7 @@ from laravel_queue.status.store import StatusStore
 
 class RunHost(BusHost, Protocol):
     """The bus's needs, the worker's defaults for the job's settings, the jobs' statuses,
-    the cancelled jobs and the metrics."""
+    the cancelled jobs, the metrics and where the jobs' models load from."""
 
     @property
     def worker_options(self) -> WorkerOptions: ...
@@ -27,3 +28,6 @@ class RunHost(BusHost, Protocol):
 
     @property
     def metrics(self) -> MetricsRecorder | None: ...
+
+    @property
+    def models(self) -> ModelLoader: ...

@@ -30,10 +30,12 @@ from laravel_queue.exceptions import (
     JobDecodeError,
     ManuallyFailedError,
     MaxAttemptsExceededError,
+    ModelNotFoundError,
     TimeoutExceededError,
     describe,
     user_traceback,
 )
+from laravel_queue.jobs.models import RunModels
 from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
@@ -88,6 +90,7 @@ class JobRun:
         self.attempts = 0
         self.exceptions = self.header.exceptions
         self.instance: Queueable | None = None
+        self.models: RunModels | None = None  # the models the job carries, once loaded
         # The middleware running now (a one-item list), so a release can say who made it.
         self.in_middleware: list[object] | None = None
         self.released = self.failed = self.deleted = self.is_cancelled = False
@@ -148,7 +151,8 @@ class JobRun:
         try:
             self._fail_if_already_exceeds_max_attempts()
             self.instance = self._decode()
-            if not self._debounced():  # a debounced job is processed too, without running
+            # A job whose models are gone, or debounced, is processed too, without running.
+            if self.instance is not None and not self._debounced():
                 cancels = None if self.sync else self.manager.cancels
                 with interrupting.running(self.instance, self.job_id, cancels):
                     run_through_middleware(
@@ -171,6 +175,8 @@ class JobRun:
         finally:
             if self.instance is not None:
                 self.instance._lq_run = None
+            if self.models is not None:
+                self.models.close()
             events.dispatch(events.JobAttempted(self.connection_name, self, exception_occurred))
             self._count_in_metrics(started)
 
@@ -245,9 +251,14 @@ class JobRun:
             self.fail(exc)
             raise exc
 
-    def _decode(self) -> Queueable:
+    def _decode(self) -> Queueable | None:
+        """The job, its models loaded fresh; None when one of them is gone (settled)."""
+        self.models = self.manager.models.for_run()
         try:
-            job = decode_job(self.job_class, self.message)
+            job = decode_job(self.job_class, self.message, self.models)
+        except ModelNotFoundError as exc:
+            self._settle_missing_models(exc)
+            return None
         except Exception as exc:
             # Deterministic: retrying cannot help, so the job fails at once with the reason.
             error = (
@@ -262,6 +273,19 @@ class JobRun:
         job.options.chain = self.header.chain_state()  # handle() may add to it
         job.options.batch_id = self.header.batch_id
         return job
+
+    def _settle_missing_models(self, exc: ModelNotFoundError) -> None:
+        """Laravel: CallQueuedHandler::handleModelNotFound. With `delete_when_missing_models`
+        the job is deleted (its batch counts a success, its unique lock goes, its chain
+        stops); otherwise it fails at once, whatever its tries: the row will not come back."""
+        if not self.job_class.delete_when_missing_models:
+            self.fail(exc)
+            return
+        self.deleted = True
+        self.status.deleted()
+        self._ensure_successful_batch_job_is_recorded()
+        give_back_unique_lock(self.job_class, self.message, self.job_id, self.manager.cache)
+        logger.info("deleted %s[%s]: %s", self.name, self.job_id, exc.gone)
 
     # -- settling ----------------------------------------------------------------------------
 
@@ -434,7 +458,9 @@ class JobRun:
             self.status.failed(exc)
 
     def _call_failed_hook(self, exc: BaseException) -> None:
-        call_failed_hook(self.job_class, self.message, self.job_id, self.manager.cache, exc)
+        call_failed_hook(
+            self.job_class, self.message, self.job_id, self.manager.cache, exc, self.manager.models
+        )
 
     # -- settings resolved against the worker's defaults -------------------------------------
 

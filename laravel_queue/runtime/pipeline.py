@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from laravel_queue.bus.unique import ShouldBeUnique, ShouldBeUniqueUntilProcessing, unique_lock
 from laravel_queue.cache.base import CacheStore
+from laravel_queue.exceptions import ModelNotFoundError
+from laravel_queue.jobs.models import ModelLoader
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import JobMessage
@@ -92,12 +94,22 @@ def call_failed_hook(
     job_id: str,
     cache: CacheStore,
     exc: BaseException,
+    models: ModelLoader,
 ) -> None:
-    """`failed(exc)` on a freshly decoded instance, then its unique lock given back (Laravel:
-    CallQueuedHandler::failed); what `failed()` raises is logged, never raised."""
+    """`failed(exc)` on a freshly decoded instance, its models loaded fresh, then its unique
+    lock given back (Laravel: CallQueuedHandler::failed); what `failed()` raises is logged,
+    never raised. A job whose models are gone has no instance to call it on (in Laravel
+    too): its lock is given back if its `unique_id()` does not need them."""
+    run_models = models.for_run()
     try:
-        fresh = decode_job(job_class, message)
+        fresh = decode_job(job_class, message, run_models)
+    except ModelNotFoundError:
+        logger.warning("%s: failed() not called, its models are gone", job_class.display_name())
+        give_back_unique_lock(job_class, message, job_id, cache)
+        run_models.close()
+        return
     except Exception:
+        run_models.close()
         return  # an undecodable job has no instance to call failed() on
     fresh._lq_uuid = job_id
     try:
@@ -106,13 +118,17 @@ def call_failed_hook(
             run_awaitable(result)
     except Exception:
         logger.exception("%s.failed() raised; the failure is recorded anyway", fresh.display_name())
+    finally:
+        run_models.close()
     _give_back(fresh, job_id, cache)
 
 
 def give_back_unique_lock(
     job_class: type[Queueable], message: JobMessage, job_id: str, cache: CacheStore
 ) -> None:
-    """A unique job that ends without running (cancelled) gives its lock back."""
+    """A unique job that ends without running (cancelled, or its models gone) gives its lock
+    back; its models are not loaded (an id it needs from one cannot be read: the lock then
+    expires after `unique_for`)."""
     if issubclass(job_class, ShouldBeUnique):
         try:
             _give_back(decode_job(job_class, message), job_id, cache)

@@ -100,10 +100,16 @@ class RunStatus:
             self.mirror.cancelled()
 
     def debounced(self) -> None:
+        self._done_without_running("debounced")
+
+    def deleted(self) -> None:
+        self._done_without_running("deleted")
+
+    def _done_without_running(self, state: State) -> None:
         now = time.time()
-        self._end("debounced", now, finished_at=now)
+        self._end(state, now, finished_at=now)
         if self.mirror is not None:
-            self.mirror.succeeded()  # Laravel's worker sees a debounced job as done
+            self.mirror.succeeded()  # Laravel's worker sees such a job as done
 
     def failed(self, exc: BaseException) -> None:
         now = time.time()

@@ -15,7 +15,15 @@ from functools import lru_cache
 from typing import Any, Literal
 
 State = Literal[
-    "pending", "delayed", "processing", "released", "succeeded", "failed", "cancelled", "debounced"
+    "pending",
+    "delayed",
+    "processing",
+    "released",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "debounced",
+    "deleted",
 ]
 STATES: tuple[State, ...] = (
     "pending",
@@ -26,8 +34,9 @@ STATES: tuple[State, ...] = (
     "failed",
     "cancelled",
     "debounced",  # a later dispatch of a debounced job replaced it; it did not run
+    "deleted",  # a model it carries was gone and it deletes itself then; it did not run
 )
-FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "debounced"})
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "debounced", "deleted"})
 
 
 @dataclass(frozen=True)
