@@ -1,0 +1,1 @@
+"""Integrations with the web frameworks laravel_queue runs in (Django)."""
