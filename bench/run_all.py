@@ -38,6 +38,10 @@ def benchmarks(jobs: int, rounds: int) -> list[tuple[str, list[str]]]:
         ("events.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("status.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("async_jobs.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
+        (
+            "fastapi_dispatch.py",
+            ["--requests", str(max(1000, jobs // 10)), "--rounds", str(rounds)],
+        ),
         ("metrics.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("batches.py", ["--jobs", str(jobs), "--rounds", str(rounds)]),
         ("failed_retry.py", ["--rows", str(jobs)]),

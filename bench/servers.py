@@ -9,9 +9,11 @@ Import this module first and call `use_private_broker()` before importing `bench
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,3 +67,43 @@ def commands_run(url: str) -> int:
     """Commands the Redis server at `url` has run so far (`INFO` itself left out)."""
     stats = redis.Redis.from_url(url).info("commandstats")
     return sum(int(s["calls"]) for name, s in stats.items() if name != "cmdstat_info")
+
+
+@contextmanager
+def delayed(url: str, rtt: float) -> Iterator[str]:
+    """`url`'s Redis behind a proxy on a free port that holds each chunk `rtt / 2` seconds
+    each way: a broker across the network (a managed Redis in the same region answers in
+    about a millisecond) on a loopback box. The proxy's URL."""
+    scheme, _, rest = url.partition("://")
+    host_port, _, db = rest.partition("/")
+    host, _, port = host_port.rpartition(":")
+    listener = socket.create_server(("127.0.0.1", 0))
+    proxy_port = listener.getsockname()[1]
+
+    def pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                time.sleep(rtt / 2)
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for side in (source, target):
+                with contextlib.suppress(OSError):
+                    side.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed
+            upstream = socket.create_connection((host, int(port)))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"{scheme}://127.0.0.1:{proxy_port}/{db}"
+    finally:
+        listener.close()

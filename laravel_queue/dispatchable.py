@@ -10,12 +10,13 @@ makes it a Celery task named after its dotted path (`celery_app.task.add_task`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 from laravel_queue.bus.batch import Batch
 from laravel_queue.bus.debounce import class_debounce
 from laravel_queue.bus.dispatcher import Dispatcher
+from laravel_queue.bus.off_loop import off_the_loop
 from laravel_queue.celery_app.task import add_task
 from laravel_queue.jobs import registry
 from laravel_queue.jobs.queueable import JobMiddleware, Queueable
@@ -87,6 +88,14 @@ def _dispatch_unless_job(job: Job, condition: Any) -> str | None:
     if callable(condition):
         condition = condition(job)
     return None if condition else job.dispatch()
+
+
+def _dispatch_async_cls(cls: type[Job], *args: Any, **kwargs: Any) -> Awaitable[str | None]:
+    return cls(*args, **kwargs).dispatch_async()
+
+
+def _dispatch_async_job(job: Job) -> Awaitable[str | None]:
+    return off_the_loop(job.dispatch)
 
 
 class Job(Queueable):
@@ -166,5 +175,10 @@ class Job(Queueable):
     when a unique job (`ShouldBeUnique`) with the same key is already queued."""
     dispatch_sync = _ClassOrInstance[str | None](_dispatch_sync_cls, _dispatch_sync_job)
     """Run the job now, in this process, through the whole pipeline."""
+    dispatch_async = _ClassOrInstance[Awaitable[str | None]](
+        _dispatch_async_cls, _dispatch_async_job
+    )
+    """`dispatch()` for `async def` code: `await Cls.dispatch_async(*args)` pushes the job on
+    a dispatch thread while the event loop runs on (`bus.off_loop`)."""
     dispatch_if = _ClassOrInstance[str | None](_dispatch_if_cls, _dispatch_if_job)
     dispatch_unless = _ClassOrInstance[str | None](_dispatch_unless_cls, _dispatch_unless_job)

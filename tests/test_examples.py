@@ -88,3 +88,46 @@ def test_lq_demo_runs_and_says_what_happened(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "laravel_queue.demo.ChargeExpiredCard" in result.stdout  # whole, even at 80 columns
     assert "SecurityWarning" not in result.stdout + result.stderr
+
+
+def test_fastapi_example_queues_from_its_async_endpoint(tmp_path: Path) -> None:
+    client = (
+        "from fastapi.testclient import TestClient\n"
+        "from examples.fastapi_app import app\n"
+        "with TestClient(app) as http:\n"
+        "    for email in ('ada@example.com', 'grace@example.com'):\n"
+        "        reply = http.post('/signups', params={'email': email}).json()\n"
+        "        print(reply['email'], http.get(f\"/jobs/{reply['job']}\").json()['state'])\n"
+    )
+    env = {**os.environ, "LQ_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    posted = subprocess.run(
+        [sys.executable, "-c", client],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert posted.returncode == 0, posted.stderr
+    assert posted.stdout.splitlines() == ["ada@example.com pending", "grace@example.com pending"]
+    worked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "laravel_queue.cli",
+            "--app",
+            "examples.fastapi_app",
+            "work",
+            "--stop-when-empty",
+            "--sleep",
+            "0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worked.returncode == 0, worked.stderr
+    for email in ("ada@example.com", "grace@example.com"):
+        assert f"welcome mail sent to {email}" in worked.stdout + worked.stderr

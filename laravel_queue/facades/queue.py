@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from laravel_queue import events
 from laravel_queue.bus.dispatcher import Dispatcher
+from laravel_queue.bus.off_loop import off_the_loop
 from laravel_queue.connections.base import Connection
 from laravel_queue.connections.routing import JobClasses
 from laravel_queue.dispatchable import Job
@@ -80,6 +81,22 @@ class Queue:
     @staticmethod
     def bulk(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
         return Dispatcher(current_manager()).bulk(jobs, queue=queue)
+
+    @staticmethod
+    async def push_async(job: Job, queue: str | None = None) -> str:
+        """`push()` for `async def` code: on a dispatch thread, the event loop running on."""
+        return await off_the_loop(lambda: Queue.push(job, queue))
+
+    @staticmethod
+    async def later_async(delay: Delay, job: Job, queue: str | None = None) -> str:
+        """`later()` for `async def` code."""
+        return await off_the_loop(lambda: Queue.later(delay, job, queue))
+
+    @staticmethod
+    async def bulk_async(jobs: Iterable[Job], queue: str | None = None) -> list[str]:
+        """`bulk()` for `async def` code."""
+        listed = list(jobs)
+        return await off_the_loop(lambda: Queue.bulk(listed, queue))
 
     @staticmethod
     def route(classes: JobClasses, queue: str | None = None, connection: str | None = None) -> None:
