@@ -11,6 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "example-only-not-secret"
 DEBUG = False
 USE_TZ = True
+TIME_ZONE = "UTC"  # Django sets the process time zone to it: the worker log shows it too
 INSTALLED_APPS = ["shop"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
