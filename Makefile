@@ -58,6 +58,7 @@ vendor-assets:
 	rm -rf .vendor
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from celery import Celery
 
@@ -92,3 +93,14 @@ if os.environ.get("LQ_BENCH_LISTEN") == "1":  # bench/events.py: a listener on e
 
     for _event in events.JOB_EVENTS:
         Queue.listen(_event, _count)
+
+
+IO_WAIT_SECONDS = 0.01
+
+
+class WaitsOnIO(Job):
+    """Waits 10 ms as on a network call, then counts: a job a thread pool is made for."""
+
+    def handle(self) -> None:
+        time.sleep(IO_WAIT_SECONDS)
+        count()

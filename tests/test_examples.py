@@ -99,35 +99,18 @@ def test_fastapi_example_queues_from_its_async_endpoint(tmp_path: Path) -> None:
         "        reply = http.post('/signups', params={'email': email}).json()\n"
         "        print(reply['email'], http.get(f\"/jobs/{reply['job']}\").json()['state'])\n"
     )
-    env = {**os.environ, "LQ_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    posted = subprocess.run(
-        [sys.executable, "-c", client],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    posted = python(["-c", client], tmp_path)
     assert posted.returncode == 0, posted.stderr
     assert posted.stdout.splitlines() == ["ada@example.com pending", "grace@example.com pending"]
-    worked = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "laravel_queue.cli",
-            "--app",
-            "examples.fastapi_app",
-            "work",
-            "--stop-when-empty",
-            "--sleep",
-            "0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    work = ["--app", "examples.fastapi_app", "work", "--stop-when-empty", "--sleep", "0.1"]
+    worked = python(["-m", "laravel_queue.cli", *work], tmp_path)
     assert worked.returncode == 0, worked.stderr
     for email in ("ada@example.com", "grace@example.com"):
         assert f"welcome mail sent to {email}" in worked.stdout + worked.stderr
+
+
+def python(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LQ_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )

@@ -97,7 +97,8 @@ class Connection(ABC):
         job_id = job_id or str(uuid.uuid4())
         with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
             message = self._message(job, target, job_id, trace)
-            events.dispatch(events.JobQueueing(self.name, target, message.id, job, seconds))
+            if events.listened(events.JobQueueing):
+                events.dispatch(events.JobQueueing(self.name, target, message.id, job, seconds))
             self.publish(message, seconds)
         self._queued([(job, message, seconds)])
         return message.id
@@ -121,8 +122,9 @@ class Connection(ABC):
                     for job, message, delay in pushed
                 ],
             )
-        for job, message, delay in pushed:
-            events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
+        if events.listened(events.JobQueued):
+            for job, message, delay in pushed:
+                events.dispatch(events.JobQueued(self.name, message.queue, message.id, job, delay))
 
     def _message(
         self, job: Queueable, queue: str, job_id: str | None, trace: dict[str, str] | None = None

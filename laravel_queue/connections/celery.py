@@ -34,6 +34,13 @@ from laravel_queue.transport.task_writer import TaskWriter, repr_limited
 from laravel_queue.urls import RELIABLE_REDIS_TRANSPORT, RELIABLE_SQL_TRANSPORT
 
 PUBLISH_ERRORS = (KombuOperationalError, RedisError, OSError)
+# Celery's default `task_publish_retry_policy`, for an app that unset it.
+DEFAULT_RETRY_POLICY = {
+    "max_retries": 3,
+    "interval_start": 0,
+    "interval_max": 1,
+    "interval_step": 0.2,
+}
 
 
 class CeleryConnection(Connection):
@@ -117,7 +124,7 @@ class CeleryConnection(Connection):
         if delay > 0:
             self._guard(lambda _: self._park(message, delay))
         else:
-            self._guard(lambda deadline: self._send(message, deadline))
+            self._guard(lambda deadline: self._publish_now([message], deadline))
 
     def bulk(self, jobs: Iterable[Queueable], queue: str | None = None) -> list[str]:
         """One round trip for the whole list on Redis (Kombu `Producer.batch`)."""
@@ -131,7 +138,8 @@ class CeleryConnection(Connection):
             with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
                 message = self._message(job, target, job_id, trace)
             delay = to_seconds(job.options.delay)
-            events.dispatch(events.JobQueueing(self.name, target, message.id, job, delay))
+            if events.listened(events.JobQueueing):
+                events.dispatch(events.JobQueueing(self.name, target, message.id, job, delay))
             built.append((job, message, delay))
         ready = [(message, delay) for _, message, delay in built]
         self._guard(lambda deadline: self._send_all(ready, deadline))
@@ -166,12 +174,19 @@ class CeleryConnection(Connection):
 
     def _publish_now(self, messages: list[JobMessage], deadline: PublishDeadline) -> None:
         """On Redis, written by `TaskWriter` when it can; else send_task for each message,
-        pipelined by Kombu's `Producer.batch` where the transport can."""
+        pipelined by Kombu's `Producer.batch` where the transport can. Once its queues are
+        declared, the writer uses its own channel, retried as send_task would be."""
+        declared = all(message.queue in self._declared for message in messages)
+        if declared and self._retried(lambda: self._writer.write_now(messages), deadline):
+            return
         with self.app.producer_or_acquire() as producer:
             channel = producer.channel
             writer = self._writer
             routes = writer.plan(messages, channel) if writer.usable(channel) else None
             if routes is None:
+                if len(messages) == 1:
+                    self._send(messages[0], deadline, producer=producer)
+                    return
                 with producer.batch():
                     for message in messages:
                         self._send(message, deadline, producer=producer)
@@ -207,6 +222,29 @@ class CeleryConnection(Connection):
             **options,
         )
         self._declared.add(message.queue)
+
+    def _retried(self, write: Callable[[], bool], deadline: PublishDeadline) -> bool:
+        """`write()`, tried again after a connection error as Celery retries a publish
+        (`task_publish_retry_policy`), within the dispatch's deadline."""
+        policy = {**DEFAULT_RETRY_POLICY, **(self.app.conf.task_publish_retry_policy or {})}
+        for attempt in range(int(policy["max_retries"]) + 1):
+            try:
+                return write()
+            except self._retry_errors as exc:
+                if attempt == policy["max_retries"]:
+                    raise
+                interval = min(
+                    float(policy["interval_start"]) + attempt * float(policy["interval_step"]),
+                    float(policy["interval_max"]),
+                )
+                deadline(exc, interval)  # raises when another try would not fit
+                time.sleep(interval)
+        return False
+
+    @cached_property
+    def _retry_errors(self) -> tuple[type[BaseException], ...]:
+        with self.app.connection_for_write() as conn:  # no network: only the transport class
+            return (*conn.connection_errors, OSError)
 
     @cached_property
     def _publish_errors(self) -> tuple[type[BaseException], ...]:

@@ -74,4 +74,7 @@ def listened(event: type) -> bool:
     """Whether a listener or a signal receiver waits for events of class `event`: what
     costs something to deliver (a job of its own) is skipped when nobody would hear it."""
     signal = by_event.get(event)
-    return bool(listeners.listeners.get(event)) or bool(signal is not None and signal.receivers)
+    registered = listeners.listeners
+    return any(registered.get(cls) for cls in event.__mro__) or bool(
+        signal is not None and signal.receivers
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 State = Literal[
     "pending",
@@ -22,20 +22,10 @@ State = Literal[
     "succeeded",
     "failed",
     "cancelled",
-    "debounced",
-    "deleted",
-]
-STATES: tuple[State, ...] = (
-    "pending",
-    "delayed",
-    "processing",
-    "released",
-    "succeeded",
-    "failed",
-    "cancelled",
     "debounced",  # a later dispatch of a debounced job replaced it; it did not run
     "deleted",  # a model it carries was gone and it deletes itself then; it did not run
-)
+]
+STATES: tuple[State, ...] = get_args(State)
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "debounced", "deleted"})
 
 

@@ -20,7 +20,9 @@ and job messages are sent with `ignore_result`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -68,6 +70,7 @@ class Sender:
     reply_to: str
     root_id: str | None
     parent_id: str | None
+    pid: int = field(default_factory=os.getpid)  # a forked child names itself anew
 
 
 class TaskWriter:
@@ -76,24 +79,49 @@ class TaskWriter:
     def __init__(self, app: Celery) -> None:
         self.app = app
         self._routes: dict[tuple[str, str], Route | None] = {}
+        self._configured: bool | None = None
+        self._local = threading.local()  # this thread's channel and sender
 
     def usable(self, channel: Any) -> bool:
-        """Whether messages written here are exactly those `send_task` would publish."""
-        conf = self.app.conf
-        return bool(
-            getattr(channel.connection, "driver_type", None) == "redis"
-            and channel.body_encoding == "base64"
-            and not getattr(channel, "global_keyprefix", "")
-            and conf.task_protocol == 2
-            and conf.task_serializer == "json"
-            and not conf.task_compression
-            and not conf.task_send_sent_event
-            and not conf.task_routes
-            and not conf.task_inherit_parent_priority
+        """Whether messages written here are exactly those `send_task` would publish. The
+        app's settings are read at the first publish and kept, as Celery keeps the router it
+        builds from `task_routes` at its first; the publish signals are checked every time."""
+        if self._configured is None:
+            conf = self.app.conf
+            self._configured = bool(
+                getattr(channel.connection, "driver_type", None) == "redis"
+                and channel.body_encoding == "base64"
+                and not getattr(channel, "global_keyprefix", "")
+                and conf.task_protocol == 2
+                and conf.task_serializer == "json"
+                and not conf.task_compression
+                and not conf.task_send_sent_event
+                and not conf.task_routes
+                and not conf.task_inherit_parent_priority
+            )
+        return (
+            self._configured
             and not signals.before_task_publish.receivers
             and not signals.after_task_publish.receivers
             and not signals.task_sent.receivers
         )
+
+    def write_now(self, messages: list[JobMessage]) -> bool:
+        """Write `messages` on this thread's own channel, without taking a producer from the
+        pool (a dispatch's largest cost after the round trip); False, writing nothing, when
+        they need `send_task`. The channel's Redis client reconnects by itself."""
+        channel = getattr(self._local, "channel", None)
+        if channel is None:
+            connection = self.app.connection_for_write()
+            channel = connection.default_channel
+            self._local.connection, self._local.channel = connection, channel
+        if not self.usable(channel):
+            return False
+        routes = self.plan(messages, channel)
+        if routes is None:
+            return False
+        self.write(channel, messages, routes)
+        return True
 
     def plan(self, messages: list[JobMessage], channel: Any) -> list[Route] | None:
         """The route of each message, or None if any of them needs `send_task`."""
@@ -111,6 +139,12 @@ class TaskWriter:
         """LPUSH every message, in order, `BATCH` to a round trip."""
         sender = self._sender()
         with channel.conn_or_acquire() as client:
+            if len(messages) == 1:  # one dispatch: no pipeline to build
+                message, route = messages[0], routes[0]
+                priority = redis_priority(message)
+                key = channel._q_for_pri(route.key, priority) if priority else route.key
+                client.lpush(key, self.envelope(message, route, sender, channel, priority))
+                return
             pipe = client.pipeline(transaction=False)
             for start in range(0, len(messages), BATCH):
                 for message, route in zip(
@@ -182,12 +216,18 @@ class TaskWriter:
 
     def _sender(self) -> Sender:
         parent = self.app.current_worker_task
-        request = parent.request if parent else None
+        if parent is None:  # outside a task: the same for every message of this thread
+            sender: Sender | None = getattr(self._local, "sender", None)
+            if sender is None or sender.pid != os.getpid():
+                sender = Sender(anon_nodename(), str(self.app.thread_oid), None, None)
+                self._local.sender = sender
+            return sender
+        request = parent.request
         return Sender(
             origin=anon_nodename(),
             reply_to=str(self.app.thread_oid),
-            root_id=(request.root_id or request.id) if request else None,
-            parent_id=request.id if request else None,
+            root_id=request.root_id or request.id,
+            parent_id=request.id,
         )
 
     def _route(self, task: str, queue: str, channel: Any) -> Route | None:

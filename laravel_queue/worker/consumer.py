@@ -98,7 +98,8 @@ class Consumer(CeleryConsumer):  # type: ignore[misc]
                 self._refuse(message, None, JobDecodeError(problem))
                 return
             try:
-                events.dispatch(popped(message, connection))
+                if events.listened(events.JobPopped):  # most workers: nobody, no event
+                    events.dispatch(popped(message, connection))
                 celery_handler(message)
             except Exception as exc:
                 self._refuse(

@@ -1,4 +1,5 @@
-"""The bulk fast path writes the very messages Celery's send_task would, or steps aside."""
+"""The fast path of a bulk push and of a single dispatch writes the very messages Celery's
+send_task would, or steps aside."""
 
 from __future__ import annotations
 
@@ -47,6 +48,10 @@ def published(connection: CeleryConnection, batch: list[JobMessage], send: str) 
     deadline = PublishDeadline(5.0, 2.0)
     if send == "bulk":
         connection._send_all([(message, 0.0) for message in batch], deadline)
+    elif send == "dispatch":  # what a single dispatch does, once its queue is declared
+        assert QUEUE in connection._declared
+        for message in batch:
+            connection.publish(message)
     else:
         for message in batch:
             connection._send(message, deadline)
@@ -69,6 +74,52 @@ def both_ways(connection: CeleryConnection) -> tuple[list[Any], list[Any]]:
     """The same messages sent by bulk and one by one: (bulk's, send_task's envelopes)."""
     batch = messages(connection)
     return published(connection, batch, "bulk"), published(connection, batch, "one by one")
+
+
+def dispatched_and_sent(
+    connection: CeleryConnection, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Any], list[Any]]:
+    """The same messages published one at a time as a dispatch does (by the writer: send_task
+    is not called) and by send_task: (the dispatch's, send_task's envelopes)."""
+    batch = messages(connection)
+    celery = published(connection, batch, "one by one")  # declares the queue
+    with monkeypatch.context() as patch:
+        patch.setattr(connection.app, "send_task", lambda *a, **k: pytest.fail("send_task"))
+        fast = published(connection, batch, "dispatch")
+    return fast, celery
+
+
+def test_a_single_dispatch_writes_the_message_send_task_would(
+    connection: CeleryConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, celery = dispatched_and_sent(connection, monkeypatch)
+    assert len(fast) == 3
+    assert fast == celery
+
+
+def test_a_single_dispatch_from_inside_a_task_is_its_child(
+    connection: CeleryConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = connection.app.tasks["celery.backend_cleanup"]
+    parent.push_request(id="parent-id", root_id="root-id", called_directly=False)
+    _task_stack.push(parent)
+    try:
+        fast, celery = dispatched_and_sent(connection, monkeypatch)
+    finally:
+        _task_stack.pop()
+        parent.pop_request()
+    assert fast == celery
+    assert {(e["headers"]["root_id"], e["headers"]["parent_id"]) for e in fast} == {
+        ("root-id", "parent-id")
+    }
+
+
+def test_a_single_dispatch_goes_through_send_task_for_publish_signal_receivers(
+    redis_manager: QueueManager, publish_receiver: list[str]
+) -> None:
+    ids = [jobs.Traced("/dev/null").dispatch() for _ in range(3)]
+    assert publish_receiver == ids
+    assert Queue.pending_size() == 3
 
 
 def test_bulk_writes_the_messages_send_task_would(connection: CeleryConnection) -> None:
