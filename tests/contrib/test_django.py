@@ -66,3 +66,45 @@ def test_a_podcast_saved_in_a_transaction_is_published_by_lq_work(tmp_path: Path
     )
     assert worked.returncode == 0, worked.stdout + worked.stderr
     assert "published 1 as 'Episode 1'" in worked.stdout + worked.stderr
+
+
+def settings_read(tmp_path: Path, settings: str) -> subprocess.CompletedProcess[str]:
+    """What `manager_from_settings()` makes of a settings module holding `settings`."""
+    (tmp_path / "lq_settings.py").write_text(f"SECRET_KEY = 'x'\nINSTALLED_APPS = []\n{settings}")
+    probe = (
+        "from laravel_queue.contrib.django import manager_from_settings\n"
+        "m = manager_from_settings()\n"
+        "names = ','.join(sorted(m._connections))\n"
+        "print(m.default_queue, m.prefix, m.app.conf.broker_url or '-', names)"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}:{ROOT}",
+        "DJANGO_SETTINGS_MODULE": "lq_settings",
+        "LQ_HOME": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_manager_reads_a_laravel_queue_dict_or_lq_settings(tmp_path: Path) -> None:
+    block = settings_read(
+        tmp_path,
+        "LARAVEL_QUEUE = {'default_queue': 'shop', 'broker_url': 'redis://127.0.0.1:6379/5',"
+        " 'connections': {'sync': 'sync'}}\nLQ_PREFIX = 'ignored:'",
+    )
+    assert block.stdout.split() == [
+        "shop",
+        "lq:",
+        "redis://127.0.0.1:6379/5",
+        "default,sync",
+    ]
+    prefixed = settings_read(tmp_path, "LQ_DEFAULT_QUEUE = 'shop'\nLQ_PREFIX = 'shop:'")
+    assert prefixed.stdout.split() == ["shop", "shop:", "-", "default"], prefixed.stderr
+
+
+def test_an_unknown_setting_is_named(tmp_path: Path) -> None:
+    wrong = settings_read(tmp_path, "LQ_DEFUALT_QUEUE = 'shop'")
+    assert wrong.returncode == 1
+    assert "LARAVEL_QUEUE / LQ_* settings:" in wrong.stderr and "defualt_queue" in wrong.stderr
