@@ -101,7 +101,9 @@ def test_the_manager_reads_a_laravel_queue_dict_or_lq_settings(tmp_path: Path) -
         "default,sync",
     ]
     prefixed = settings_read(tmp_path, "LQ_DEFAULT_QUEUE = 'shop'\nLQ_PREFIX = 'shop:'")
-    assert prefixed.stdout.split() == ["shop", "shop:", "-", "default"], prefixed.stderr
+    queue, prefix, broker, names = prefixed.stdout.split()
+    assert (queue, prefix, names) == ("shop", "shop:", "default"), prefixed.stderr
+    assert broker.startswith("lqsql+sqlite://")  # nothing said: the embedded default
 
 
 def test_an_unknown_setting_is_named(tmp_path: Path) -> None:
