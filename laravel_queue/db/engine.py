@@ -86,10 +86,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def use_wal(path: Path) -> None:
-    """Put a SQLite file in WAL mode before any other process opens it."""
+    """Put a SQLite file in WAL mode before any other process opens it. A file already in
+    WAL mode is left alone: switching takes a lock that a process writing right then holds,
+    and a scheduler started beside a busy one stopped at start-up on "database is locked"."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # another process holds the file right now: it is in use, so already WAL
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

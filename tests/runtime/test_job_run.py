@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import pairwise
 from pathlib import Path
+
+import pytest
 
 from laravel_queue import QueueManager
 from laravel_queue.exceptions import MaxAttemptsExceededError
@@ -101,17 +104,19 @@ def test_max_exceptions_counts_only_unhandled_exceptions(
 
 
 def test_backoff_is_indexed_by_attempt_then_repeats_the_last(
-    manager: QueueManager, trace: Path
+    manager: QueueManager, trace: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     jobs.BackoffRecorder.dispatch(str(trace), "b")
     with worker(manager):
         wait_until(lambda: manager.failed.all(), timeout=40)
+    # backoff [1, 2]: 1 s after attempt 1, then 2 s, then the last value again (the log)
+    assert re.findall(r"released for (\d+)s", capfd.readouterr().err) == ["1", "2", "2"]
     times = [float(line[3:]) for line in lines(trace) if line.startswith("at=")]
     gaps = [b - a for a, b in pairwise(times)]
-    # backoff [1, 2]: 1 s after attempt 1, then 2 s, then the last value again; the mover
-    # polls twice a second, so a release is back on its queue within ~0.6 s of being due.
+    # The mover polls twice a second and a busy machine adds more (0.97 s seen in CI on
+    # SQLite): a release is back within about a second and a half of being due.
     assert len(gaps) == 3
-    assert all(want <= gap < want + 0.9 for gap, want in zip(gaps, [1, 2, 2], strict=True)), gaps
+    assert all(want <= gap < want + 1.5 for gap, want in zip(gaps, [1, 2, 2], strict=True)), gaps
 
 
 def test_fail_records_the_job_and_handle_still_returns(manager: QueueManager, trace: Path) -> None:
