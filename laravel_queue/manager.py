@@ -79,6 +79,9 @@ def current_manager() -> QueueManager:
     a local file without a word.
     """
     global _current
+    current = _current
+    if current is not None:  # every dispatch asks: no lock, no environment read
+        return current
     with _current_lock:
         app_path = os.environ.get("LQ_APP")
         if _current is None and app_path and app_path.partition(":")[0] not in _imported_apps:

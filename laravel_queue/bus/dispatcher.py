@@ -13,7 +13,6 @@ unique lock, no after-commit. Both follow the class routes (`Queue.route`).
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -24,6 +23,7 @@ from laravel_queue.bus.host import BusHost
 from laravel_queue.bus.unique import ShouldBeUnique, unique_lock
 from laravel_queue.durations import Delay
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
+from laravel_queue.messages.ids import new_id
 
 
 class Dispatcher:
@@ -39,7 +39,7 @@ class Dispatcher:
         if job.prepare_for_dispatch() is False:
             return None
         debounce = debounce_of(job)
-        job_id = str(uuid.uuid4())
+        job_id = new_id()
         recorder = self.manager.dispatch_recorder
         if recorder is not None and recorder.takes(job):  # Bus.fake()
             job._lq_uuid = job_id

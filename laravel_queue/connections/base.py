@@ -8,7 +8,6 @@ them in the calling process.
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from laravel_queue.delayed.base import DelayedStore
 from laravel_queue.durations import Delay, to_seconds
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.jobs.serialization import build_message
+from laravel_queue.messages.ids import new_id
 from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.status.store import StatusStore
@@ -91,10 +91,10 @@ class Connection(ABC):
         seconds = to_seconds(delay if delay is not None else job.options.delay)
         recorder = self.manager.push_recorder
         if recorder is not None and recorder.takes(job):  # Queue.fake()
-            job._lq_uuid = job_id or str(uuid.uuid4())
+            job._lq_uuid = job_id or new_id()
             recorder.record_push(job, self.name, target, seconds, job._lq_uuid)
             return job._lq_uuid
-        job_id = job_id or str(uuid.uuid4())
+        job_id = job_id or new_id()
         with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
             message = self._message(job, target, job_id, trace)
             if events.listened(events.JobQueueing):
@@ -133,7 +133,7 @@ class Connection(ABC):
             job,
             self.name,
             queue,
-            job_id or str(uuid.uuid4()),
+            job_id or new_id(),
             self.manager.max_payload_bytes,
             trace,
         )

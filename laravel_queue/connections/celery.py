@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cached_property
@@ -25,6 +24,7 @@ from laravel_queue.exceptions import (
 )
 from laravel_queue.jobs.queueable import Queueable, require_job_instance
 from laravel_queue.messages import priorities
+from laravel_queue.messages.ids import new_id
 from laravel_queue.messages.inspected import InspectedJob
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.transport.deadline import PublishDeadline, socket_timeout
@@ -134,7 +134,7 @@ class CeleryConnection(Connection):
         for job in jobs:
             require_job_instance(job)
             target = self._queue_for(job, queue)
-            job_id = str(uuid.uuid4())
+            job_id = new_id()
             with tracing.dispatching(job.display_name(), job_id, target, self.name) as trace:
                 message = self._message(job, target, job_id, trace)
             delay = to_seconds(job.options.delay)
@@ -226,7 +226,7 @@ class CeleryConnection(Connection):
     def _retried(self, write: Callable[[], bool], deadline: PublishDeadline) -> bool:
         """`write()`, tried again after a connection error as Celery retries a publish
         (`task_publish_retry_policy`), within the dispatch's deadline."""
-        policy = {**DEFAULT_RETRY_POLICY, **(self.app.conf.task_publish_retry_policy or {})}
+        policy = self._retry_policy
         for attempt in range(int(policy["max_retries"]) + 1):
             try:
                 return write()
@@ -240,6 +240,11 @@ class CeleryConnection(Connection):
                 deadline(exc, interval)  # raises when another try would not fit
                 time.sleep(interval)
         return False
+
+    @cached_property
+    def _retry_policy(self) -> dict[str, Any]:
+        """The app's `task_publish_retry_policy`, read at the first publish (as the router)."""
+        return {**DEFAULT_RETRY_POLICY, **(self.app.conf.task_publish_retry_policy or {})}
 
     @cached_property
     def _retry_errors(self) -> tuple[type[BaseException], ...]:

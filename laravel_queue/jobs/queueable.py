@@ -10,7 +10,6 @@ Dispatchable trait) adds what reaches the bus and the manager: dispatching, chai
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
@@ -20,6 +19,7 @@ from laravel_queue.exceptions import ConfigurationError, JobEncodeError
 from laravel_queue.jobs.interactions import FakeQueueAssertions, FakeQueueJob, QueueInteractions
 from laravel_queue.jobs.options import AfterCommit, Debounce, DispatchOptions
 from laravel_queue.messages.encoding import decode_value, encode_value
+from laravel_queue.messages.ids import new_id
 from laravel_queue.messages.model_keys import model_key, orm_of
 from laravel_queue.messages.priorities import checked_level
 
@@ -141,7 +141,7 @@ class Queueable(FakeQueueAssertions):
     def job_id(self) -> str:
         """The job's uuid, stable across releases and retries (`failed_jobs.uuid`)."""
         if self._lq_uuid is None:
-            self._lq_uuid = str(uuid.uuid4())
+            self._lq_uuid = new_id()
         return self._lq_uuid
 
     @property

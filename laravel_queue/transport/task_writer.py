@@ -24,7 +24,6 @@ import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from celery import signals
 from celery.utils.nodenames import anon_nodename
@@ -32,6 +31,7 @@ from kombu.entity import DELIVERY_MODES
 from kombu.utils.json import dumps
 
 from laravel_queue.durations import time_limits
+from laravel_queue.messages.ids import new_id
 from laravel_queue.messages.payload import JobMessage
 from laravel_queue.messages.priorities import REDIS
 
@@ -138,13 +138,13 @@ class TaskWriter:
     def write(self, channel: Any, messages: list[JobMessage], routes: list[Route]) -> None:
         """LPUSH every message, in order, `BATCH` to a round trip."""
         sender = self._sender()
+        if len(messages) == 1:  # one dispatch: one LPUSH on this thread's own connection
+            message, route = messages[0], routes[0]
+            priority = redis_priority(message)
+            key = channel._q_for_pri(route.key, priority) if priority else route.key
+            self._lpush(channel, key, self.envelope(message, route, sender, channel, priority))
+            return
         with channel.conn_or_acquire() as client:
-            if len(messages) == 1:  # one dispatch: no pipeline to build
-                message, route = messages[0], routes[0]
-                priority = redis_priority(message)
-                key = channel._q_for_pri(route.key, priority) if priority else route.key
-                client.lpush(key, self.envelope(message, route, sender, channel, priority))
-                return
             pipe = client.pipeline(transaction=False)
             for start in range(0, len(messages), BATCH):
                 for message, route in zip(
@@ -205,7 +205,7 @@ class TaskWriter:
                         "delivery_info": {"exchange": "", "routing_key": route.routing_key},
                         "priority": priority,
                         "body_encoding": body_encoding,
-                        "delivery_tag": str(uuid4()),
+                        "delivery_tag": new_id(),
                         # send_task passes its publish options on as message properties too
                         "argsrepr": argsrepr,
                         "kwargsrepr": kwargsrepr,
@@ -213,6 +213,23 @@ class TaskWriter:
                 }
             )
         )
+
+    def _lpush(self, channel: Any, key: str, envelope: str) -> None:
+        """LPUSH on a Redis connection this thread keeps (made like the channel's pool makes
+        them): a client and a pool checkout per message cost more than the command. A
+        connection that fails is dropped, and the next command connects again."""
+        local = self._local
+        connection = getattr(local, "redis", None)
+        if connection is None or local.redis_pid != os.getpid():  # a forked child: its own
+            pool = channel.pool  # made as its connections are, not counted against its limit
+            connection = pool.connection_class(**pool.connection_kwargs)
+            local.redis, local.redis_pid = connection, os.getpid()
+        try:
+            connection.send_command("LPUSH", key, envelope)
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
 
     def _sender(self) -> Sender:
         parent = self.app.current_worker_task
@@ -246,6 +263,8 @@ class TaskWriter:
         if registered is not None:
             options = {k: v for k, v in registered._get_exec_options().items() if v is not None}
         options.pop("queue", None)  # the explicit queue wins, as in send_task
+        if options.get("serializer") == "json":  # a bound task copies the app's serializer
+            del options["serializer"]
         if set(options) - TIME_LIMIT_OPTIONS:
             return None
         destination = self.app.amqp.router.route({"queue": queue}, task, (), {}, registered)
