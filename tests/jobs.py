@@ -896,3 +896,16 @@ class TaggedByHand(Job):
 
     def handle(self) -> None:
         pass
+
+
+class BusyTooLong(Traced):
+    """Keeps working in short steps past its timeout (a loop of 20 ms sleeps, 20 s in all)."""
+
+    timeout = 1
+    tries = 2
+
+    def handle(self) -> None:
+        super().handle()
+        for _ in range(1000):
+            time.sleep(0.02)
+        note(self.trace, f"{self.name} finished")

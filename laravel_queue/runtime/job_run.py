@@ -14,8 +14,10 @@ counter in the cache store. See docs/internals/attempts.md.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -40,7 +42,7 @@ from laravel_queue.jobs.options import WorkerOptions
 from laravel_queue.jobs.queueable import Queueable
 from laravel_queue.jobs.serialization import decode_job
 from laravel_queue.messages.payload import ChainState, JobMessage, LqHeader
-from laravel_queue.runtime import interrupting
+from laravel_queue.runtime import interrupting, thread_timeouts
 from laravel_queue.runtime.host import RunHost
 from laravel_queue.runtime.pipeline import (
     call_failed_hook,
@@ -154,7 +156,7 @@ class JobRun:
             # A job whose models are gone, or debounced, is processed too, without running.
             if self.instance is not None and not self._debounced():
                 cancels = None if self.sync else self.manager.cancels
-                with interrupting.running(self.instance, self.job_id, cancels):
+                with interrupting.running(self.instance, self.job_id, cancels), self._limited():
                     run_through_middleware(
                         self, self.instance, self.job_id, self.manager.cache, self.timeout
                     )
@@ -273,6 +275,13 @@ class JobRun:
         job.options.chain = self.header.chain_state()  # handle() may add to it
         job.options.batch_id = self.header.batch_id
         return job
+
+    def _limited(self) -> AbstractContextManager[None]:
+        """The job's timeout on the `threads` pool (`thread_timeouts`); an async job's
+        coroutine has its own on its loop, and a run in the caller's process has none."""
+        if self.sync or inspect.iscoroutinefunction(self.job_class.handle):
+            return nullcontext()
+        return thread_timeouts.limited(self.timeout)
 
     def _settle_missing_models(self, exc: ModelNotFoundError) -> None:
         """Laravel: CallQueuedHandler::handleModelNotFound. With `delete_when_missing_models`

@@ -139,6 +139,27 @@ def test_a_timeout_raises_in_the_job_and_fails_it_on_the_last_attempt(
     assert "TimeoutExceededError" in setup.manager.failed.all()[0].exception
 
 
+def test_a_timeout_ends_a_job_on_the_threads_pool_too(setup: Setup, trace: Path) -> None:
+    """Celery enforces no time limit on threads: the job's thread is given the timeout."""
+    job_id = jobs.BusyTooLong.dispatch(str(trace), "slow")
+    jobs.Traced.dispatch(str(trace), "quick")
+    process = work(setup, "--pool", "threads", "--concurrency", "2")
+    try:
+        wait_until(lambda: setup.manager.failed.all(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, output = finish(process)
+    said = lines(trace)
+    assert [line for line in said if line.startswith("slow")] == [
+        f"slow attempt=1 id={job_id}",
+        f"slow attempt=2 id={job_id}",
+        "slow failed=TimeoutExceededError fresh=True",
+    ]
+    assert any(line.startswith("quick attempt=1") for line in said)
+    assert "TimeoutExceededError" in setup.manager.failed.all()[0].exception
+    assert "has timed out after 1s" in output or "timed out" in output, output[-2000:]
+
+
 def test_a_stock_celery_worker_runs_laravel_queue_jobs(setup: Setup, trace: Path) -> None:
     jobs.FailsUntil.dispatch(str(trace), 2, "stock")
     process = subprocess.Popen(
