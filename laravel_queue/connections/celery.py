@@ -179,14 +179,15 @@ class CeleryConnection(Connection):
         declared = all(message.queue in self._declared for message in messages)
         if declared and self._retried(lambda: self._writer.write_now(messages), deadline):
             return
+        if len(messages) == 1:  # send_task takes its producer within the deadline
+            self._send(messages[0], deadline)
+            self._adopt_a_channel()
+            return
         with self.app.producer_or_acquire() as producer:
             channel = producer.channel
             writer = self._writer
             routes = writer.plan(messages, channel) if writer.usable(channel) else None
             if routes is None:
-                if len(messages) == 1:
-                    self._send(messages[0], deadline, producer=producer)
-                    return
                 with producer.batch():
                     for message in messages:
                         self._send(message, deadline, producer=producer)
@@ -195,6 +196,14 @@ class CeleryConnection(Connection):
                 producer.maybe_declare(self.app.amqp.queues[queue])
                 self._declared.add(queue)
             writer.write(channel, messages, routes)
+            writer.adopt(channel)
+
+    def _adopt_a_channel(self) -> None:
+        """After a publish by send_task, the pool's producer is connected: its channel's
+        settings serve this thread's next writes (`TaskWriter.adopt`)."""
+        if not self._writer.adopted():
+            with self.app.producer_or_acquire() as producer:
+                self._writer.adopt(producer.channel)
 
     def _send(self, message: JobMessage, deadline: PublishDeadline, producer: Any = None) -> None:
         options: dict[str, Any] = {}

@@ -107,21 +107,26 @@ class TaskWriter:
         )
 
     def write_now(self, messages: list[JobMessage]) -> bool:
-        """Write `messages` on this thread's own channel, without taking a producer from the
-        pool (a dispatch's largest cost after the round trip); False, writing nothing, when
-        they need `send_task`. The channel's Redis client reconnects by itself."""
+        """Write `messages` without taking a producer from the pool (a dispatch's largest
+        cost after the round trip), with the channel this thread adopted (`adopt`); False,
+        writing nothing, before one was adopted or when the messages need `send_task`."""
         channel = getattr(self._local, "channel", None)
-        if channel is None:
-            connection = self.app.connection_for_write()
-            channel = connection.default_channel
-            self._local.connection, self._local.channel = connection, channel
-        if not self.usable(channel):
+        if channel is None or not self.usable(channel):
             return False
         routes = self.plan(messages, channel)
         if routes is None:
             return False
         self.write(channel, messages, routes)
         return True
+
+    def adopt(self, channel: Any) -> None:
+        """Keep `channel` (a producer's, just written with) for this thread's next writes.
+        Only its settings and helpers are used, never its connection: a reconnection would
+        take Kombu's own retries, which no dispatch deadline bounds."""
+        self._local.channel = channel
+
+    def adopted(self) -> bool:
+        return getattr(self._local, "channel", None) is not None
 
     def plan(self, messages: list[JobMessage], channel: Any) -> list[Route] | None:
         """The route of each message, or None if any of them needs `send_task`."""

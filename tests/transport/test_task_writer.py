@@ -82,7 +82,9 @@ def dispatched_and_sent(
     """The same messages published one at a time as a dispatch does (by the writer: send_task
     is not called) and by send_task: (the dispatch's, send_task's envelopes)."""
     batch = messages(connection)
-    celery = published(connection, batch, "one by one")  # declares the queue
+    celery = published(connection, batch, "one by one")
+    connection.publish(messages(connection)[0])  # a first dispatch: declares, adopts a channel
+    redis.Redis.from_url(connection.url).delete(QUEUE)
     with monkeypatch.context() as patch:
         patch.setattr(connection.app, "send_task", lambda *a, **k: pytest.fail("send_task"))
         fast = published(connection, batch, "dispatch")
