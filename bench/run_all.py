@@ -11,6 +11,7 @@ target and whether it was met. `--quick` runs small counts, to check the benchma
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import subprocess
@@ -47,6 +48,11 @@ def benchmarks(jobs: int, rounds: int) -> list[tuple[str, list[str]]]:
         ("failed_retry.py", ["--rows", str(jobs)]),
         ("dashboard.py", ["--rows", str(jobs * 10), "--rounds", str(max(3, rounds))]),
         ("embedded.py", ["--jobs", str(max(200, jobs // 10)), "--delayed", "200"]),
+        *(
+            [("io_threads.py", ["--jobs", str(max(1000, jobs // 5)), "--rounds", str(rounds)])]
+            if importlib.util.find_spec("dramatiq")  # the `bench` extra (`make bench`)
+            else []
+        ),
     ]
 
 
