@@ -4,21 +4,23 @@
 A message carries each model as a `ModelKey` (class and primary key). Before the job runs,
 every `ModelKey` in its state — an attribute, or inside a list, tuple, set or dict — is
 replaced by the row as it is now, loaded with one query per model class however many the
-job holds (Laravel loads a collection with one `whereIn` too). SQLAlchemy models load in a
-session from the factory the app gives (`QueueManager(models=sessionmaker(engine))`), kept
-open while the job runs so lazy relationships still load, and closed when it ends: what the
-job does not commit is rolled back. Django models load through their default manager (the
-database Django's routers choose), on the worker thread's own connection.
+job holds (Laravel loads a collection with one `whereIn` too). A model class is found among
+the modules the worker has loaded, as an enum's or a dataclass's is (`encoding.loaded_class`).
+SQLAlchemy models load in a session from the factory the app gives
+(`QueueManager(models=sessionmaker(engine))`), kept open while the job runs so lazy
+relationships still load, and closed when it ends: what the job does not commit is rolled
+back. Django models load through their default manager (the database Django's routers
+choose), on the worker thread's own connection.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from laravel_queue.exceptions import ConfigurationError, JobDecodeError, ModelNotFoundError
+from laravel_queue.exceptions import ConfigurationError, ModelNotFoundError
+from laravel_queue.messages.encoding import loaded_class
 from laravel_queue.messages.model_keys import ModelKey
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ class RunModels:
     def __init__(self, sessions: SessionFactory | None) -> None:
         self._sessions = sessions
         self.session: Session | None = None
-        self.loaded: list[ModelKey] = []
-        """Every key this run loaded, in the order the job's state holds them."""
 
     def restore(self, state: dict[str, Any]) -> dict[str, Any]:
         """`state` with each `ModelKey` replaced by its row; `ModelNotFoundError` when a row
@@ -64,9 +64,14 @@ class RunModels:
         for key in keys:
             by_model[key.model].append(key)
         for model, wanted in by_model.items():
-            rows.update(self._load(_model_class(model), model, wanted))
-        self.loaded = keys
+            rows.update(self._load(loaded_class(model), model, wanted))
         return {name: _replaced(value, rows) for name, value in state.items()}
+
+    def __enter__(self) -> RunModels:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the run's session (what the job did not commit is rolled back)."""
@@ -115,21 +120,6 @@ def _load_django(cls: Any, keys: list[Any]) -> dict[Any, object]:
     for row in cls._default_manager.filter(pk__in=keys):
         key = row.pk
         found[tuple(key) if isinstance(key, (list, tuple)) else key] = row
-    return found
-
-
-def _model_class(model: str) -> type:
-    """The model class a key names, among the modules this worker has loaded: a message never
-    makes a worker import code (the job's module imports its models)."""
-    module_name, _, qualname = model.partition(":")
-    found: Any = sys.modules.get(module_name)
-    for part in qualname.split(".") if found is not None else ():
-        found = getattr(found, part, None)
-    if not isinstance(found, type):
-        raise JobDecodeError(
-            f"the job carries a {model.replace(':', '.')}, which is not loaded in this worker; "
-            "import the model's module from the job's module"
-        )
     return found
 
 

@@ -71,7 +71,7 @@ def decode_value(value: Any) -> Any:
     try:
         kind = tagged[0]
         if kind == "enum":
-            return _resolve(tagged[1], enum.Enum)(decode_value(tagged[2]))
+            return loaded_class(tagged[1], enum.Enum)(decode_value(tagged[2]))
         if kind == "model":
             key = tagged[2]
             return ModelKey(
@@ -79,7 +79,7 @@ def decode_value(value: Any) -> Any:
                 tuple(map(decode_value, key)) if isinstance(key, list) else decode_value(key),
             )
         if kind == "dataclass":
-            cls: Callable[..., Any] = _resolve(tagged[1], None)
+            cls: Callable[..., Any] = loaded_class(tagged[1], None)
             if not dataclasses.is_dataclass(cls):
                 raise JobDecodeError(f"{tagged[1]} is not a dataclass")
             return cls(**decode_value(tagged[2]))
@@ -110,7 +110,9 @@ def _type_path(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _resolve(path: str, base: type | None) -> Any:
+def loaded_class(path: str, base: type | None = None) -> Any:
+    """The class `module:QualName` names, among the modules already imported (never by
+    importing one: a message must not make a worker import code)."""
     module_name, _, qualname = path.partition(":")
     module = sys.modules.get(module_name)
     if module is None:

@@ -100,26 +100,24 @@ def call_failed_hook(
     lock given back (Laravel: CallQueuedHandler::failed); what `failed()` raises is logged,
     never raised. A job whose models are gone has no instance to call it on (in Laravel
     too): its lock is given back if its `unique_id()` does not need them."""
-    run_models = models.for_run()
-    try:
-        fresh = decode_job(job_class, message, run_models)
-    except ModelNotFoundError:
-        logger.warning("%s: failed() not called, its models are gone", job_class.display_name())
-        give_back_unique_lock(job_class, message, job_id, cache)
-        run_models.close()
-        return
-    except Exception:
-        run_models.close()
-        return  # an undecodable job has no instance to call failed() on
-    fresh._lq_uuid = job_id
-    try:
-        result = fresh.failed(exc)
-        if inspect.isawaitable(result):  # async def failed()
-            run_awaitable(result)
-    except Exception:
-        logger.exception("%s.failed() raised; the failure is recorded anyway", fresh.display_name())
-    finally:
-        run_models.close()
+    with models.for_run() as run_models:
+        try:
+            fresh = decode_job(job_class, message, run_models)
+        except ModelNotFoundError:
+            logger.warning("%s: failed() not called, its models are gone", job_class.display_name())
+            give_back_unique_lock(job_class, message, job_id, cache)
+            return
+        except Exception:
+            return  # an undecodable job has no instance to call failed() on
+        fresh._lq_uuid = job_id
+        try:
+            result = fresh.failed(exc)
+            if inspect.isawaitable(result):  # async def failed()
+                run_awaitable(result)
+        except Exception:
+            logger.exception(
+                "%s.failed() raised; the failure is recorded anyway", fresh.display_name()
+            )
     _give_back(fresh, job_id, cache)
 
 

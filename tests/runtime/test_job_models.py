@@ -57,7 +57,7 @@ def test_every_key_in_the_state_is_replaced_with_one_query_per_class(engine: Eng
 
 
 def test_a_model_class_the_worker_has_not_loaded_is_named() -> None:
-    with pytest.raises(JobDecodeError, match=r"shop\.models\.Gone, which is not loaded"):
+    with pytest.raises(JobDecodeError, match=r"shop\.models:Gone is not loaded in this worker"):
         RunModels(None).restore({"x": ModelKey("shop.models:Gone", 1)})
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 from laravel_queue.runtime import thread_timeouts
@@ -41,7 +40,14 @@ def test_the_watchdog_leaves_the_main_thread_and_a_finished_job_alone() -> None:
     assert [type(exc) for exc in errors] == [SoftTimeLimitExceeded]
 
 
-@pytest.mark.parametrize("timeout", [0.0])
-def test_no_timeout_means_no_watch(timeout: float) -> None:
-    with thread_timeouts.limited(timeout):
-        pass
+def test_no_timeout_registers_nothing() -> None:
+    registered: list[dict[int, float]] = []
+
+    def job() -> None:
+        with thread_timeouts.limited(0):
+            registered.append(dict(thread_timeouts._deadlines))
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join(5)
+    assert registered == [{}]
