@@ -65,6 +65,8 @@ class Heartbeat:
         # (queue key, entry) of acks and put-backs that could not reach Redis, sent again
         self.unsent_acks: deque[tuple[str, bytes]] = deque()
         self.unsent_put_backs: deque[tuple[str, bytes]] = deque()
+        # (queue key, entry) of acks made by the event loop, to go with its next take
+        self.acks_to_send: deque[tuple[str, bytes]] = deque()
         self._unknown: set[tuple[str, bytes]] = set()
         self._beats = 0
         self._put_back = self.client.register_script(PUT_BACK)
@@ -120,7 +122,12 @@ class Heartbeat:
             for raw in self.client.lrange(self.inflight_key(source), 0, -1)
         }
         # copies: the channels change these from the main thread
-        waiting = {*list(self.held.values()), *list(self.unsent_acks), *list(self.unsent_put_backs)}
+        waiting = {
+            *list(self.held.values()),
+            *list(self.acks_to_send),
+            *list(self.unsent_acks),
+            *list(self.unsent_put_backs),
+        }
         unknown = in_lists - waiting
         for source, raw in unknown & self._unknown:
             logger.warning("putting back a message this worker took but never received")

@@ -8,8 +8,11 @@ is Sidekiq Pro's super_fetch):
 - **take**: a message moves from its queue into an in-flight list of this worker process in
   one atomic step — `LMOVE` inside a Lua script that tries the queues in order, then, when
   they are all empty, `BLMOVE` blocking on the first one for `brpop_timeout` seconds;
-- **ack**: one `LREM` from that list; an ack that cannot reach Redis is kept and sent again
-  (a job that finished is never run again because its ack was lost to a Redis restart);
+- **ack**: one `LREM` from that list. An ack made by the worker's event loop (prefork and
+  solo pools) is sent with the next take, in the same write, or at the end of that loop
+  iteration when no take follows: the loop never waits a round trip for it. An ack that
+  cannot reach Redis is kept and sent again (a job that finished is never run again because
+  its ack was lost to a Redis restart);
 - **heartbeat**: every worker process keeps a key alive (`fetch_heartbeat_ttl`, refreshed
   every `fetch_heartbeat_interval` seconds from a thread of its own, so a long job on the
   solo pool does not stop it);
@@ -31,6 +34,7 @@ binds). See docs/internals/reliable-fetch.md.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -106,6 +110,8 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         self._blocked_on = ""
         self._heartbeat: Heartbeat | None = None
         self._recover = self.client.register_script(RECOVER)
+        self._poller: Poller = self.connection.cycle
+        self._acks_in_flight: list[tuple[str, bytes]] = []
 
     # -- who this process is ----------------------------------------------------------------
 
@@ -146,19 +152,64 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
             self._fetching = "EVAL"
             prefix, recovered = heartbeat.inflight_key(""), f"{self.fetch_prefix}recovered:"
             command = ["EVAL", TAKE, 0, prefix, recovered, *keys]
-        self._in_poll = self.client.connection
+        connection = self.client.connection
+        acks = self._acks_to_carry()
+        self._in_poll = connection
         self._brpop_sent_at = kombu_redis.monotonic()
-        self.client.connection.send_command(*command)
+        if not acks:
+            connection.send_command(*command)
+            return
+        self._acks_in_flight = acks
+        lrems = [("LREM", heartbeat.inflight_key(source), 1, raw) for source, raw in acks]
+        try:
+            connection.send_packed_command(connection.pack_commands([*lrems, command]))
+        except Exception:
+            self._acks_not_sent()
+            raise
+
+    def _acks_to_carry(self) -> list[tuple[str, bytes]]:
+        """The event loop's acks to send with this take: all of them with a take that answers
+        at once (the script); before a blocking take (the queues were empty) they are sent on
+        their own, so their replies do not wait behind it."""
+        waiting = self.heartbeat.acks_to_send
+        if not waiting:
+            return []
+        acks = [waiting.popleft() for _ in range(len(waiting))]
+        if self._block_next:
+            self._ack_now(acks)
+            return []
+        return acks
+
+    def _read_carried_acks(self, connection: Any) -> None:
+        acks, self._acks_in_flight = self._acks_in_flight, []
+        try:
+            for _ in acks:
+                self.client.parse_response(connection, "LREM")
+        except Exception:
+            self._acks_in_flight = acks
+            self._acks_not_sent()
+            raise
+
+    def _acks_not_sent(self) -> None:
+        """Acks whose write or reply was lost with the connection: the heartbeat sends them
+        again (an LREM of an entry already gone removes nothing)."""
+        self.heartbeat.unsent_acks.extend(self._acks_in_flight)
+        self._acks_in_flight = []
 
     def _brpop_read(self, **options: Any) -> bool:
         try:
             try:
+                if self._acks_in_flight:
+                    self._read_carried_acks(self.client.connection)
                 reply = self.client.parse_response(
                     self.client.connection, self._fetching, **options
                 )
             except self.connection_errors:
                 self.client.connection.disconnect()
                 raise
+            # The reply is read: an ack made while this message is delivered (the solo pool
+            # runs the job here) waits for the next take instead of a round trip of its own.
+            self._in_poll = None
             if self._fetching == "BLMOVE":
                 taken = None if reply is None else (self._blocked_on, reply, 0)
             else:
@@ -189,17 +240,39 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
     # -- settle ------------------------------------------------------------------------------
 
     def settle(self, tag: str) -> None:
-        """The ack: one LREM. One that cannot reach Redis is sent again by the heartbeat."""
+        """The ack: one LREM. Made by the event loop between two takes, it goes with the next
+        take (`_brpop_start`) or at the end of the loop's iteration (`Poller`); made by a
+        thread of the pool, or while a take is under way, it is sent at once. One that cannot
+        reach Redis is sent again by the heartbeat."""
         taken = self.heartbeat.held.pop(tag, None)
         if taken is None:
             return
-        source, raw = taken
-        key = self.heartbeat.inflight_key(source)
+        if not self._in_poll and self._poller.loop_thread == threading.get_ident():
+            self.heartbeat.acks_to_send.append(taken)
+        else:
+            self._ack_now([taken])
+
+    def send_waiting_acks(self) -> None:
+        """The event loop's acks no take carried this iteration (no take was started: the
+        pool is full, or the queues are paused), sent now."""
+        if self._heartbeat is None:  # a channel that never took anything (a producer's)
+            return
+        waiting = self._heartbeat.acks_to_send
+        if waiting:
+            self._ack_now([waiting.popleft() for _ in range(len(waiting))])
+
+    def _ack_now(self, acks: list[tuple[str, bytes]]) -> None:
+        heartbeat = self.heartbeat
         try:
-            self.heartbeat.client.lrem(key, 1, raw)
+            pipe = heartbeat.client.pipeline(transaction=False)
+            for source, raw in acks:
+                pipe.lrem(heartbeat.inflight_key(source), 1, raw)
+            pipe.execute()
         except Exception as exc:
-            logger.warning("ack of %s not sent (%r); sending it again with the heartbeat", tag, exc)
-            self.heartbeat.unsent_acks.append((source, raw))
+            logger.warning(
+                "%d ack(s) not sent (%r); sending them again with the heartbeat", len(acks), exc
+            )
+            heartbeat.unsent_acks.extend(acks)
 
     def taken_entry(self, tag: str) -> tuple[str, bytes]:
         """The queue and raw entry of a message this process holds (for `Message`)."""
@@ -290,9 +363,12 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
             except Exception:
                 logger.debug("reading the last take at close failed", exc_info=True)
             self._in_poll = None
+        self.send_waiting_acks()
         super().close()
 
     def _closing_read(self) -> None:
+        if self._acks_in_flight:
+            self._read_carried_acks(self.client.connection)
         reply = self.client.parse_response(self.client.connection, self._fetching)
         if not reply:
             return
@@ -303,7 +379,31 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         self.put_back(tag)
 
 
+class Poller(kombu_redis.MultiChannelPoller):  # type: ignore[misc]
+    """Kombu's poller of the channels, which also sends at the end of each event-loop
+    iteration the acks that no take carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The thread running the worker's event loop; acks are deferred only on it (None
+        # without an event loop: each ack is then sent at once).
+        self.loop_thread: int | None = None
+
+    def on_poll_start(self) -> None:
+        super().on_poll_start()
+        for channel in self._channels:
+            channel.send_waiting_acks()
+
+
 class Transport(kombu_redis.Transport):  # type: ignore[misc]
     """Kombu's Redis transport with reliable fetch (the `redis` driver to Celery)."""
 
     Channel = Channel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cycle = Poller()
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        super().register_with_event_loop(connection, loop)
+        self.cycle.loop_thread = threading.get_ident()

@@ -1,16 +1,21 @@
-"""The reliable-fetch transport on the shared Redis: take, ack, put back, recover, sweep."""
+"""The reliable-fetch transport on the shared Redis: take, ack, put back, recover, sweep; and
+on a private Redis under a real `lq work`, the acks the event loop sends with its takes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 from kombu import Connection
 
+from laravel_queue import QueueManager
 from laravel_queue.transport.redis import Channel
 
-from ..support import ServiceUrls
+from .. import jobs
+from ..support import PrivateRedis, ServiceUrls, lines, lq_running, private_redis, wait_until
 from .messages import publish, take_one
 
 TRANSPORT = "laravel_queue.transport.redis:Transport"
@@ -83,3 +88,72 @@ def test_an_entry_no_channel_holds_is_put_back_at_the_second_sweep(
     beat.sweep()
     assert client.lrange(f"{beat.prefix}recovered:q", 0, -1) == [b"orphan"]
     assert client.llen(beat.inflight_key("q")) == 1  # the held message stays
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A broker of the test's own: its `INFO stats` count only this worker's reads."""
+    with private_redis(tmp_path) as server:
+        yield server
+
+
+def lq_work_on(
+    server: PrivateRedis, redis_urls: ServiceUrls, tmp_path: Path
+) -> tuple[QueueManager, dict[str, str]]:
+    """The test's manager on the private broker (current: what the test dispatches goes
+    there), and the environment of an `lq work` on the same."""
+    manager = QueueManager(
+        Celery("lq_tests", broker=server.url(), set_as_current=False),
+        cache_url=redis_urls.cache,
+    )
+    return manager, {
+        "LQ_TEST_BROKER": server.url(),
+        "LQ_TEST_CACHE": redis_urls.cache,
+        "LQ_TEST_DATABASE": f"sqlite:///{tmp_path}/store.sqlite",
+    }
+
+
+def in_flight_anywhere(client: redis.Redis) -> int:
+    return sum(int(client.llen(key)) for key in client.keys("lq:fetch:inflight:*"))
+
+
+def reads(client: redis.Redis) -> int:
+    """Commands the server has read from its clients' sockets, each write counting once."""
+    return int(client.info("stats")["total_reads_processed"])
+
+
+def test_a_prefork_worker_sends_each_ack_with_its_next_take_and_keeps_none(
+    private_broker: PrivateRedis, redis_urls: ServiceUrls, tmp_path: Path, trace: Path
+) -> None:
+    _, env = lq_work_on(private_broker, redis_urls, tmp_path)
+    client = redis.Redis.from_url(private_broker.url())
+    total = 200
+    for n in range(total):
+        jobs.Traced(str(trace), f"j{n}").dispatch()
+    args = ("--app", "tests.apps", "work", "--concurrency", "1")
+    with lq_running(*args, env=env):
+        wait_until(lambda: len(lines(trace)) >= 20)
+        first, ran = reads(client), len(lines(trace))
+        wait_until(lambda: len(lines(trace)) == total, timeout=60)
+        # The last job's ack has no take after it to go with: it is sent all the same.
+        wait_until(lambda: in_flight_anywhere(client) == 0, timeout=2)
+        per_job = (reads(client) - first) / (total - ran)
+    # A take, and an ack in the same write: one read per job (a beat or two besides).
+    # Sent on its own, the ack was a second one: 2 per job.
+    assert per_job < 1.2, per_job
+
+
+def test_an_ack_with_no_take_to_follow_is_sent_within_the_loop_s_iteration(
+    private_broker: PrivateRedis, redis_urls: ServiceUrls, tmp_path: Path, trace: Path
+) -> None:
+    manager, env = lq_work_on(private_broker, redis_urls, tmp_path)
+    client = redis.Redis.from_url(private_broker.url())
+    args = ("--app", "tests.apps", "work", "--concurrency", "1", "--loglevel", "INFO")
+    with lq_running(*args, env=env) as running:
+        jobs.TakesAMoment(str(trace), "slow", seconds=2).dispatch()
+        wait_until(lambda: in_flight_anywhere(client) == 1)
+        manager.connection().pause("default")  # no take follows the job
+        wait_until(lambda: any("default paused" in line for line in running.output))
+        wait_until(lambda: trace.exists() and lines(trace), timeout=5)
+        # Well before the heartbeat (every 5 s), which sends again what could not be sent.
+        wait_until(lambda: in_flight_anywhere(client) == 0, timeout=1)
