@@ -112,6 +112,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         self._recover = self.client.register_script(RECOVER)
         self._poller: Poller = self.connection.cycle
         self._acks_in_flight: list[tuple[str, bytes]] = []
+        self._keys_by_order: dict[tuple[str, ...], list[str]] = {}
 
     # -- who this process is ----------------------------------------------------------------
 
@@ -139,9 +140,6 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         queues = self._queue_cycle.consume(len(self.active_queues))
         if not queues:
             return
-        # Priority levels first (critical, high, normal, low: `messages.priorities`), then
-        # queue order within each, as Kombu's own fetch orders its priority steps.
-        keys = [self._q_for_pri(queue, pri) for pri in REDIS_FETCH_ORDER for queue in queues]
         heartbeat = self.heartbeat
         if self._block_next:
             blocked = queues[0]  # its own list, where jobs without a priority level go
@@ -151,7 +149,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         else:
             self._fetching = "EVAL"
             prefix, recovered = heartbeat.inflight_key(""), f"{self.fetch_prefix}recovered:"
-            command = ["EVAL", TAKE, 0, prefix, recovered, *keys]
+            command = ["EVAL", TAKE, 0, prefix, recovered, *self._take_keys(queues)]
         connection = self.client.connection
         acks = self._acks_to_carry()
         self._in_poll = connection
@@ -166,6 +164,17 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         except Exception:
             self._acks_not_sent()
             raise
+
+    def _take_keys(self, queues: list[str]) -> list[str]:
+        """The lists a take looks at, in order: priority levels first (critical, high, normal,
+        low: `messages.priorities`), then queue order within each, as Kombu's own fetch orders
+        its priority steps. Made once for each order of the queues."""
+        order = tuple(queues)
+        keys = self._keys_by_order.get(order)
+        if keys is None:
+            keys = [self._q_for_pri(queue, pri) for pri in REDIS_FETCH_ORDER for queue in queues]
+            self._keys_by_order[order] = keys
+        return keys
 
     def _acks_to_carry(self) -> list[tuple[str, bytes]]:
         """The event loop's acks to send with this take: all of them with a take that answers
@@ -240,22 +249,29 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
     # -- settle ------------------------------------------------------------------------------
 
     def settle(self, tag: str) -> None:
-        """The ack: one LREM. Made by the event loop between two takes, it goes with the next
-        take (`_brpop_start`) or at the end of the loop's iteration (`Poller`); made by a
-        thread of the pool, or while a take is under way, it is sent at once. One that cannot
+        """The ack: one LREM. Made by the event loop, it goes with the next take
+        (`_brpop_start`) or at the end of the loop's iteration (`Poller`); made by a thread of
+        the pool, or while a blocking take is under way, it is sent at once. One that cannot
         reach Redis is sent again by the heartbeat."""
         taken = self.heartbeat.held.pop(tag, None)
         if taken is None:
             return
-        if not self._in_poll and self._poller.loop_thread == threading.get_ident():
+        if self._poller.loop_thread == threading.get_ident() and self._take_answers_soon():
             self.heartbeat.acks_to_send.append(taken)
         else:
             self._ack_now([taken])
 
+    def _take_answers_soon(self) -> bool:
+        """No take is under way, or one that answers at once (the script, not `BLMOVE`)."""
+        return not self._in_poll or self._fetching == "EVAL"
+
     def send_waiting_acks(self) -> None:
         """The event loop's acks no take carried this iteration (no take was started: the
-        pool is full, or the queues are paused), sent now."""
+        pool is full, or the queues are paused), sent now. While a take that answers at once
+        is under way, they wait for the take after it."""
         if self._heartbeat is None:  # a channel that never took anything (a producer's)
+            return
+        if self._in_poll and self._fetching == "EVAL" and self.qos.can_consume():
             return
         waiting = self._heartbeat.acks_to_send
         if waiting:
