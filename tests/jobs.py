@@ -909,3 +909,15 @@ class BusyTooLong(Traced):
         for _ in range(1000):
             time.sleep(0.02)
         note(self.trace, f"{self.name} finished")
+
+
+class NotesFrozenObjects(Job):
+    """Writes how many objects its process's garbage collector holds frozen."""
+
+    def __init__(self, trace: str) -> None:
+        self.trace = trace
+
+    def handle(self) -> None:
+        import gc
+
+        note(self.trace, f"frozen={gc.get_freeze_count()}")

@@ -69,6 +69,14 @@ def test_queues_are_consumed_in_strict_priority_order(setup: Setup, trace: Path)
     ]
 
 
+def test_a_prefork_child_starts_with_the_boot_s_objects_frozen(setup: Setup, trace: Path) -> None:
+    jobs.NotesFrozenObjects(str(trace)).dispatch()
+    code, output = finish(work(setup, "--concurrency", "2", "--once"))
+    assert code == 0, output
+    frozen = int(lines(trace)[0].removeprefix("frozen="))
+    assert frozen > 10_000  # the modules, classes and settings loaded before the fork
+
+
 def test_once_takes_exactly_one_job(setup: Setup, trace: Path) -> None:
     for n in range(3):
         jobs.Traced.dispatch(str(trace), f"j{n}")
