@@ -101,6 +101,13 @@ class Heartbeat:
 
     def beat(self) -> None:
         self.announce()
+        while self.acks_to_send:  # the event loop's, when no take or loop turn carried them
+            taken = self.acks_to_send.popleft()
+            try:
+                self.client.lrem(self.inflight_key(taken[0]), 1, taken[1])
+            except Exception:
+                self.unsent_acks.append(taken)
+                raise
         while self.unsent_acks:
             source, raw = self.unsent_acks[0]
             self.client.lrem(self.inflight_key(source), 1, raw)

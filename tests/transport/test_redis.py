@@ -90,6 +90,20 @@ def test_an_entry_no_channel_holds_is_put_back_at_the_second_sweep(
     assert client.llen(beat.inflight_key("q")) == 1  # the held message stays
 
 
+def test_an_ack_waiting_for_a_take_goes_with_the_next_heartbeat_if_none_comes(
+    connection: Connection, client: redis.Redis
+) -> None:
+    publish(connection, "done")
+    message = take_one(connection)
+    channel: Channel = message.channel  # type: ignore[attr-defined]
+    beat = channel.heartbeat
+    # What an event loop's ack leaves when its loop turns no more (no take, no iteration).
+    beat.acks_to_send.append(beat.held.pop(message.delivery_tag))  # type: ignore[attr-defined]
+    assert in_flight(client, channel) == 1
+    beat.beat()
+    assert in_flight(client, channel) == 0 and not beat.acks_to_send
+
+
 @pytest.fixture
 def private_broker(tmp_path: Path) -> Iterator[PrivateRedis]:
     """A broker of the test's own: its `INFO stats` count only this worker's reads."""
