@@ -8,11 +8,11 @@ is Sidekiq Pro's super_fetch):
 - **take**: a message moves from its queue into an in-flight list of this worker process in
   one atomic step — `LMOVE` inside a Lua script that tries the queues in order, then, when
   they are all empty, `BLMOVE` blocking on the first one for `brpop_timeout` seconds;
-- **ack**: one `LREM` from that list. An ack made by the worker's event loop (prefork and
-  solo pools) is sent with the next take, in the same write, or at the end of that loop
-  iteration when no take follows: the loop never waits a round trip for it. An ack that
-  cannot reach Redis is kept and sent again (a job that finished is never run again because
-  its ack was lost to a Redis restart);
+- **ack**: one `LREM` from that list. The worker's event loop makes every ack (Celery hands
+  it the acks of each pool, threads included); it is sent with the next take, in the same
+  write, or at the end of that loop iteration when no take follows: the loop never waits a
+  round trip for it. An ack that cannot reach Redis is kept and sent again (a job that
+  finished is never run again because its ack was lost to a Redis restart);
 - **heartbeat**: every worker process keeps a key alive (`fetch_heartbeat_ttl`, refreshed
   every `fetch_heartbeat_interval` seconds from a thread of its own, so a long job on the
   solo pool does not stop it);
@@ -250,9 +250,9 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
 
     def settle(self, tag: str) -> None:
         """The ack: one LREM. Made by the event loop, it goes with the next take
-        (`_brpop_start`) or at the end of the loop's iteration (`Poller`); made by a thread of
-        the pool, or while a blocking take is under way, it is sent at once. One that cannot
-        reach Redis is sent again by the heartbeat."""
+        (`_brpop_start`) or at the end of the loop's iteration (`Poller`); made off the loop
+        (a program consuming without one), or while a blocking take is under way, it is sent
+        at once. One that cannot reach Redis is sent again by the heartbeat."""
         taken = self.heartbeat.held.pop(tag, None)
         if taken is None:
             return
