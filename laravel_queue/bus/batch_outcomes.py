@@ -105,13 +105,28 @@ def count_successes(
             manager.batches.mark_finished(batch_id)
         # `progress` only for a job queued without `batch_progress` in its header (by an
         # older version): the others of such a batch count themselves
-        due = DueCallbacks.of(record, counted, None, progress=bool(record.options.get("progress")))
-        if due.started and not events.listened(events.BatchStarted):
-            due = replace(due, started=False)  # a BatchCallbacks job that nobody would hear
+        due = _heard(
+            DueCallbacks.of(record, counted, None, progress=bool(record.options.get("progress"))),
+            record,
+        )
         if due.progress or due.started or due.then or due.finally_:
             on_due(due)
 
     _counted_or_spooled(manager, batch_id, job_uuids, None, count)
+
+
+def _heard(due: DueCallbacks, record: BatchRecord) -> DueCallbacks:
+    """Only what the batch has a callback or a listener for: a `BatchCallbacks` job with
+    nothing to do would still be queued, and — tried once — end in `failed_jobs` when a
+    worker died holding it."""
+    options = record.options
+    return replace(
+        due,
+        started=due.started and events.listened(events.BatchStarted),
+        then=due.then and bool(options.get("then")),
+        finally_=due.finally_
+        and (bool(options.get("finally")) or events.listened(events.BatchFinished)),
+    )
 
 
 def fire_due_callbacks(manager: BusHost, due: DueCallbacks) -> None:

@@ -99,6 +99,12 @@ class Heartbeat:
             f"{self.prefix}alive:{self.id}", "1", ex=max(1, int(self.ttl))
         ).execute()
 
+    def take_acks_to_send(self) -> list[tuple[str, bytes]]:
+        """Every ack waiting for the event loop's next take, removed from the queue (one by
+        one: the heartbeat thread may be taking them too)."""
+        waiting = self.acks_to_send
+        return [waiting.popleft() for _ in range(len(waiting))]
+
     def beat(self) -> None:
         self.announce()
         while self.acks_to_send:  # the event loop's, when no take or loop turn carried them

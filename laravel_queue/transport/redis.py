@@ -162,7 +162,7 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         try:
             connection.send_packed_command(connection.pack_commands([*lrems, command]))
         except Exception:
-            self._acks_not_sent()
+            self._acks_not_sent(acks)
             raise
 
     def _take_keys(self, queues: list[str]) -> list[str]:
@@ -180,11 +180,8 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         """The event loop's acks to send with this take: all of them with a take that answers
         at once (the script); before a blocking take (the queues were empty) they are sent on
         their own, so their replies do not wait behind it."""
-        waiting = self.heartbeat.acks_to_send
-        if not waiting:
-            return []
-        acks = [waiting.popleft() for _ in range(len(waiting))]
-        if self._block_next:
+        acks = self.heartbeat.take_acks_to_send()
+        if acks and self._block_next:
             self._ack_now(acks)
             return []
         return acks
@@ -195,14 +192,13 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
             for _ in acks:
                 self.client.parse_response(connection, "LREM")
         except Exception:
-            self._acks_in_flight = acks
-            self._acks_not_sent()
+            self._acks_not_sent(acks)
             raise
 
-    def _acks_not_sent(self) -> None:
+    def _acks_not_sent(self, acks: list[tuple[str, bytes]]) -> None:
         """Acks whose write or reply was lost with the connection: the heartbeat sends them
         again (an LREM of an entry already gone removes nothing)."""
-        self.heartbeat.unsent_acks.extend(self._acks_in_flight)
+        self.heartbeat.unsent_acks.extend(acks)
         self._acks_in_flight = []
 
     def _brpop_read(self, **options: Any) -> bool:
@@ -271,11 +267,11 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
         is under way, they wait for the take after it."""
         if self._heartbeat is None:  # a channel that never took anything (a producer's)
             return
-        if self._in_poll and self._fetching == "EVAL" and self.qos.can_consume():
+        if self._in_poll and self._take_answers_soon() and self.qos.can_consume():
             return
-        waiting = self._heartbeat.acks_to_send
-        if waiting:
-            self._ack_now([waiting.popleft() for _ in range(len(waiting))])
+        acks = self._heartbeat.take_acks_to_send()
+        if acks:
+            self._ack_now(acks)
 
     def _ack_now(self, acks: list[tuple[str, bytes]]) -> None:
         heartbeat = self.heartbeat
@@ -336,31 +332,57 @@ class Channel(kombu_redis.Channel):  # type: ignore[misc]
             for pri in self.priority_steps
         ]
 
+    def _waiting_keys(self, queue: str) -> list[str]:
+        """The lists where `queue`'s jobs wait, in the order workers take them: for each
+        priority level, its recovered list (put back, or recovered from a dead worker) first,
+        then the level's own list."""
+        keys = []
+        for pri in REDIS_FETCH_ORDER:
+            key = self._q_for_pri(queue, pri)
+            keys += [f"{self.fetch_prefix}recovered:{key}", key]
+        return keys
+
+    def _each_waiting_list(self, queue: str, command: str, *args: Any) -> list[Any]:
+        """One command on each of `queue`'s waiting lists (`_waiting_keys`), in one round
+        trip: the replies in that order."""
+        with self.conn_or_acquire() as client:
+            pipe = client.pipeline()
+            for key in self._waiting_keys(queue):
+                pipe.execute_command(command, key, *args)
+            return list(pipe.execute())
+
     def waiting(self, queue: str, limit: int) -> list[bytes]:
         """The first `limit` entries of `queue` in the order workers take them (recovered
         ones first, then by priority, each list from its tail), left where they are."""
-        with self.conn_or_acquire() as client:
-            pipe = client.pipeline()
-            for pri in REDIS_FETCH_ORDER:
-                key = self._q_for_pri(queue, pri)
-                pipe.lrange(f"{self.fetch_prefix}recovered:{key}", -limit, -1)
-                pipe.lrange(key, -limit, -1)
-            lists = pipe.execute()
+        lists = self._each_waiting_list(queue, "LRANGE", -limit, -1)
         return [entry for entries in lists for entry in reversed(entries)][:limit]
 
     def waiting_by_level(self, queue: str) -> dict[str, int]:
         """How many jobs of each priority level wait on `queue` (recovered ones included)."""
-        with self.conn_or_acquire() as client:
-            pipe = client.pipeline()
-            for pri in REDIS_FETCH_ORDER:
-                key = self._q_for_pri(queue, pri)
-                pipe.llen(f"{self.fetch_prefix}recovered:{key}")
-                pipe.llen(key)
-            sizes = pipe.execute()
+        sizes = self._each_waiting_list(queue, "LLEN")
         return {
             redis_level(pri): int(sizes[2 * i]) + int(sizes[2 * i + 1])
             for i, pri in enumerate(REDIS_FETCH_ORDER)
         }
+
+    # Kombu's own size, existence and purge of a queue look at its priority lists only: a job
+    # put back or recovered waits in a recovered list, and counts as the queue's too (a
+    # passive declare, `Queue.size`, `Queue.clear`).
+
+    def _size(self, queue: str) -> int:
+        return sum(self._each_waiting_list(queue, "LLEN"))
+
+    def _has_queue(self, queue: str, **kwargs: Any) -> bool:
+        return any(self._each_waiting_list(queue, "EXISTS"))
+
+    def _purge(self, queue: str) -> int:
+        keys = self._waiting_keys(queue)
+        with self.conn_or_acquire() as client:
+            pipe = client.pipeline()
+            for key in keys:
+                pipe.llen(key)
+            pipe.delete(*keys)
+            return sum(pipe.execute()[:-1])
 
     def taken(self, queue: str, limit: int) -> list[bytes]:
         """Up to `limit` entries of `queue` taken by a worker and not yet acknowledged."""

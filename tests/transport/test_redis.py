@@ -60,6 +60,23 @@ def test_a_requeued_message_comes_back_first_and_marked_redelivered(
     assert again.delivery_info["redelivered"] is True  # type: ignore[attr-defined]
 
 
+def test_a_put_back_message_counts_in_its_queue_s_size_and_is_purged_with_it(
+    connection: Connection, client: redis.Redis
+) -> None:
+    """Put back, a message waits in the queue's recovered list: Kombu's size and purge looked
+    at the queue's own lists only, so `Queue.size` missed it and `Queue.clear` left it."""
+    publish(connection, "first")
+    publish(connection, "second")
+    taken = [take_one(connection), take_one(connection)]
+    for message in taken:
+        message.reject(requeue=True)  # type: ignore[attr-defined]
+    assert client.llen("q") == 0
+    channel = connection.channel()
+    assert channel.queue_declare("q", passive=True).message_count == 2
+    assert channel.queue_purge("q") == 2
+    assert channel.queue_declare("q").message_count == 0
+
+
 def test_a_dead_process_s_messages_are_recovered_and_a_live_one_s_are_not(
     connection: Connection, client: redis.Redis
 ) -> None:

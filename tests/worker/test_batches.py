@@ -16,6 +16,7 @@ import pytest
 from celery import Celery
 
 from laravel_queue import Bus, QueueManager
+from laravel_queue.bus.batch_outcomes import BATCH_CALLBACKS_TASK
 from laravel_queue.worker.batch_counts import HELD_LIMIT
 
 from .. import jobs
@@ -94,8 +95,14 @@ def test_a_worker_killed_again_and_again_re_runs_at_most_what_it_holds(
     import, the schema check) while every held success raised its prefetch, so it held 38-126
     taken jobs when killed; 99 to 274 of 400 jobs ran twice over 5 kills. Now a worker holds
     at most `HELD_LIMIT` counted-to-be successes beyond the jobs it runs, and warms its store
-    at start: each kill — here always in the victim's first seconds — re-runs no more."""
+    at start: each kill — here always in the victim's first seconds — re-runs no more.
+
+    The `then` callback runs in a job of its own, tried once: it ran once, or a victim was
+    killed holding it and it waits in `failed_jobs`, to be retried by hand."""
+    callbacks = tmp_path / "callbacks.log"
+    callbacks.touch()
     env = {
+        jobs.CALLBACK_TRACE: str(callbacks),
         "LQ_HOME": str(tmp_path),
         "LQ_TEST_FETCH_TTL": "2",
         "LQ_TEST_BROKER": redis_urls.broker,
@@ -116,13 +123,19 @@ def test_a_worker_killed_again_and_again_re_runs_at_most_what_it_holds(
                 victim.wait()
         stack.enter_context(_worker(env, CONCURRENCY))
         wait_until(lambda: batch.fresh().finished(), timeout=240, every=0.5)
+        wait_until(lambda: lines(callbacks) or manager.failed.count(), timeout=30)
     runs = [line.split()[0] for line in lines(trace)]
     extra = len(runs) - len(set(runs))
     print(f"{KILLS} kills of a worker holding counts re-ran {extra} of {total} jobs")
     assert set(runs) == {f"j{n}" for n in range(total)}
     done = batch.fresh()
     assert (done.pending_jobs, done.failed_jobs) == (0, 0)
-    assert [row.exception for row in manager.failed.all()] == []
+    assert lines(callbacks) in ([], [f"then {done.name} pending=0 failed=0"])
+    failed = [(row.payload.get("task"), row.exception) for row in manager.failed.all()]
+    assert all(
+        task == BATCH_CALLBACKS_TASK and "MaxAttemptsExceeded" in reason for task, reason in failed
+    ), failed
+    assert len(failed) <= 1 and (lines(callbacks) or failed), failed
     assert extra <= KILLS * (CONCURRENCY + HELD_LIMIT), extra
 
 
