@@ -163,7 +163,7 @@ class BatchCounter:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            if not self._warm:
+            if not self._warm and self.accepting:  # not for a stop: it counts what it must
                 self._warm_up()
             time.sleep(COUNT_EVERY_SECONDS)  # let more jobs end: one count for them all
             with self._lock:

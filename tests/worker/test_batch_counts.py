@@ -74,6 +74,30 @@ def test_a_batch_with_progress_callbacks_counts_each_job_in_the_job(
     assert not [job for job in processed if isinstance(job, BatchCallbacks)]
 
 
+def test_a_batch_without_callbacks_queues_no_job_to_run_them(
+    sqlite_manager: QueueManager, trace: Path, processed: list[object]
+) -> None:
+    """Nothing to run, nothing queued: such a job, tried once, would end in `failed_jobs` if
+    a worker died holding it."""
+    batch = Bus.batch([jobs.Traced(str(trace), n) for n in "abc"]).dispatch()
+    with worker(sqlite_manager):
+        wait_until(lambda: batch.fresh().finished(), timeout=30)
+        time.sleep(0.3)  # a callbacks job, had one been queued, would run now
+    assert len(processed) == 3
+    assert not [job for job in processed if isinstance(job, BatchCallbacks)]
+
+
+def test_a_worker_that_counted_no_batch_does_not_load_the_batch_store_to_stop(
+    sqlite_manager: QueueManager, trace: Path
+) -> None:
+    """The store (SQLAlchemy, the migrations' check) is loaded for the first batched job; a
+    stop with nothing to count loaded it too, for nothing, while the worker shut down."""
+    jobs.Traced(str(trace)).dispatch()
+    with worker(sqlite_manager):
+        wait_until(lambda: lines(trace), timeout=30)
+    assert "batches" not in vars(sqlite_manager)  # the stop waited for the counter's thread
+
+
 @pytest.mark.slow
 def test_a_warm_shutdown_while_counts_wait_counts_them_and_runs_no_job_twice(
     redis_urls: ServiceUrls,
