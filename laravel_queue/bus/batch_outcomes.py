@@ -118,14 +118,19 @@ def count_successes(
 def _heard(due: DueCallbacks, record: BatchRecord) -> DueCallbacks:
     """Only what the batch has a callback or a listener for: a `BatchCallbacks` job with
     nothing to do would still be queued, and — tried once — end in `failed_jobs` when a
-    worker died holding it."""
-    options = record.options
+    worker died holding it. A row that cannot be read cannot tell: its `then` and `finally`
+    stay due, so the job records why they could not run."""
+    unreadable = record.problem is not None
     return replace(
         due,
         started=due.started and events.listened(events.BatchStarted),
-        then=due.then and bool(options.get("then")),
+        then=due.then and (unreadable or bool(record.options.get("then"))),
         finally_=due.finally_
-        and (bool(options.get("finally")) or events.listened(events.BatchFinished)),
+        and (
+            unreadable
+            or bool(record.options.get("finally"))
+            or events.listened(events.BatchFinished)
+        ),
     )
 
 

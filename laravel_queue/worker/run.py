@@ -27,6 +27,12 @@ logger = logging.getLogger("laravel_queue.worker")
 DEFAULT_SLEEP_SECONDS = 3.0  # Laravel's --sleep
 SQL_POLL_SECONDS = 0.1
 
+JOBS_HELD_PER_THREAD = 2
+"""The jobs each thread of `--pool threads` holds: the one it runs and the next, so a thread
+that finishes starts again without waiting for a round trip to the broker (Dramatiq holds two
+per thread as well). A prefork process, or the solo pool, holds one, as Laravel's worker
+reserves one job at a time."""
+
 
 def run_worker(
     manager: QueueManager,
@@ -63,6 +69,7 @@ def run_worker(
         without_mingle=True,
         without_gossip=True,
         optimization="fair",
+        prefetch_multiplier=JOBS_HELD_PER_THREAD if options.pool == "threads" else 1,
         quiet=quiet,
     )
     events.dispatch(events.WorkerStarting(target.name, ",".join(options.queues), options))
