@@ -10,7 +10,7 @@ cancelled before it ran is `cancelled` (`Queue.cancel`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, get_args
 
@@ -26,6 +26,8 @@ State = Literal[
     "deleted",  # a model it carries was gone and it deletes itself then; it did not run
 ]
 STATES: tuple[State, ...] = get_args(State)
+# One encoder for every record: `json.dumps` with `separators` makes one per call.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "debounced", "deleted"})
 
 
@@ -72,14 +74,17 @@ class JobStatus:
         return self.state in FINISHED
 
     def moved(self, state: State, at: float, **changes: Any) -> JobStatus:
-        """This status after a transition to `state` at `at`."""
-        return replace(self, state=state, updated_at=at, **changes)
+        """This status after a transition to `state` at `at`.
+
+        Not `dataclasses.replace`, which checks every field again: a job moves twice per
+        run, and this way costs a third as much."""
+        return JobStatus(**{**vars(self), "state": state, "updated_at": at, **changes})
 
     def to_json(self) -> str:
         data = dict(vars(self))  # not `asdict`, which deep-copies: this runs twice per job
         if self.progress is not None:
             data["progress"] = vars(self.progress)
-        return json.dumps(data, separators=(",", ":"))
+        return _compact_json(data)
 
     @classmethod
     def from_json(cls, text: str) -> JobStatus | None:

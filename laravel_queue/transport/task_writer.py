@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from celery import signals
 from celery.utils.nodenames import anon_nodename
 from kombu.entity import DELIVERY_MODES
-from kombu.utils.json import dumps
+from kombu.utils.json import JSONEncoder
 
 from laravel_queue.durations import time_limits
 from laravel_queue.messages.ids import new_id
@@ -48,6 +48,8 @@ GROUP_OPTIONS = frozenset({"group_id", "group_index"})
 
 REPR_LIMIT = 1024  # Celery's own cap for argsrepr/kwargsrepr
 EMPTY_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+# Kombu's `dumps` makes an encoder per call; one kept encoder writes the same JSON.
+encode_json = JSONEncoder().encode
 
 
 @dataclass(frozen=True)
@@ -193,11 +195,11 @@ class TaskWriter:
         }
         headers.update(message.headers)
         body, body_encoding = channel.encode_body(
-            dumps([message.args, message.kwargs, EMPTY_EMBED]).encode("utf-8"),
+            encode_json([message.args, message.kwargs, EMPTY_EMBED]).encode("utf-8"),
             channel.body_encoding,
         )
         return str(
-            dumps(
+            encode_json(
                 {
                     "body": body,
                     "content-encoding": "utf-8",
