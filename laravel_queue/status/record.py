@@ -77,7 +77,7 @@ class JobStatus:
         """This status after a transition to `state` at `at`.
 
         Not `dataclasses.replace`, which checks every field again: a job moves twice per
-        run, and this way costs a third as much."""
+        run, and this way costs a third less."""
         return JobStatus(**{**vars(self), "state": state, "updated_at": at, **changes})
 
     def to_json(self) -> str:
