@@ -62,7 +62,7 @@ def use_private(variable: str) -> str:
 def use_private_broker() -> str:
     """A private broker, and a private counting and cache server (`LQ_BENCH_CACHE`): what a
     run leaves in the cache (job statuses are kept a day) goes with its server, instead of
-    piling up in a shared one (320,000 keys after a few runs) and slowing later runs."""
+    piling up in a shared one (900,000 keys after a day of runs) and slowing later runs."""
     use_private("LQ_BENCH_CACHE")
     return use_private("LQ_BENCH_BROKER")
 
