@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.measure import Row, report, report_arguments  # noqa: E402
-from bench.servers import private_redis  # noqa: E402
+from bench.servers import ending_with_this_process, private_redis  # noqa: E402
 
 APP = """
 import os, time
@@ -71,7 +71,7 @@ def measure(
     drain = jobs / (time.perf_counter() - started)
     out = home / "late.txt"
     dispatch = f"import time\nfrom bench_app import Late\nJOBS = {delayed}\n"
-    worker = subprocess.Popen(work, cwd=home, env=env, **quiet)
+    worker = subprocess.Popen(ending_with_this_process(work), cwd=home, env=env, **quiet)
     try:
         # Only once the worker runs jobs, so its start-up is not counted as lateness.
         run(home, env, dispatch + f"Late({str(out)!r}, time.time()).dispatch()")

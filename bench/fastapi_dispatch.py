@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import delayed, use_private, use_private_broker  # noqa: E402
+from bench.servers import delayed, ending_with_this_process, use_private, use_private_broker  # noqa: E402
 
 use_private_broker()
 
@@ -41,17 +41,12 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.fastapi_server:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        ending_with_this_process(
+            [
+                *(sys.executable, "-m", "uvicorn", "bench.fastapi_server:app"),
+                *("--port", str(port), "--log-level", "warning", "--no-access-log"),
+            ]
+        ),
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
     )

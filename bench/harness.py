@@ -19,6 +19,7 @@ from pathlib import Path
 from bench.apps import CountedJob
 from bench.counting import counter
 from bench.raw_app import raw_counted
+from bench.servers import ending_with_this_process
 from laravel_queue import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,11 @@ def lq_worker(
 def start(command: list[str], **env_vars: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ending_with_this_process(command),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.counting import CACHE  # noqa: E402
 from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
-from bench.servers import private_redis  # noqa: E402
+from bench.servers import ending_with_this_process, private_redis  # noqa: E402
 
 
 def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[float, float]:
@@ -48,10 +48,12 @@ def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[flo
     done = redis.Redis.from_url(CACHE)
     client.config_resetstat()
     worker = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "laravel_queue.cli", "--app", "bench.apps", "work"),
-            *("--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "ERROR"),
-        ],
+        ending_with_this_process(
+            [
+                *(sys.executable, "-m", "laravel_queue.cli", "--app", "bench.apps", "work"),
+                *("--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "ERROR"),
+            ]
+        ),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
