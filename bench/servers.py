@@ -28,7 +28,8 @@ def ending_with_this_process(command: list[str]) -> list[str]:
     """`command`, made to get SIGTERM when the benchmark that starts it exits, however it
     exits (Ctrl-C, a crash, a kill), where util-linux's `setpriv` is there: a worker left
     behind goes on retrying its private broker, gone with the benchmark, and takes CPU from
-    every later run on a small box (eleven of them ran for 20 minutes before we noticed)."""
+    every later run on a small box (eleven of them ran for 20 minutes before we noticed).
+    The signal comes when the *thread* that started it ends: start them from the main one."""
     return [SETPRIV, "--pdeathsig", "TERM", *command] if SETPRIV else command
 
 
