@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import redis
 
-# Every benchmark points this at a private server of its own (`bench.servers`).
+# Every benchmark points this at a private server of its own (`bench.servers.use_private`).
 CACHE = os.environ.get("LQ_BENCH_CACHE", "redis://127.0.0.1:6379/10")
 
 

@@ -25,9 +25,12 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import ending_with_this_process, private_redis, use_private  # noqa: E402
+
+use_private("LQ_BENCH_CACHE")  # a broker of its own per drain, below; the count's server here
+
 from bench.counting import CACHE  # noqa: E402
 from bench.measure import Row, interleaved, report, report_arguments  # noqa: E402
-from bench.servers import ending_with_this_process, private_redis  # noqa: E402
 
 
 def drain(broker: str, reliable: bool, jobs: int, concurrency: int) -> tuple[float, float]:
